@@ -1,0 +1,42 @@
+"""Signed, optimistic-concurrency event storage on NATS JetStream (asyncio)."""
+
+from shared.jetstream.errors import (
+    CommitTooLarge,
+    ConcurrencyConflict,
+    JetStreamAPIError,
+    JetStreamError,
+    PublishTimeout,
+    StreamNotFound,
+)
+from shared.jetstream.publisher import PubAck, Publisher
+from shared.jetstream.reader import RawMessage, StreamReader
+from shared.jetstream.store import (
+    NOTIFICATION_STRIDE,
+    AggregateHead,
+    EventStore,
+    StoredCommit,
+    notification_id,
+    split_notification_id,
+)
+from shared.jetstream.streams import StreamSettings, ensure_stream
+
+__all__ = [
+    "NOTIFICATION_STRIDE",
+    "AggregateHead",
+    "CommitTooLarge",
+    "ConcurrencyConflict",
+    "EventStore",
+    "JetStreamAPIError",
+    "JetStreamError",
+    "PubAck",
+    "PublishTimeout",
+    "Publisher",
+    "RawMessage",
+    "StoredCommit",
+    "StreamNotFound",
+    "StreamReader",
+    "StreamSettings",
+    "ensure_stream",
+    "notification_id",
+    "split_notification_id",
+]

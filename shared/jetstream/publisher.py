@@ -1,0 +1,148 @@
+"""Pipelined JetStream publishing with acknowledgements mapped to typed results or errors.
+
+nats-py's `publish_async` leaves a future unresolved when JetStream rejects an expected-sequence
+header, so a conflict would look like a timeout. This publisher owns its reply inbox instead:
+every acknowledgement or error object resolves exactly the future of the message it answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
+from shared.jetstream.errors import (
+    JetStreamAPIError,
+    JetStreamError,
+    PublishTimeout,
+    StreamNotFound,
+)
+
+__all__ = ["OutgoingMessage", "PubAck", "Publisher"]
+
+
+@dataclass(frozen=True)
+class PubAck:
+    stream: str
+    seq: int
+    duplicate: bool = False
+    batch_count: int = 0
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    subject: str
+    data: bytes
+    headers: dict[str, str]
+
+
+class Publisher:
+    """Publishes to JetStream with many messages in flight on one connection."""
+
+    def __init__(self, nc: NATS, timeout: float = 10.0) -> None:
+        self._nc = nc
+        self._timeout = timeout
+        self._prefix = nc.new_inbox()
+        self._futures: dict[str, asyncio.Future[PubAck]] = {}
+        self._tokens = itertools.count(1)
+        self._sub: Subscription | None = None
+
+    async def start(self) -> None:
+        if self._sub is None:
+            self._sub = await self._nc.subscribe(self._prefix + ".*", cb=self._on_reply)
+
+    async def close(self) -> None:
+        if self._sub is not None:
+            sub, self._sub = self._sub, None
+            await sub.unsubscribe()
+        for fut in self._futures.values():
+            if not fut.done():
+                fut.set_exception(JetStreamError("publisher closed"))
+        self._futures.clear()
+
+    async def _on_reply(self, msg: Msg) -> None:
+        token = msg.subject.rsplit(".", 1)[-1]
+        fut = self._futures.get(token)
+        if fut is None or fut.done():
+            return
+        status = (msg.headers or {}).get("Status")
+        if status == "503":
+            fut.set_exception(StreamNotFound(f"no stream answers {msg.subject}"))
+            return
+        if not msg.data:
+            return  # an intermediate batch reply; the commit message's reply settles it
+        try:
+            reply = json.loads(msg.data)
+        except ValueError:
+            fut.set_exception(JetStreamError(f"unreadable acknowledgement {msg.data[:80]!r}"))
+            return
+        if error := reply.get("error"):
+            fut.set_exception(
+                JetStreamAPIError(
+                    int(error.get("code", 0)),
+                    int(error.get("err_code", 0)),
+                    str(error.get("description", "")),
+                )
+            )
+            return
+        fut.set_result(
+            PubAck(
+                stream=str(reply.get("stream", "")),
+                seq=int(reply["seq"]),
+                duplicate=bool(reply.get("duplicate", False)),
+                batch_count=int(reply.get("count", 0)),
+            )
+        )
+
+    def _register(self) -> tuple[str, asyncio.Future[PubAck]]:
+        token = str(next(self._tokens))
+        fut: asyncio.Future[PubAck] = asyncio.get_running_loop().create_future()
+        self._futures[token] = fut
+        return token, fut
+
+    async def _await(self, token: str, fut: asyncio.Future[PubAck], what: str) -> PubAck:
+        try:
+            return await asyncio.wait_for(fut, self._timeout)
+        except TimeoutError as exc:
+            raise PublishTimeout(f"no acknowledgement for {what} in {self._timeout}s") from exc
+        finally:
+            self._futures.pop(token, None)
+
+    async def publish(self, message: OutgoingMessage) -> PubAck:
+        """Publish one message and wait for its acknowledgement."""
+        await self.start()
+        token, fut = self._register()
+        await self._nc.publish(
+            message.subject,
+            message.data,
+            reply=f"{self._prefix}.{token}",
+            headers=message.headers,
+        )
+        return await self._await(token, fut, message.subject)
+
+    async def publish_batch(self, messages: Sequence[OutgoingMessage]) -> PubAck:
+        """Publish messages as one JetStream atomic batch: all are stored, or none."""
+        if len(messages) == 1:
+            return await self.publish(messages[0])
+        await self.start()
+        batch_id = uuid.uuid4().hex
+        token, fut = self._register()
+        last = len(messages) - 1
+        for i, message in enumerate(messages):
+            headers = dict(message.headers)
+            headers["Nats-Batch-Id"] = batch_id
+            headers["Nats-Batch-Sequence"] = str(i + 1)
+            reply = ""
+            if i == 0 or i == last:
+                reply = f"{self._prefix}.{token}"  # errors on the first message come back too
+            if i == last:
+                headers["Nats-Batch-Commit"] = "1"
+            await self._nc.publish(message.subject, message.data, reply=reply, headers=headers)
+        return await self._await(token, fut, f"batch of {len(messages)}")

@@ -1,0 +1,126 @@
+"""Reads from a stream with JetStream Direct Get: single messages and server-side batches."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+
+from shared.jetstream.errors import JetStreamError, StreamNotFound
+
+__all__ = ["RawMessage", "StreamReader"]
+
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    seq: int
+    subject: str
+    data: bytes
+    msg_id: str | None
+
+
+def _raw(msg: Msg) -> RawMessage:
+    headers = msg.headers or {}
+    return RawMessage(
+        seq=int(headers["Nats-Sequence"]),
+        subject=headers["Nats-Subject"],
+        data=msg.data,
+        msg_id=headers.get("Nats-Msg-Id"),
+    )
+
+
+class StreamReader:
+    """Direct Get reads of one stream.
+
+    `min_last_seq` asks the answering server to have stored at least that sequence, so a read
+    after our own write is never served by a lagging follower in a cluster.
+    """
+
+    def __init__(self, nc: NATS, stream: str, timeout: float = 10.0) -> None:
+        self._nc = nc
+        self._subject = f"$JS.API.DIRECT.GET.{stream}"
+        self._timeout = timeout
+
+    async def last(self, subject: str, min_last_seq: int = 0) -> RawMessage | None:
+        """The newest message on `subject` (wildcards allowed), or None."""
+        request: dict[str, Any] = {"last_by_subj": subject}
+        if min_last_seq:
+            request["min_last_seq"] = min_last_seq
+        try:
+            msg = await self._nc.request(
+                self._subject, json.dumps(request).encode(), timeout=self._timeout
+            )
+        except TimeoutError as exc:
+            raise JetStreamError(f"direct get of {subject} timed out") from exc
+        status = (msg.headers or {}).get("Status")
+        if status == "404":
+            return None
+        if status == "503":
+            raise StreamNotFound(self._subject)
+        if status:
+            raise JetStreamError(f"direct get of {subject} answered {status}")
+        return _raw(msg)
+
+    async def batch(
+        self,
+        start_seq: int,
+        subject: str | None = None,
+        batch: int = MAX_BATCH,
+        min_last_seq: int = 0,
+    ) -> tuple[list[RawMessage], int]:
+        """Up to `batch` messages from `start_seq` on (matching `subject`), and how many remain."""
+        request: dict[str, Any] = {"seq": max(start_seq, 1), "batch": min(batch, MAX_BATCH)}
+        if subject:
+            request["next_by_subj"] = subject
+        if min_last_seq:
+            request["min_last_seq"] = min_last_seq
+        queue: asyncio.Queue[Msg] = asyncio.Queue()
+
+        async def collect(msg: Msg) -> None:
+            queue.put_nowait(msg)
+
+        inbox = self._nc.new_inbox()
+        sub = await self._nc.subscribe(inbox, cb=collect)
+        try:
+            await self._nc.publish(self._subject, json.dumps(request).encode(), reply=inbox)
+            out: list[RawMessage] = []
+            while True:
+                try:
+                    msg = await asyncio.wait_for(queue.get(), self._timeout)
+                except TimeoutError as exc:
+                    raise JetStreamError(f"direct batch get from {start_seq} timed out") from exc
+                headers = msg.headers or {}
+                status = headers.get("Status")
+                if status == "204":  # end of batch
+                    return out, int(headers.get("Nats-Num-Pending", 0))
+                if status == "404":
+                    return out, 0
+                if status == "503":
+                    raise StreamNotFound(self._subject)
+                if status:
+                    raise JetStreamError(f"direct batch get answered {status}")
+                out.append(_raw(msg))
+        finally:
+            await sub.unsubscribe()
+
+    async def scan(
+        self, start_seq: int, subject: str | None = None, stop_seq: int | None = None
+    ) -> AsyncIterator[list[RawMessage]]:
+        """Pages of messages from `start_seq` to the end (or `stop_seq`), in stream order."""
+        seq = start_seq
+        while True:
+            page, pending = await self.batch(seq, subject)
+            if stop_seq is not None:
+                page = [m for m in page if m.seq <= stop_seq]
+            if page:
+                yield page
+                seq = page[-1].seq + 1
+            if not page or pending == 0 or (stop_seq is not None and seq > stop_seq):
+                return

@@ -1,0 +1,464 @@
+"""The event store: signed commits appended with per-aggregate optimistic concurrency, read back verified.
+
+One command's events for one aggregate form one commit, stored as one JetStream message on the
+aggregate's subject. Appends are guarded by `Nats-Expected-Last-Subject-Sequence` (the stream
+sequence of the aggregate's last commit) and made idempotent by `Nats-Msg-Id` = commit id. Several
+commits (several aggregates, or a process application's commits plus its tracking position) are
+stored as one JetStream atomic batch, so they land together or not at all.
+
+Notification ids: the event at position `i` of the commit stored at stream sequence `s` has
+notification id `s * NOTIFICATION_STRIDE + i`. The stream sequence is the id's leading part, ids
+grow in stream order, and every event of a multi-event commit has its own id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from nats.aio.client import Client as NATS
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from shared.envelope import (
+    Commit,
+    EventRecord,
+    TrackingMarker,
+    TrackingPosition,
+    distinct_topics,
+    open_envelope,
+    peek_body,
+    seal,
+)
+from shared.jetstream.errors import (
+    BATCH_DUPLICATE_MSG_ID,
+    WRONG_LAST_SEQUENCE,
+    CommitTooLarge,
+    ConcurrencyConflict,
+    JetStreamAPIError,
+    JetStreamError,
+    PublishTimeout,
+)
+from shared.jetstream.publisher import OutgoingMessage, Publisher
+from shared.jetstream.reader import RawMessage, StreamReader
+from shared.jetstream.streams import StreamSettings, ensure_stream, stream_info
+from shared.signing import SigningKey
+
+__all__ = [
+    "NOTIFICATION_STRIDE",
+    "AggregateHead",
+    "EventStore",
+    "StoredCommit",
+    "notification_id",
+    "split_notification_id",
+]
+
+NOTIFICATION_STRIDE = 1_000_000
+MAX_ATTEMPTS = 6
+
+
+def notification_id(seq: int, index: int) -> int:
+    return seq * NOTIFICATION_STRIDE + index
+
+
+def split_notification_id(nid: int) -> tuple[int, int]:
+    """(stream sequence, position in commit) of a notification id."""
+    return divmod(nid, NOTIFICATION_STRIDE)
+
+
+@dataclass(frozen=True)
+class AggregateHead:
+    """Where an aggregate's history ends: the last commit's stream sequence, version and id."""
+
+    last_seq: int = 0
+    last_version: int | None = None
+    last_commit_id: str | None = None
+
+
+NEW_AGGREGATE = AggregateHead()
+
+
+@dataclass(frozen=True)
+class StoredCommit:
+    """A commit as read back: where it is in the stream and the exact bytes stored."""
+
+    seq: int
+    subject: str
+    commit: Commit
+    data: bytes
+
+    def notification_ids(self) -> list[int]:
+        return [notification_id(self.seq, i) for i in range(len(self.commit.events))]
+
+
+@dataclass(frozen=True)
+class _TrackingHead:
+    last_seq: int = 0
+    notification_id: int | None = None
+
+
+class EventStore:
+    """Append and read signed commits of one service's stream (asyncio; see `shared.persistence`
+    for the synchronous recorders the eventsourcing library uses)."""
+
+    def __init__(
+        self,
+        nc: NATS,
+        settings: StreamSettings,
+        key: SigningKey,
+        *,
+        timeout: float = 10.0,
+        head_cache_size: int = 100_000,
+        verify_reads: bool = True,
+    ) -> None:
+        self.nc = nc
+        self.settings = settings
+        self.subjects = settings.subjects
+        self.key = key
+        self.verify_reads = verify_reads
+        self._publisher = Publisher(nc, timeout)
+        self._reader = StreamReader(nc, settings.subjects.stream, timeout)
+        self._heads: OrderedDict[str, AggregateHead] = OrderedDict()
+        self._head_cache_size = head_cache_size
+        self._high_water = 0  # highest sequence this store wrote or read: read-your-writes floor
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self, *, provision: bool = True) -> EventStore:
+        if provision:
+            await ensure_stream(self.nc, self.settings)
+        await self._publisher.start()
+        return self
+
+    async def close(self) -> None:
+        await self._publisher.close()
+
+    # -- building commits ------------------------------------------------------------------
+
+    def new_commit(
+        self,
+        *,
+        community: str,
+        aggregate: str,
+        ident: str,
+        originator_id: str,
+        events: Sequence[EventRecord],
+        originator_id_kind: str = "str",
+        commit_id: str | None = None,
+    ) -> Commit:
+        """A commit of `events` for the aggregate `<community>.<aggregate>.<ident>`, signed by us."""
+        records = list(events)
+        if not records:
+            raise ValueError("a commit needs at least one event")
+        commit = Commit(
+            commit_id=commit_id or str(uuid.uuid4()),
+            community=community,
+            subject=self.subjects.aggregate(community, aggregate, ident),
+            originator_id=originator_id,
+            originator_id_kind="uuid" if originator_id_kind == "uuid" else "str",
+            first_version=records[0].version,
+            last_version=records[-1].version,
+            event_types=distinct_topics(records),
+            timestamp_ns=time.time_ns(),
+            signer=self.key.key_id,
+            events=records,
+        )
+        return commit.validate()
+
+    # -- heads -----------------------------------------------------------------------------
+
+    def _remember(self, subject: str, head: AggregateHead) -> None:
+        current = self._heads.get(subject)
+        if current is not None and current.last_seq > head.last_seq:
+            return
+        self._heads[subject] = head
+        self._heads.move_to_end(subject)
+        while len(self._heads) > self._head_cache_size:
+            self._heads.popitem(last=False)
+
+    def _see(self, seq: int) -> None:
+        self._high_water = max(self._high_water, seq)
+
+    async def head(self, subject: str, *, refresh: bool = False) -> AggregateHead:
+        """The aggregate's last commit (cached; `refresh` asks the server)."""
+        if not refresh and (cached := self._heads.get(subject)) is not None:
+            return cached
+        raw = await self._reader.last(subject, min_last_seq=self._high_water)
+        if raw is None:
+            head = NEW_AGGREGATE
+        else:
+            _, body = peek_body(raw.data)
+            assert isinstance(body, Commit)
+            head = AggregateHead(raw.seq, body.last_version, body.commit_id)
+            self._see(raw.seq)
+        self._heads.pop(subject, None)
+        self._remember(subject, head)
+        return head
+
+    async def _tracking_head(self, application_name: str) -> _TrackingHead:
+        raw = await self._reader.last(
+            self.subjects.tracking(application_name), min_last_seq=self._high_water
+        )
+        if raw is None:
+            return _TrackingHead()
+        _, body = peek_body(raw.data)
+        assert isinstance(body, TrackingMarker)
+        self._see(raw.seq)
+        return _TrackingHead(raw.seq, body.notification_id)
+
+    async def max_tracking_id(self, application_name: str) -> int | None:
+        return (await self._tracking_head(application_name)).notification_id
+
+    # -- appending -------------------------------------------------------------------------
+
+    async def append(
+        self,
+        commits: Sequence[Commit],
+        tracking: TrackingPosition | None = None,
+        *,
+        assume_new_from_version: int | None = 1,
+    ) -> list[int]:
+        """Store `commits` (one per aggregate) and `tracking` atomically; return their sequences.
+
+        Raises ConcurrencyConflict when a version (or tracking position) is already recorded.
+        A commit whose first version is `assume_new_from_version` or lower is first tried as the
+        aggregate's first commit without asking the server, saving a round trip; the server's
+        expected-sequence check keeps that safe.
+        """
+        subjects = [c.subject for c in commits]
+        if len(set(subjects)) != len(subjects):
+            raise ValueError("one commit per aggregate in a single append")
+        if not commits and tracking is None:
+            return []
+        sealed = [seal(c, self.key) for c in commits]
+        marker_data: bytes | None = None
+        marker_id = ""
+        if tracking is not None:
+            marker_id = str(uuid.uuid4())
+            marker = TrackingMarker(
+                commit_id=marker_id,
+                application_name=tracking.application_name,
+                notification_id=tracking.notification_id,
+                timestamp_ns=time.time_ns(),
+                signer=self.key.key_id,
+            )
+            marker_data = seal(marker, self.key)
+        limit = self.nc.max_payload
+        for commit, data in zip(commits, sealed, strict=True):
+            if len(data) > limit:
+                raise CommitTooLarge(
+                    f"commit {commit.commit_id} is {len(data)} bytes; the server accepts {limit}"
+                )
+        refresh = False
+        for _ in range(MAX_ATTEMPTS):
+            heads = []
+            for commit in commits:
+                cached = None if refresh else self._heads.get(commit.subject)
+                if cached is None and not refresh and assume_new_from_version is not None:
+                    if commit.first_version <= assume_new_from_version:
+                        cached = NEW_AGGREGATE
+                heads.append(cached or await self.head(commit.subject, refresh=True))
+            messages: list[OutgoingMessage] = []
+            if tracking is not None:
+                assert marker_data is not None
+                tracking_head = await self._tracking_head(tracking.application_name)
+                if (
+                    tracking_head.notification_id is not None
+                    and tracking.notification_id <= tracking_head.notification_id
+                ):
+                    raise ConcurrencyConflict(
+                        self.subjects.tracking(tracking.application_name),
+                        f"notification {tracking.notification_id} is not after tracked "
+                        f"position {tracking_head.notification_id}",
+                    )
+                messages.append(
+                    OutgoingMessage(
+                        self.subjects.tracking(tracking.application_name),
+                        marker_data,
+                        {
+                            "Nats-Msg-Id": marker_id,
+                            "Nats-Expected-Last-Subject-Sequence": str(tracking_head.last_seq),
+                        },
+                    )
+                )
+            for commit, data, head in zip(commits, sealed, heads, strict=True):
+                if head.last_version is not None and commit.first_version <= head.last_version:
+                    if await self._already_stored(commit, head):
+                        # Batches are atomic: one commit stored means the whole append was.
+                        return [self._heads[c.subject].last_seq for c in commits]
+                    raise ConcurrencyConflict(
+                        commit.subject,
+                        f"version {commit.first_version} is already recorded "
+                        f"(aggregate is at version {head.last_version})",
+                    )
+                messages.append(
+                    OutgoingMessage(
+                        commit.subject,
+                        data,
+                        {
+                            "Nats-Msg-Id": commit.commit_id,
+                            "Nats-Expected-Last-Subject-Sequence": str(head.last_seq),
+                            "Cos-Community": commit.community,
+                        },
+                    )
+                )
+            try:
+                ack = await self._publisher.publish_batch(messages)
+            except JetStreamAPIError as exc:
+                if exc.err_code not in (WRONG_LAST_SEQUENCE, BATCH_DUPLICATE_MSG_ID):
+                    raise
+                refresh = True
+                if await self._all_stored(commits):
+                    return [self._heads[c.subject].last_seq for c in commits]
+                continue
+            except PublishTimeout:
+                refresh = True
+                continue
+            first = ack.seq - len(messages) + 1
+            seqs_by_subject = {m.subject: first + i for i, m in enumerate(messages)}
+            self._see(ack.seq)
+            seqs = []
+            for commit in commits:
+                seq = seqs_by_subject[commit.subject]
+                self._remember(
+                    commit.subject, AggregateHead(seq, commit.last_version, commit.commit_id)
+                )
+                seqs.append(seq)
+            return seqs
+        raise JetStreamError(f"append did not settle after {MAX_ATTEMPTS} attempts")
+
+    async def _already_stored(self, commit: Commit, head: AggregateHead) -> bool:
+        """True when an earlier attempt of this very commit was stored (an idempotent retry)."""
+        if head.last_commit_id == commit.commit_id:
+            return True
+        async for page in self._reader.scan(1, commit.subject):
+            for raw in page:
+                if raw.msg_id == commit.commit_id:
+                    self._remember(
+                        commit.subject, AggregateHead(raw.seq, commit.last_version, raw.msg_id)
+                    )
+                    return True
+        return False
+
+    async def _all_stored(self, commits: Sequence[Commit]) -> bool:
+        for commit in commits:
+            head = await self.head(commit.subject, refresh=True)
+            if head.last_commit_id != commit.commit_id:
+                return False
+        return bool(commits)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _decode(self, raw: RawMessage) -> StoredCommit:
+        body = open_envelope(raw.data) if self.verify_reads else peek_body(raw.data)[1]
+        if not isinstance(body, Commit):
+            raise JetStreamError(f"message {raw.seq} on {raw.subject} is not a commit")
+        return StoredCommit(raw.seq, raw.subject, body, raw.data)
+
+    async def read_aggregate(self, subject: str, after_seq: int = 0) -> list[StoredCommit]:
+        """Every commit of one aggregate in order (verified unless `verify_reads` is off)."""
+        out: list[StoredCommit] = []
+        async for page in self._reader.scan(after_seq + 1, subject):
+            out.extend(self._decode(raw) for raw in page)
+        if out:
+            last = out[-1]
+            self._see(last.seq)
+            self._remember(
+                subject, AggregateHead(last.seq, last.commit.last_version, last.commit.commit_id)
+            )
+        elif after_seq == 0:
+            self._remember(subject, NEW_AGGREGATE)
+        return out
+
+    async def read_commits(
+        self,
+        start_seq: int,
+        *,
+        limit: int = 1000,
+        stop_seq: int | None = None,
+        subject: str | None = None,
+    ) -> list[StoredCommit]:
+        """Up to `limit` commits from `start_seq` on, in stream order (tracking markers skipped)."""
+        page, _ = await self._reader.batch(
+            start_seq,
+            subject or self.subjects.commits,
+            batch=limit,
+            min_last_seq=self._high_water,
+        )
+        if stop_seq is not None:
+            page = [raw for raw in page if raw.seq <= stop_seq]
+        return [self._decode(raw) for raw in page]
+
+    async def last_commit(self) -> StoredCommit | None:
+        raw = await self._reader.last(self.subjects.commits, min_last_seq=self._high_water)
+        return None if raw is None else self._decode(raw)
+
+    async def last_seq(self) -> int:
+        info = await stream_info(self.nc, self.subjects.stream)
+        return int(info["state"]["last_seq"])
+
+    async def replay(
+        self,
+        *,
+        subject: str | None = None,
+        executor: Executor | None = None,
+        page_size: int = 1000,
+    ) -> int:
+        """Read every commit of the stream (or `subject` filter) and verify every signature.
+
+        Pages are fetched while the previous page is verified on `executor` threads (Ed25519
+        verification releases the GIL), so fetching and verifying overlap across cores.
+        Raises the first EnvelopeError met; returns how many commits verified.
+        """
+        loop = asyncio.get_running_loop()
+        count = 0
+        pending: asyncio.Future[int] | None = None
+        seq = 1
+        filter_subject = subject or self.subjects.commits
+        while True:
+            page, remaining = await self._reader.batch(seq, filter_subject, batch=page_size)
+            if pending is not None:
+                count += await pending
+                pending = None
+            if not page:
+                break
+            pending = loop.run_in_executor(executor, _verify_page, [m.data for m in page])
+            seq = page[-1].seq + 1
+            if remaining == 0:
+                break
+        if pending is not None:
+            count += await pending
+        return count
+
+    async def subscribe(
+        self, start_seq: int = 1, subject: str | None = None
+    ) -> AsyncIterator[StoredCommit]:
+        """Commits from `start_seq` on, then new ones as they are stored (ordered consumer)."""
+        js = self.nc.jetstream()
+        sub = await js.subscribe(
+            subject or self.subjects.commits,
+            stream=self.subjects.stream,
+            ordered_consumer=True,
+            config=ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=max(start_seq, 1),
+            ),
+        )
+        try:
+            async for msg in sub.messages:
+                meta = msg.metadata
+                yield self._decode(RawMessage(meta.sequence.stream, msg.subject, msg.data, None))
+        finally:
+            await sub.unsubscribe()
+
+
+def _verify_page(datas: Iterable[bytes]) -> int:
+    n = 0
+    for data in datas:
+        open_envelope(data)
+        n += 1
+    return n

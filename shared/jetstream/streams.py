@@ -1,0 +1,76 @@
+"""Idempotent provisioning of one JetStream stream per service."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from nats.aio.client import Client as NATS
+
+from shared.jetstream.errors import JetStreamAPIError, JetStreamError
+from shared.subjects import StreamSubjects
+
+__all__ = ["StreamSettings", "ensure_stream", "stream_info"]
+
+STREAM_NAME_IN_USE = 10058
+STREAM_NOT_FOUND = 10059
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """How a service's stream is configured: file storage, dedupe window, replicas."""
+
+    subjects: StreamSubjects
+    replicas: int = 1
+    duplicate_window_s: float = 120.0
+    max_msg_size: int = -1
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "name": self.subjects.stream,
+            "subjects": [self.subjects.all],
+            "retention": "limits",
+            "storage": "file",
+            "discard": "old",
+            "num_replicas": self.replicas,
+            "duplicate_window": int(self.duplicate_window_s * 1e9),
+            "max_msg_size": self.max_msg_size,
+            "allow_direct": True,
+            "allow_atomic": True,
+            "deny_delete": True,
+            "deny_purge": False,
+        }
+
+
+async def _api(nc: NATS, subject: str, payload: dict[str, Any] | None) -> dict[str, Any]:
+    body = json.dumps(payload).encode() if payload is not None else b""
+    try:
+        msg = await nc.request(subject, body, timeout=10)
+    except TimeoutError as exc:
+        raise JetStreamError(f"JetStream API {subject} did not answer") from exc
+    reply: dict[str, Any] = json.loads(msg.data)
+    if error := reply.get("error"):
+        raise JetStreamAPIError(
+            int(error.get("code", 0)), int(error.get("err_code", 0)), str(error["description"])
+        )
+    return reply
+
+
+async def stream_info(nc: NATS, stream: str) -> dict[str, Any]:
+    return await _api(nc, f"$JS.API.STREAM.INFO.{stream}", None)
+
+
+async def ensure_stream(nc: NATS, settings: StreamSettings) -> dict[str, Any]:
+    """Create the stream, or bring an existing one to `settings`; safe to call from every process."""
+    config = settings.config()
+    name = settings.subjects.stream
+    try:
+        return await _api(nc, f"$JS.API.STREAM.CREATE.{name}", config)
+    except JetStreamAPIError as exc:
+        if exc.err_code != STREAM_NAME_IN_USE:
+            raise
+    current = (await stream_info(nc, name))["config"]
+    if all(current.get(k) == v for k, v in config.items()):
+        return {"config": current}
+    return await _api(nc, f"$JS.API.STREAM.UPDATE.{name}", {**current, **config})

@@ -1,0 +1,1 @@
+"""Persistence modules for the eventsourcing library (select with PERSISTENCE_MODULE)."""

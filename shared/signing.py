@@ -1,0 +1,76 @@
+"""Ed25519 signing keys of service instances, named by their did:key, and detached signatures."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import nacl.exceptions
+import nacl.signing
+
+from shared.multikey import did_key_from_public_key, public_key_from_did_key
+
+__all__ = ["BadSignature", "SigningKey", "verify_detached"]
+
+
+class BadSignature(ValueError):
+    """A signature does not verify under the named public key."""
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """An Ed25519 key that signs what one service instance accepts."""
+
+    seed: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.seed) != 32:
+            raise ValueError("an Ed25519 seed is 32 bytes")
+        object.__setattr__(self, "_key", nacl.signing.SigningKey(self.seed))
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        return cls(os.urandom(32))
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> SigningKey:
+        """Load the seed stored at `path`, creating it (mode 0600) on first use."""
+        if path.exists():
+            return cls(bytes.fromhex(path.read_text().strip()))
+        key = cls.generate()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key.seed.hex())
+        return key
+
+    @property
+    def public_key(self) -> bytes:
+        return bytes(self._nacl.verify_key)
+
+    @property
+    def key_id(self) -> str:
+        """The did:key of this key: what envelopes name as their signer."""
+        return did_key_from_public_key(self.public_key)
+
+    @property
+    def _nacl(self) -> nacl.signing.SigningKey:
+        key: nacl.signing.SigningKey = object.__getattribute__(self, "_key")
+        return key
+
+    def sign(self, message: bytes) -> bytes:
+        """Return the 64-byte detached signature of `message`."""
+        return bytes(self._nacl.sign(message).signature)
+
+
+def verify_detached(message: bytes, signature: bytes, public_key: bytes | str) -> None:
+    """Raise BadSignature unless `signature` is a valid Ed25519 signature of `message`.
+
+    `public_key` is the raw 32 bytes or a did:key identifier.
+    """
+    raw = public_key_from_did_key(public_key) if isinstance(public_key, str) else public_key
+    try:
+        nacl.signing.VerifyKey(raw).verify(message, signature)
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, TypeError) as exc:
+        raise BadSignature("signature does not verify") from exc

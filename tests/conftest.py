@@ -1,0 +1,1 @@
+"""Shared fixtures come from shared.testkit.plugin (loaded in pyproject's addopts)."""
