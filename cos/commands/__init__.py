@@ -1,0 +1,1 @@
+"""Subcommands of `cos`; each module exposes `register(subparsers)` and is discovered automatically."""
