@@ -127,7 +127,9 @@ class TrackingMarker(msgspec.Struct, frozen=True, tag="cos.tracking.v1", tag_fie
     signer: str
 
 
-class Envelope(msgspec.Struct, frozen=True, tag="cos.envelope.v1", tag_field="type"):
+class Envelope(
+    msgspec.Struct, frozen=True, tag="cos.envelope.v1", tag_field="type", forbid_unknown_fields=True
+):
     """The stored message: the body bytes exactly as signed, and the signature over them."""
 
     body: bytes
@@ -157,7 +159,7 @@ def seal(body: Body, key: SigningKey) -> bytes:
     return _body_encoder.encode(Envelope(body=raw, signature=key.sign(raw)))
 
 
-def _decode_error(exc: msgspec.DecodeError, what: str) -> EnvelopeError:
+def _decode_error(exc: msgspec.DecodeError | UnicodeDecodeError, what: str) -> EnvelopeError:
     text = str(exc)
     if isinstance(exc, msgspec.ValidationError) and "$.type" in text:
         return UnknownRecordType(f"{what}: unknown type tag ({text}); known: {_KNOWN_TAGS}")
@@ -168,13 +170,13 @@ def peek_body(data: bytes) -> tuple[Envelope, Body]:
     """Decode envelope and body without checking the signature (for readers that verify later)."""
     try:
         envelope = _envelope_decoder.decode(data)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise _decode_error(exc, "envelope") from exc
     if len(envelope.signature) != 64:
         raise CorruptEnvelope(f"envelope signature is {len(envelope.signature)} bytes, not 64")
     try:
         body = _body_decoder.decode(envelope.body)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise _decode_error(exc, "envelope body") from exc
     if isinstance(body, Commit):
         body.validate()

@@ -27,7 +27,9 @@ class SigningKey:
     def __post_init__(self) -> None:
         if len(self.seed) != 32:
             raise ValueError("an Ed25519 seed is 32 bytes")
-        object.__setattr__(self, "_key", nacl.signing.SigningKey(self.seed))
+        key = nacl.signing.SigningKey(self.seed)
+        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_key_id", did_key_from_public_key(bytes(key.verify_key)))
 
     @classmethod
     def generate(cls) -> SigningKey:
@@ -52,7 +54,8 @@ class SigningKey:
     @property
     def key_id(self) -> str:
         """The did:key of this key: what envelopes name as their signer."""
-        return did_key_from_public_key(self.public_key)
+        key_id: str = object.__getattribute__(self, "_key_id")
+        return key_id
 
     @property
     def _nacl(self) -> nacl.signing.SigningKey:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import msgspec
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -26,6 +27,23 @@ from shared.jetstream.errors import (
 )
 
 __all__ = ["OutgoingMessage", "PubAck", "Publisher"]
+
+
+class _ApiError(msgspec.Struct):
+    code: int = 0
+    err_code: int = 0
+    description: str = ""
+
+
+class _AckReply(msgspec.Struct):
+    stream: str = ""
+    seq: int = 0
+    duplicate: bool = False
+    count: int = 0
+    error: _ApiError | None = None
+
+
+_ack_decoder = msgspec.json.Decoder(_AckReply)
 
 
 @dataclass(frozen=True)
@@ -79,27 +97,16 @@ class Publisher:
         if not msg.data:
             return  # an intermediate batch reply; the commit message's reply settles it
         try:
-            reply = json.loads(msg.data)
-        except ValueError:
+            reply = _ack_decoder.decode(msg.data)
+        except msgspec.DecodeError:
             fut.set_exception(JetStreamError(f"unreadable acknowledgement {msg.data[:80]!r}"))
             return
-        if error := reply.get("error"):
+        if reply.error is not None:
             fut.set_exception(
-                JetStreamAPIError(
-                    int(error.get("code", 0)),
-                    int(error.get("err_code", 0)),
-                    str(error.get("description", "")),
-                )
+                JetStreamAPIError(reply.error.code, reply.error.err_code, reply.error.description)
             )
             return
-        fut.set_result(
-            PubAck(
-                stream=str(reply.get("stream", "")),
-                seq=int(reply["seq"]),
-                duplicate=bool(reply.get("duplicate", False)),
-                batch_count=int(reply.get("count", 0)),
-            )
-        )
+        fut.set_result(PubAck(reply.stream, reply.seq, reply.duplicate, reply.count))
 
     def _register(self) -> tuple[str, asyncio.Future[PubAck]]:
         token = str(next(self._tokens))
@@ -109,7 +116,8 @@ class Publisher:
 
     async def _await(self, token: str, fut: asyncio.Future[PubAck], what: str) -> PubAck:
         try:
-            return await asyncio.wait_for(fut, self._timeout)
+            async with asyncio.timeout(self._timeout):
+                return await fut
         except TimeoutError as exc:
             raise PublishTimeout(f"no acknowledgement for {what} in {self._timeout}s") from exc
         finally:

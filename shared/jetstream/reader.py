@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -81,34 +82,41 @@ class StreamReader:
             request["next_by_subj"] = subject
         if min_last_seq:
             request["min_last_seq"] = min_last_seq
-        queue: asyncio.Queue[Msg] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[int] = loop.create_future()
+        out: list[RawMessage] = []
 
         async def collect(msg: Msg) -> None:
-            queue.put_nowait(msg)
+            # One callback per message, no task or timeout per message: the batch ends on the
+            # server's end-of-batch status, which settles `done` with the pending count.
+            if done.done():
+                return
+            headers = msg.headers or {}
+            status = headers.get("Status")
+            if status is None:
+                out.append(_raw(msg))
+            elif status == "204":
+                done.set_result(int(headers.get("Nats-Num-Pending", 0)))
+            elif status == "404":
+                done.set_result(0)
+            elif status == "503":
+                done.set_exception(StreamNotFound(self._subject))
+            else:
+                done.set_exception(JetStreamError(f"direct batch get answered {status}"))
 
         inbox = self._nc.new_inbox()
         sub = await self._nc.subscribe(inbox, cb=collect)
         try:
             await self._nc.publish(self._subject, json.dumps(request).encode(), reply=inbox)
-            out: list[RawMessage] = []
-            while True:
-                try:
-                    msg = await asyncio.wait_for(queue.get(), self._timeout)
-                except TimeoutError as exc:
-                    raise JetStreamError(f"direct batch get from {start_seq} timed out") from exc
-                headers = msg.headers or {}
-                status = headers.get("Status")
-                if status == "204":  # end of batch
-                    return out, int(headers.get("Nats-Num-Pending", 0))
-                if status == "404":
-                    return out, 0
-                if status == "503":
-                    raise StreamNotFound(self._subject)
-                if status:
-                    raise JetStreamError(f"direct batch get answered {status}")
-                out.append(_raw(msg))
+            try:
+                async with asyncio.timeout(self._timeout):
+                    pending = await done
+            except TimeoutError as exc:
+                raise JetStreamError(f"direct batch get from {start_seq} timed out") from exc
+            return out, pending
         finally:
-            await sub.unsubscribe()
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
 
     async def scan(
         self, start_seq: int, subject: str | None = None, stop_seq: int | None = None
