@@ -19,13 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import nats
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+from nats.aio.client import Client as NATS
 
 from shared.envelope import EventRecord
-from shared.natsclient import connect
 from shared.jetstream import EventStore, StreamSettings
+from shared.natsclient import connect
 from shared.natsserver import NatsServer
 from shared.signing import SigningKey, verify_detached
 from shared.subjects import StreamSubjects
@@ -33,7 +33,7 @@ from shared.subjects import StreamSubjects
 PAYLOAD = 1000  # bytes of event state per commit, so a commit is ~1 KB
 
 
-async def raw_publish(nc: nats.NATS, commits: int) -> float:
+async def raw_publish(nc: NATS, commits: int) -> float:
     """Baseline: nats-py pipelined JetStream publish of 1 KB messages (no signing, no OCC)."""
     subjects = StreamSubjects("BENCHRAW", "benchraw")
     js = nc.jetstream()
@@ -49,7 +49,7 @@ async def raw_publish(nc: nats.NATS, commits: int) -> float:
 
 
 async def signed_append(
-    nc: nats.NATS, commits: int, aggregates: int, executor: ThreadPoolExecutor
+    nc: NATS, commits: int, aggregates: int, executor: ThreadPoolExecutor
 ) -> tuple[float, EventStore]:
     """Ours: each commit built, signed and appended with an expected-sequence check.
 
@@ -178,10 +178,7 @@ def execute(args: argparse.Namespace) -> int:
         print(f"signed + OCC append     {result['append_per_s']:>10,} commits/s")
         print(f"  append / raw          {result['append_vs_raw']:>10.1%}  (target >= 50%)")
         print(f"eventsourcing SQLite    {result['sqlite_recorder_per_s']:>10,} inserts/s")
-        print(
-            f"replay + verify         {result['replay_verify_per_s']:>10,} commits/s"
-            " (target >= 20,000)"
-        )
+        print(f"replay + verify         {result['replay_verify_per_s']:>10,} commits/s (target >= 20,000)")
         print(f"  Ed25519 sign, 1 thread  {result['sign_ceiling_per_s']:>8,} /s")
         print(f"  Ed25519 verify, all cores {result['verify_ceiling_per_s']:>6,} /s")
         print(f"  replay / verify ceiling {result['replay_vs_verify_ceiling']:>10.1%}")

@@ -11,6 +11,7 @@ The signature is Ed25519 over `body` exactly as stored, by the key whose did:key
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Literal
 
@@ -94,7 +95,7 @@ class Commit(msgspec.Struct, frozen=True, tag="cos.commit.v1", tag_field="type")
         if not self.events:
             raise InvalidCommit(f"commit {self.commit_id} has no events")
         versions = [e.version for e in self.events]
-        if any(b <= a for a, b in zip(versions, versions[1:], strict=False)):
+        if any(b <= a for a, b in itertools.pairwise(versions)):
             raise InvalidCommit(f"commit {self.commit_id}: versions not increasing: {versions}")
         if versions[0] != self.first_version or versions[-1] != self.last_version:
             raise InvalidCommit(
@@ -111,8 +112,7 @@ class Commit(msgspec.Struct, frozen=True, tag="cos.commit.v1", tag_field="type")
             )
         if tokens[1] != self.community:
             raise InvalidCommit(
-                f"commit {self.commit_id}: subject community {tokens[1]!r} "
-                f"differs from {self.community!r}"
+                f"commit {self.commit_id}: subject community {tokens[1]!r} differs from {self.community!r}"
             )
         return self
 

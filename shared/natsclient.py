@@ -12,7 +12,7 @@ _CRLF = b"\r\n"
 _WHITESPACE = (b" ", b"\t", b"\x0b", b"\x0c")
 
 
-class Client(_NatsPyClient):  # type: ignore[misc]
+class Client(_NatsPyClient):
     """nats-py's client with `_parse_header_lines` rewritten without a per-character loop.
 
     Every stored commit comes back with its headers, and nats-py checks each header name for

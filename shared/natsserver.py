@@ -79,9 +79,7 @@ class NatsServer:
     ready_timeout: float = 20.0
     log_file: Path | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
-    _owned_tmp: tempfile.TemporaryDirectory[str] | None = field(
-        default=None, init=False, repr=False
-    )
+    _owned_tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -143,7 +141,7 @@ class NatsServer:
         """True when the server answers its JetStream health check."""
         url = f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"
         try:
-            with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=1) as resp:
                 return bool(json.loads(resp.read()).get("status") == "ok")
         except (urllib.error.URLError, OSError, ValueError):
             return False
@@ -207,9 +205,7 @@ class NatsCluster:
     base_dir: Path | None = None
     cluster_name: str = "cos-cluster"
     nodes: list[NatsServer] = field(default_factory=list, init=False)
-    _owned_tmp: tempfile.TemporaryDirectory[str] | None = field(
-        default=None, init=False, repr=False
-    )
+    _owned_tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
 
     @property
     def urls(self) -> list[str]:
@@ -274,7 +270,7 @@ class NatsCluster:
 def _has_meta_leader(monitor_port: int) -> bool:
     url = f"http://127.0.0.1:{monitor_port}/jsz"
     with contextlib.suppress(urllib.error.URLError, OSError, ValueError):
-        with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(url, timeout=1) as resp:
             info = json.loads(resp.read())
         meta = info.get("meta_cluster") or {}
         return bool(meta.get("leader")) and int(meta.get("cluster_size", 0)) >= 1

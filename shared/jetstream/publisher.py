@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import msgspec
-
+import nats.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -74,7 +74,10 @@ class Publisher:
 
     async def start(self) -> None:
         if self._sub is None:
-            self._sub = await self._nc.subscribe(self._prefix + ".*", cb=self._on_reply)
+            try:
+                self._sub = await self._nc.subscribe(self._prefix + ".*", cb=self._on_reply)
+            except nats.errors.Error as exc:
+                raise JetStreamError(f"could not subscribe for acknowledgements: {exc!r}") from exc
 
     async def close(self) -> None:
         if self._sub is not None:
@@ -127,12 +130,16 @@ class Publisher:
         """Publish one message and wait for its acknowledgement."""
         await self.start()
         token, fut = self._register()
-        await self._nc.publish(
-            message.subject,
-            message.data,
-            reply=f"{self._prefix}.{token}",
-            headers=message.headers,
-        )
+        try:
+            await self._nc.publish(
+                message.subject,
+                message.data,
+                reply=f"{self._prefix}.{token}",
+                headers=message.headers,
+            )
+        except nats.errors.Error as exc:
+            self._futures.pop(token, None)
+            raise JetStreamError(f"could not publish to {message.subject}: {exc!r}") from exc
         return await self._await(token, fut, message.subject)
 
     async def publish_batch(self, messages: Sequence[OutgoingMessage]) -> PubAck:
@@ -152,5 +159,9 @@ class Publisher:
                 reply = f"{self._prefix}.{token}"  # errors on the first message come back too
             if i == last:
                 headers["Nats-Batch-Commit"] = "1"
-            await self._nc.publish(message.subject, message.data, reply=reply, headers=headers)
+            try:
+                await self._nc.publish(message.subject, message.data, reply=reply, headers=headers)
+            except nats.errors.Error as exc:
+                self._futures.pop(token, None)
+                raise JetStreamError(f"could not publish batch: {exc!r}") from exc
         return await self._await(token, fut, f"batch of {len(messages)}")

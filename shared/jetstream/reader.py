@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import nats.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
@@ -55,9 +56,7 @@ class StreamReader:
         if min_last_seq:
             request["min_last_seq"] = min_last_seq
         try:
-            msg = await self._nc.request(
-                self._subject, json.dumps(request).encode(), timeout=self._timeout
-            )
+            msg = await self._nc.request(self._subject, json.dumps(request).encode(), timeout=self._timeout)
         except TimeoutError as exc:
             raise JetStreamError(f"direct get of {subject} timed out") from exc
         status = (msg.headers or {}).get("Status")
@@ -105,9 +104,15 @@ class StreamReader:
                 done.set_exception(JetStreamError(f"direct batch get answered {status}"))
 
         inbox = self._nc.new_inbox()
-        sub = await self._nc.subscribe(inbox, cb=collect)
         try:
-            await self._nc.publish(self._subject, json.dumps(request).encode(), reply=inbox)
+            sub = await self._nc.subscribe(inbox, cb=collect)
+        except nats.errors.Error as exc:
+            raise JetStreamError(f"direct batch get failed: {exc!r}") from exc
+        try:
+            try:
+                await self._nc.publish(self._subject, json.dumps(request).encode(), reply=inbox)
+            except nats.errors.Error as exc:
+                raise JetStreamError(f"direct batch get failed: {exc!r}") from exc
             try:
                 async with asyncio.timeout(self._timeout):
                     pending = await done

@@ -37,6 +37,7 @@ class Sealer:
         self._max_batch = max_batch
         self._queue: list[tuple[Body, asyncio.Future[bytes]]] = []
         self._draining = False
+        self._drainer: asyncio.Task[None] | None = None
 
     async def seal(self, body: Body) -> bytes:
         loop = asyncio.get_running_loop()
@@ -44,7 +45,7 @@ class Sealer:
         self._queue.append((body, future))
         if not self._draining:
             self._draining = True
-            loop.create_task(self._drain())
+            self._drainer = loop.create_task(self._drain())
         return await future
 
     async def _drain(self) -> None:

@@ -182,7 +182,7 @@ class EventStore:
             events=records,
         )
         versions = [r.version for r in records]
-        if any(b <= a for a, b in zip(versions, versions[1:], strict=False)):
+        if any(b <= a for a, b in itertools.pairwise(versions)):
             return commit.validate()  # raises InvalidCommit naming the versions
         return commit  # the subject and event types were built from checked parts
 
@@ -217,9 +217,7 @@ class EventStore:
         return head
 
     async def _tracking_head(self, application_name: str) -> _TrackingHead:
-        raw = await self._reader.last(
-            self.subjects.tracking(application_name), min_last_seq=self._high_water
-        )
+        raw = await self._reader.last(self.subjects.tracking(application_name), min_last_seq=self._high_water)
         if raw is None:
             return _TrackingHead()
         _, body = peek_body(raw.data)
@@ -275,9 +273,13 @@ class EventStore:
             heads = []
             for commit in commits:
                 cached = None if refresh else self._heads.get(commit.subject)
-                if cached is None and not refresh and assume_new_from_version is not None:
-                    if commit.first_version <= assume_new_from_version:
-                        cached = NEW_AGGREGATE
+                if (
+                    cached is None
+                    and not refresh
+                    and assume_new_from_version is not None
+                    and commit.first_version <= assume_new_from_version
+                ):
+                    cached = NEW_AGGREGATE
                 heads.append(cached or await self.head(commit.subject, refresh=True))
             messages: list[OutgoingMessage] = []
             if tracking is not None:
@@ -340,9 +342,7 @@ class EventStore:
             seqs = []
             for commit in commits:
                 seq = seqs_by_subject[commit.subject]
-                self._remember(
-                    commit.subject, AggregateHead(seq, commit.last_version, commit.commit_id)
-                )
+                self._remember(commit.subject, AggregateHead(seq, commit.last_version, commit.commit_id))
                 seqs.append(seq)
             return seqs
         raise JetStreamError(f"append did not settle after {MAX_ATTEMPTS} attempts")
@@ -354,9 +354,7 @@ class EventStore:
         async for page in self._reader.scan(1, commit.subject):
             for raw in page:
                 if raw.msg_id == commit.commit_id:
-                    self._remember(
-                        commit.subject, AggregateHead(raw.seq, commit.last_version, raw.msg_id)
-                    )
+                    self._remember(commit.subject, AggregateHead(raw.seq, commit.last_version, raw.msg_id))
                     return True
         return False
 
@@ -386,9 +384,7 @@ class EventStore:
         if out:
             last = out[-1]
             self._see(last.seq)
-            self._remember(
-                subject, AggregateHead(last.seq, last.commit.last_version, last.commit.commit_id)
-            )
+            self._remember(subject, AggregateHead(last.seq, last.commit.last_version, last.commit.commit_id))
         elif after_seq == 0:
             self._remember(subject, NEW_AGGREGATE)
         return out
@@ -459,9 +455,7 @@ class EventStore:
             count += await future
         return count
 
-    async def subscribe(
-        self, start_seq: int = 1, subject: str | None = None
-    ) -> AsyncIterator[StoredCommit]:
+    async def subscribe(self, start_seq: int = 1, subject: str | None = None) -> AsyncIterator[StoredCommit]:
         """Commits from `start_seq` on, then new ones as they are stored (ordered consumer)."""
         js = self.nc.jetstream()
         sub = await js.subscribe(

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import nats.errors
 from nats.aio.client import Client as NATS
 
 from shared.jetstream.errors import JetStreamAPIError, JetStreamError
@@ -43,12 +44,14 @@ class StreamSettings:
         }
 
 
-async def _api(nc: NATS, subject: str, payload: dict[str, Any] | None) -> dict[str, Any]:
+async def _api(
+    nc: NATS, subject: str, payload: dict[str, Any] | None, within: float = 10.0
+) -> dict[str, Any]:
     body = json.dumps(payload).encode() if payload is not None else b""
     try:
-        msg = await nc.request(subject, body, timeout=10)
-    except TimeoutError as exc:
-        raise JetStreamError(f"JetStream API {subject} did not answer") from exc
+        msg = await nc.request(subject, body, timeout=within)
+    except (TimeoutError, nats.errors.Error) as exc:
+        raise JetStreamError(f"JetStream API {subject} did not answer: {exc!r}") from exc
     reply: dict[str, Any] = json.loads(msg.data)
     if error := reply.get("error"):
         raise JetStreamAPIError(
@@ -57,8 +60,8 @@ async def _api(nc: NATS, subject: str, payload: dict[str, Any] | None) -> dict[s
     return reply
 
 
-async def stream_info(nc: NATS, stream: str) -> dict[str, Any]:
-    return await _api(nc, f"$JS.API.STREAM.INFO.{stream}", None)
+async def stream_info(nc: NATS, stream: str, within: float = 10.0) -> dict[str, Any]:
+    return await _api(nc, f"$JS.API.STREAM.INFO.{stream}", None, within)
 
 
 async def ensure_stream(nc: NATS, settings: StreamSettings) -> dict[str, Any]:

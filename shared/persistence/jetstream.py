@@ -1,4 +1,4 @@
-"""JetStream persistence module for the eventsourcing library: `PERSISTENCE_MODULE=shared.persistence.jetstream`.
+"""JetStream persistence for the eventsourcing library: `PERSISTENCE_MODULE=shared.persistence.jetstream`.
 
 Settings (read from the application's environment, optionally prefixed with its name):
 
@@ -145,9 +145,7 @@ class _Recorder:
             )
         return commits
 
-    def _insert(
-        self, stored_events: Sequence[StoredEvent], tracking: Tracking | None
-    ) -> list[int]:
+    def _insert(self, stored_events: Sequence[StoredEvent], tracking: Tracking | None) -> list[int]:
         commits = self._commits(stored_events)
         position = (
             TrackingPosition(tracking.application_name, tracking.notification_id)
@@ -183,9 +181,7 @@ def _notifications(stored: StoredCommit) -> list[Notification]:
 class JetStreamAggregateRecorder(_Recorder, AggregateRecorder):
     """Stores each `insert_events` call as one signed commit per aggregate, atomically."""
 
-    def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if stored_events:
             self._insert(stored_events, None)
         return None
@@ -221,9 +217,7 @@ class JetStreamAggregateRecorder(_Recorder, AggregateRecorder):
 class JetStreamApplicationRecorder(JetStreamAggregateRecorder, ApplicationRecorder):
     """Adds the application sequence: notifications in stream order, and subscriptions."""
 
-    def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if not stored_events:
             return []
         return self._insert(stored_events, None)
@@ -285,9 +279,7 @@ class JetStreamSubscription(Subscription[JetStreamApplicationRecorder]):
         topics: Sequence[str] = (),
     ) -> None:
         super().__init__(recorder=recorder, gt=gt, topics=topics)
-        self._queue: queue.Queue[Notification | BaseException | None] = queue.Queue(
-            self._QUEUE_SIZE
-        )
+        self._queue: queue.Queue[Notification | BaseException | None] = queue.Queue(self._QUEUE_SIZE)
         self._pump = recorder.connection.bridge.submit(self._run())
 
     async def _run(self) -> None:
@@ -308,7 +300,7 @@ class JetStreamSubscription(Subscription[JetStreamApplicationRecorder]):
                             await asyncio.sleep(0.005)
         except asyncio.CancelledError:
             raise
-        except BaseException as exc:
+        except Exception as exc:  # noqa: BLE001 - handed to the iterating thread, raised there
             self._queue.put(exc)
 
     def stop(self) -> None:
@@ -347,9 +339,7 @@ class JetStreamTrackingRecorder(_Recorder, TrackingRecorder):
 class JetStreamProcessRecorder(JetStreamTrackingRecorder, JetStreamApplicationRecorder, ProcessRecorder):
     """Commits and the tracking position that produced them, in one atomic batch."""
 
-    def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         tracking: Tracking | None = kwargs.get("tracking")
         if not stored_events and tracking is None:
             return []

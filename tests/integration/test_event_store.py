@@ -75,9 +75,7 @@ async def test_pipelined_writers_of_the_same_version_get_exactly_one_conflict(
     assert await count_messages(nc, event_store) == 2
 
 
-async def test_a_writer_with_a_stale_view_is_told_of_the_conflict(
-    event_store: EventStore, nc: NATS
-) -> None:
+async def test_a_writer_with_a_stale_view_is_told_of_the_conflict(event_store: EventStore, nc: NATS) -> None:
     other = await EventStore(nc, event_store.settings, SigningKey.generate()).start()
     await event_store.append([commit(event_store, "m1", [1])])
     await event_store.head(event_store.subjects.aggregate("acme", "member", "m1"))
@@ -114,13 +112,9 @@ async def test_commits_of_several_aggregates_land_together_or_not_at_all(
 ) -> None:
     await event_store.append([commit(event_store, "m2", [1])])
     with pytest.raises(ConcurrencyConflict):
-        await event_store.append(
-            [commit(event_store, "m1", [1]), commit(event_store, "m2", [1])]
-        )
+        await event_store.append([commit(event_store, "m1", [1]), commit(event_store, "m2", [1])])
     assert await count_messages(nc, event_store) == 1
-    seqs = await event_store.append(
-        [commit(event_store, "m1", [1]), commit(event_store, "m2", [2])]
-    )
+    seqs = await event_store.append([commit(event_store, "m1", [1]), commit(event_store, "m2", [2])])
     assert seqs[1] == seqs[0] + 1
 
 

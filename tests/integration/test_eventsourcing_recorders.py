@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import ClassVar
 
 import pytest
@@ -37,9 +36,8 @@ from shared.persistence.jetstream import (
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _server_url(nats_url: str) -> Iterator[None]:
+def _server_url(nats_url: str) -> None:
     JetStreamCase.url = nats_url
-    yield
 
 
 class JetStreamCase:
@@ -47,11 +45,11 @@ class JetStreamCase:
 
     url: ClassVar[str] = ""
 
-    def setUp(self) -> None:  # noqa: N802 - unittest API
+    def setUp(self) -> None:
         self.factories: list[Factory] = []
         super().setUp()  # type: ignore[misc]
 
-    def tearDown(self) -> None:  # noqa: N802 - unittest API
+    def tearDown(self) -> None:
         for factory in self.factories:
             factory.close()
         super().tearDown()  # type: ignore[misc]
@@ -109,9 +107,7 @@ class TestApplicationRecorder(JetStreamCase, ApplicationRecorderTestCase[Applica
             2 * s,
         ]
         assert [n.id for n in recorder.select_notifications(None, 10, stop=s + 1)] == [s, s + 1]
-        assert [n.topic for n in recorder.select_notifications(None, 10, topics=["topic2"])] == [
-            "topic2"
-        ]
+        assert [n.topic for n in recorder.select_notifications(None, 10, topics=["topic2"])] == ["topic2"]
         assert [n.id for n in recorder.select_notifications(s + 1, 1)] == [s + 1]
         assert recorder.max_notification_id() == 2 * s
 
@@ -139,7 +135,7 @@ class _TrackingSubclass(JetStreamTrackingRecorder):
 
 
 class TestInfrastructureFactory(JetStreamCase, InfrastructureFactoryTestCase[Factory]):
-    def setUp(self) -> None:  # noqa: N802 - unittest API
+    def setUp(self) -> None:
         self.env = Environment(
             "TestCase",
             {

@@ -16,9 +16,7 @@ from shared.subjects import StreamSubjects
 
 
 async def connect(url: str) -> nats.NATS:
-    return await nats.connect(
-        servers=url.split(","), max_reconnect_attempts=-1, reconnect_time_wait=0.1
-    )
+    return await nats.connect(servers=url.split(","), max_reconnect_attempts=-1, reconnect_time_wait=0.1)
 
 
 async def append_one(store: EventStore, ident: str, version: int) -> str:

@@ -86,9 +86,7 @@ def test_garbage_is_reported_as_corrupt_with_the_reason() -> None:
 
 def test_an_unknown_type_tag_is_named(key: SigningKey) -> None:
     body = msgspec.msgpack.encode({"type": "cos.commit.v9", "commit_id": "x"})
-    data = msgspec.msgpack.encode(
-        {"type": "cos.envelope.v1", "body": body, "signature": key.sign(body)}
-    )
+    data = msgspec.msgpack.encode({"type": "cos.envelope.v1", "body": body, "signature": key.sign(body)})
     with pytest.raises(UnknownRecordType, match=r"cos\.commit\.v9"):
         open_envelope(data)
 

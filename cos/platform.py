@@ -1,0 +1,82 @@
+"""Composition root of the one-machine platform: embedded NATS, every stream, the services, the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from services.gateway.app import create_app
+from services.gateway.config import GatewaySettings
+from services.governance.subjects import SUBJECTS as GOVERNANCE
+from services.identity.subjects import SUBJECTS as IDENTITY
+from services.knowledge.subjects import SUBJECTS as KNOWLEDGE
+from services.membership.subjects import SUBJECTS as MEMBERSHIP
+from services.messaging.subjects import SUBJECTS as MESSAGING
+from shared.jetstream import StreamSettings, ensure_stream
+from shared.natsclient import connect
+from shared.natsserver import NatsServer
+from shared.subjects import StreamSubjects
+
+AUDIT = StreamSubjects("AUDIT", "audit")
+STREAMS: tuple[StreamSubjects, ...] = (
+    IDENTITY,
+    MEMBERSHIP,
+    MESSAGING,
+    GOVERNANCE,
+    KNOWLEDGE,
+    AUDIT,
+)
+
+
+@dataclass(frozen=True)
+class PlatformOptions:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    nats_url: str | None = None  # None: start an embedded nats-server in data_dir
+    replicas: int = 1
+
+
+async def provision(nats_url: str, replicas: int = 1) -> None:
+    """Create (or update) the stream of every service; safe to run on every start."""
+    nc = await connect(nats_url, name="cos-provision")
+    try:
+        for subjects in STREAMS:
+            await ensure_stream(nc, StreamSettings(subjects, replicas=replicas))
+    finally:
+        await nc.close()
+
+
+async def serve(options: PlatformOptions, nats_url: str) -> None:
+    await provision(nats_url, options.replicas)
+    settings = GatewaySettings(nats_url=nats_url, host=options.host, port=options.port)
+    app = create_app(settings, [s.stream for s in STREAMS])
+    config = uvicorn.Config(app, host=options.host, port=options.port, log_level="warning")
+    server = uvicorn.Server(config)
+    print(f"Community OS is running at http://{options.host}:{options.port}", flush=True)
+    print(f"  message bus  {nats_url}", flush=True)
+    print(f"  data         {options.data_dir}", flush=True)
+    print("  health       /healthz   readiness /readyz   API docs /docs", flush=True)
+    await server.serve()
+
+
+def run(options: PlatformOptions) -> int:
+    """Run until interrupted; an embedded nats-server is stopped on the way out."""
+    options.data_dir.mkdir(parents=True, exist_ok=True)
+    nats: NatsServer | None = None
+    url = options.nats_url
+    if url is None:
+        nats = NatsServer(store_dir=options.data_dir / "nats", name="cos")
+        nats.start()
+        url = nats.url
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(options, url))
+    finally:
+        if nats is not None:
+            nats.stop()
+    return 0

@@ -1,0 +1,1 @@
+"""The Community OS services; each talks to the others only through NATS."""

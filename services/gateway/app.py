@@ -1,0 +1,33 @@
+"""The gateway application: FastAPI with a lifespan-managed NATS connection."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.gateway.config import GatewaySettings
+from services.gateway.errors import GatewayError, gateway_error_handler
+from services.gateway.routers import health
+from shared.natsclient import connect
+
+
+def create_app(settings: GatewaySettings, required_streams: Sequence[str]) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.nats = await connect(settings.nats_url, name="cos-gateway")
+        try:
+            yield
+        finally:
+            await app.state.nats.close()
+
+    app = FastAPI(
+        title="Community OS gateway",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.required_streams = list(required_streams)
+    app.add_exception_handler(GatewayError, gateway_error_handler)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,1 @@
+"""The governance service (Decide): polls, eligibility from the committed roll, proxies, secret ballots."""

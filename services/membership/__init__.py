@@ -1,0 +1,1 @@
+"""The membership service: communities (tenants), member lifecycle, membership credentials, the roll."""

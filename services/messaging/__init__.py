@@ -1,0 +1,1 @@
+"""The messaging service: announcements (Communicate), forums and chat (Discuss), moderation."""
