@@ -65,9 +65,7 @@ def check_credential_shape(credential: object) -> JsonObject:
     types = credential.get("type")
     type_list = types if isinstance(types, list) else [types]
     if "VerifiableCredential" not in type_list:
-        raise CredentialError(
-            CredentialFailure.NOT_A_CREDENTIAL, "type must include 'VerifiableCredential'"
-        )
+        raise CredentialError(CredentialFailure.NOT_A_CREDENTIAL, "type must include 'VerifiableCredential'")
     if not isinstance(credential.get("credentialSubject"), dict | list):
         raise CredentialError(CredentialFailure.NOT_A_CREDENTIAL, "credentialSubject is missing")
     for name in ("validFrom", "validUntil"):
@@ -83,11 +81,9 @@ def issue_credential(credential: JsonObject, keys: MemberKeys, *, created: datet
     """Secure an unsigned credential with the member's did:key (set as issuer when absent)."""
     unsigned = copy.deepcopy(credential)
     if "proof" in unsigned:
-        raise CredentialError(
-            CredentialFailure.ALREADY_SIGNED, "the credential already has a proof"
-        )
+        raise CredentialError(CredentialFailure.ALREADY_SIGNED, "the credential already has a proof")
     if "issuer" not in unsigned:
-        unsigned["issuer"] = keys.did
+        unsigned = _with_issuer(unsigned, keys.did)
     check_credential_shape(unsigned)
     issuer = credential_issuer(unsigned)
     if issuer != keys.did:
@@ -99,9 +95,7 @@ def issue_credential(credential: JsonObject, keys: MemberKeys, *, created: datet
     return add_proof(unsigned, options, keys.signing_key)
 
 
-def verify_credential(
-    credential: object, resolver: DidResolver, *, now: datetime
-) -> VerifiedCredential:
+def verify_credential(credential: object, resolver: DidResolver, *, now: datetime) -> VerifiedCredential:
     """Verify a credential's proof, its issuer's key and its validity period at `now`.
 
     Raises CredentialError or ProofError (both TrustError) with the first reason it fails.
@@ -114,9 +108,21 @@ def verify_credential(
             CredentialFailure.NOT_YET_VALID, f"the credential is valid from {shaped['validFrom']}"
         )
     if "validUntil" in shaped and now > parse_datetime(shaped["validUntil"]):
-        raise CredentialError(
-            CredentialFailure.EXPIRED, f"the credential expired at {shaped['validUntil']}"
-        )
+        raise CredentialError(CredentialFailure.EXPIRED, f"the credential expired at {shaped['validUntil']}")
     return VerifiedCredential(
         credential=shaped, issuer=issuer, verification_method=verified.verification_method.id
     )
+
+
+def _with_issuer(credential: JsonObject, issuer: str) -> JsonObject:
+    """`credential` with `issuer` placed after `type`, where VCDM examples put it.
+
+    Only for the reader: JCS signs the same bytes whatever the member order.
+    """
+    result: JsonObject = {}
+    for name, value in credential.items():
+        result[name] = value
+        if name == "type":
+            result["issuer"] = issuer
+    result.setdefault("issuer", issuer)
+    return result

@@ -107,20 +107,13 @@ def proof_configuration(options: JsonObject) -> bytes:
 
 def hash_data(transformed_document: bytes, canonical_proof_config: bytes) -> bytes:
     """Hashing (eddsa-jcs-2022): SHA-256(proof configuration) || SHA-256(document), 64 bytes."""
-    return (
-        hashlib.sha256(canonical_proof_config).digest()
-        + hashlib.sha256(transformed_document).digest()
-    )
+    return hashlib.sha256(canonical_proof_config).digest() + hashlib.sha256(transformed_document).digest()
 
 
-def create_proof(
-    unsecured_document: JsonObject, options: JsonObject, signing_key: SigningKey
-) -> JsonObject:
+def create_proof(unsecured_document: JsonObject, options: JsonObject, signing_key: SigningKey) -> JsonObject:
     """Create Proof (eddsa-jcs-2022): the proof object, `proofValue` included."""
     if not isinstance(options.get("verificationMethod"), str):
-        raise ProofError(
-            ProofFailure.UNKNOWN_VERIFICATION_METHOD, "proof options name no verificationMethod"
-        )
+        raise ProofError(ProofFailure.UNKNOWN_VERIFICATION_METHOD, "proof options name no verificationMethod")
     proof = copy.deepcopy(options)
     if "@context" in unsecured_document:
         # Step 2 of the algorithm: binds the proof to the document's contexts (proof sets, chains).
@@ -132,9 +125,7 @@ def create_proof(
     return proof
 
 
-def add_proof(
-    unsecured_document: JsonObject, options: JsonObject, signing_key: SigningKey
-) -> JsonObject:
+def add_proof(unsecured_document: JsonObject, options: JsonObject, signing_key: SigningKey) -> JsonObject:
     """A copy of the document secured with an eddsa-jcs-2022 proof."""
     if "proof" in unsecured_document:
         raise ProofError(
@@ -164,23 +155,21 @@ def verify_proof(
     if proof is None:
         raise ProofError(ProofFailure.MISSING_PROOF, "the document has no proof")
     if isinstance(proof, list):
-        raise ProofError(
-            ProofFailure.UNSUPPORTED_PROOF_SET, "proof sets (several proofs) are not supported"
-        )
+        raise ProofError(ProofFailure.UNSUPPORTED_PROOF_SET, "proof sets (several proofs) are not supported")
     if not isinstance(proof, dict):
         raise ProofError(ProofFailure.MALFORMED_DOCUMENT, "the proof is not a JSON object")
     _check_suite(proof)
     proof_bytes = _decode_proof_value(proof.get("proofValue"))
 
     unsecured = {name: value for name, value in secured_document.items() if name != "proof"}
-    proof_options_ = {name: value for name, value in proof.items() if name != "proofValue"}
-    if "@context" in proof_options_:
-        if not _starts_with(unsecured.get("@context"), proof_options_["@context"]):
+    options = {name: value for name, value in proof.items() if name != "proofValue"}
+    if "@context" in options:
+        if not _starts_with(unsecured.get("@context"), options["@context"]):
             raise ProofError(
                 ProofFailure.CONTEXT_MISMATCH,
                 "the document's @context does not start with the proof's @context",
             )
-        unsecured["@context"] = proof_options_["@context"]
+        unsecured["@context"] = options["@context"]
 
     if proof.get("proofPurpose") != proof_purpose:
         raise ProofError(
@@ -195,8 +184,8 @@ def verify_proof(
             f"signed with a key of {method.controller}, but the issuer is {expected_controller}",
         )
 
-    transformed = transform(unsecured, proof_options_)
-    canonical_config = proof_configuration(proof_options_)
+    transformed = transform(unsecured, options)
+    canonical_config = proof_configuration(options)
     try:
         verify_detached(hash_data(transformed, canonical_config), proof_bytes, method.public_key)
     except BadSignature as exc:
@@ -211,15 +200,11 @@ def _decode_proof_value(value: object) -> bytes:
     if value is None:
         raise ProofError(ProofFailure.MISSING_PROOF_VALUE, "the proof has no proofValue")
     if not isinstance(value, str) or not value.startswith("z"):
-        raise ProofError(
-            ProofFailure.MALFORMED_PROOF_VALUE, "proofValue is not multibase base58btc ('z…')"
-        )
+        raise ProofError(ProofFailure.MALFORMED_PROOF_VALUE, "proofValue is not multibase base58btc ('z…')")
     try:
         raw = base58.b58decode(value[1:])
     except ValueError as exc:
-        raise ProofError(
-            ProofFailure.MALFORMED_PROOF_VALUE, "proofValue is not valid base58btc"
-        ) from exc
+        raise ProofError(ProofFailure.MALFORMED_PROOF_VALUE, "proofValue is not valid base58btc") from exc
     if len(raw) != 64:
         raise ProofError(
             ProofFailure.MALFORMED_PROOF_VALUE,
@@ -245,14 +230,10 @@ def _check_expiry(proof: JsonObject, now: datetime | None) -> None:
         raise ProofError(ProofFailure.PROOF_EXPIRED, f"the proof expired at {proof['expires']}")
 
 
-def _verification_method(
-    proof: JsonObject, resolver: DidResolver, proof_purpose: str
-) -> VerificationMethod:
+def _verification_method(proof: JsonObject, resolver: DidResolver, proof_purpose: str) -> VerificationMethod:
     method_id = proof.get("verificationMethod")
     if not isinstance(method_id, str):
-        raise ProofError(
-            ProofFailure.UNKNOWN_VERIFICATION_METHOD, "the proof names no verificationMethod"
-        )
+        raise ProofError(ProofFailure.UNKNOWN_VERIFICATION_METHOD, "the proof names no verificationMethod")
     try:
         return dereference_verification_method(resolver, method_id, proof_purpose)
     except DidError as exc:

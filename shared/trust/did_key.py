@@ -68,9 +68,7 @@ def parse_did_key(did: str) -> DidKey:
     elif len(parts) == 4:
         scheme, method, version, multibase = parts
         if not (version.isascii() and version.isdigit() and int(version) > 0):
-            raise DidError(
-                DidFailure.INVALID_DID, f"did:key version must be a positive integer: {version!r}"
-            )
+            raise DidError(DidFailure.INVALID_DID, f"did:key version must be a positive integer: {version!r}")
     else:
         raise DidError(DidFailure.INVALID_DID, f"not a did:key identifier: {did!r}")
     if scheme != "did":
@@ -78,9 +76,7 @@ def parse_did_key(did: str) -> DidKey:
     if method != "key":
         raise DidError(DidFailure.INVALID_DID, f"not the did:key method: {did!r}")
     if not multibase.startswith("z"):
-        raise DidError(
-            DidFailure.INVALID_DID, "did:key value must be multibase base58btc (start with 'z')"
-        )
+        raise DidError(DidFailure.INVALID_DID, "did:key value must be multibase base58btc (start with 'z')")
     if not _METHOD_SPECIFIC_ID.fullmatch(multibase):
         raise DidError(DidFailure.INVALID_DID, "did:key value has characters a DID cannot hold")
     try:

@@ -117,7 +117,7 @@ def open_keyfile(keyfile: object, passphrase: str) -> MemberKeys:
             f"unsupported kdf {kdf.get('name')!r} or cipher {cipher.get('name')!r}",
         )
     opslimit, memlimit = kdf.get("opslimit"), kdf.get("memlimit")
-    if not isinstance(opslimit, int) or not isinstance(memlimit, int):
+    if type(opslimit) is not int or type(memlimit) is not int:  # bool is an int, but not here
         raise KeyfileError(KeyfileFailure.MALFORMED, "kdf opslimit and memlimit must be integers")
     _check_limits(opslimit, memlimit)
     salt = _unb64(kdf.get("salt"), "kdf.salt", nacl.pwhash.argon2id.SALTBYTES)

@@ -73,9 +73,7 @@ def dereference_verification_method(
     """
     did, _, fragment = method_id.partition("#")
     if not fragment:
-        raise DidError(
-            DidFailure.INVALID_DID_URL, f"verification method {method_id!r} has no fragment"
-        )
+        raise DidError(DidFailure.INVALID_DID_URL, f"verification method {method_id!r} has no fragment")
     document = resolver.resolve(did)
     if document.get("id") != did:
         raise DidError(
@@ -96,9 +94,7 @@ def dereference_verification_method(
         raise DidError(DidFailure.NOT_FOUND, f"{did} has no verification method {method_id}")
     is_referenced = any(_absolute(ref, did) == method_id for ref in referenced)
     if method not in embedded and not is_referenced:
-        raise DidError(
-            DidFailure.NOT_FOUND, f"{method_id} is not authorised for {relationship} by {did}"
-        )
+        raise DidError(DidFailure.NOT_FOUND, f"{method_id} is not authorised for {relationship} by {did}")
     if method.get("type") != "Multikey":
         raise DidError(
             DidFailure.UNSUPPORTED_PUBLIC_KEY_TYPE,
@@ -106,9 +102,7 @@ def dereference_verification_method(
         )
     controller = method.get("controller")
     if controller != did:
-        raise DidError(
-            DidFailure.NOT_FOUND, f"{method_id} is controlled by {controller!r}, not by {did}"
-        )
+        raise DidError(DidFailure.NOT_FOUND, f"{method_id} is controlled by {controller!r}, not by {did}")
     try:
         public_key = multikey_decode(str(method.get("publicKeyMultibase", "")))
     except MultikeyError as exc:

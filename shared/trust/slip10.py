@@ -70,9 +70,7 @@ class ExtendedKey:
 def master_key(seed: bytes) -> ExtendedKey:
     """The master node of `seed` (16 to 64 bytes; a BIP-39 seed is 64)."""
     if not 16 <= len(seed) <= 64:
-        raise DerivationError(
-            DerivationFailure.BAD_SEED, f"a seed is 16 to 64 bytes, got {len(seed)}"
-        )
+        raise DerivationError(DerivationFailure.BAD_SEED, f"a seed is 16 to 64 bytes, got {len(seed)}")
     digest = hmac.new(_CURVE_KEY, seed, hashlib.sha512).digest()
     return ExtendedKey(private_key=digest[:32], chain_code=digest[32:])
 
