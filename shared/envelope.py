@@ -36,7 +36,8 @@ __all__ = [
     "seal",
 ]
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_\-]+$")
+_T = r"[A-Za-z0-9_\-]+"
+_SUBJECT = re.compile(rf"^({_T})\.({_T})\.({_T})\.({_T})$")
 
 
 class EnvelopeError(ValueError):
@@ -92,27 +93,39 @@ class Commit(msgspec.Struct, frozen=True, tag="cos.commit.v1", tag_field="type")
 
     def validate(self) -> Commit:
         """Raise InvalidCommit unless the commit's fields agree with each other."""
-        if not self.events:
+        events = self.events
+        if not events:
             raise InvalidCommit(f"commit {self.commit_id} has no events")
-        versions = [e.version for e in self.events]
-        if any(b <= a for a, b in itertools.pairwise(versions)):
-            raise InvalidCommit(f"commit {self.commit_id}: versions not increasing: {versions}")
-        if versions[0] != self.first_version or versions[-1] != self.last_version:
-            raise InvalidCommit(
-                f"commit {self.commit_id}: version range {self.first_version}..{self.last_version}"
-                f" does not match events {versions[0]}..{versions[-1]}"
-            )
-        if self.event_types != distinct_topics(self.events):
-            raise InvalidCommit(f"commit {self.commit_id}: event_types do not match events")
-        tokens = self.subject.split(".")
-        if len(tokens) != 4 or not all(_TOKEN.match(t) for t in tokens):
+        if len(events) == 1:
+            first = events[0]
+            if first.version != self.first_version or first.version != self.last_version:
+                raise InvalidCommit(
+                    f"commit {self.commit_id}: version range {self.first_version}.."
+                    f"{self.last_version} does not match its event's version {first.version}"
+                )
+            if self.event_types != [first.topic]:
+                raise InvalidCommit(f"commit {self.commit_id}: event_types do not match events")
+        else:
+            versions = [e.version for e in events]
+            if any(b <= a for a, b in itertools.pairwise(versions)):
+                raise InvalidCommit(f"commit {self.commit_id}: versions not increasing: {versions}")
+            if versions[0] != self.first_version or versions[-1] != self.last_version:
+                raise InvalidCommit(
+                    f"commit {self.commit_id}: version range {self.first_version}.."
+                    f"{self.last_version} does not match events {versions[0]}..{versions[-1]}"
+                )
+            if self.event_types != distinct_topics(events):
+                raise InvalidCommit(f"commit {self.commit_id}: event_types do not match events")
+        match = _SUBJECT.match(self.subject)
+        if match is None:
             raise InvalidCommit(
                 f"commit {self.commit_id}: subject {self.subject!r} is not "
                 "<service>.<community>.<aggregate>.<id>"
             )
-        if tokens[1] != self.community:
+        if match.group(2) != self.community:
             raise InvalidCommit(
-                f"commit {self.commit_id}: subject community {tokens[1]!r} differs from {self.community!r}"
+                f"commit {self.commit_id}: subject community {match.group(2)!r} "
+                f"differs from {self.community!r}"
             )
         return self
 

@@ -69,17 +69,41 @@ class Publisher:
         self._timeout = timeout
         self._prefix = nc.new_inbox()
         self._futures: dict[str, asyncio.Future[PubAck]] = {}
+        self._deadlines: dict[str, float] = {}
         self._tokens = itertools.count(1)
         self._sub: Subscription | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         if self._sub is None:
             try:
                 self._sub = await self._nc.subscribe(self._prefix + ".*", cb=self._on_reply)
             except nats.errors.Error as exc:
                 raise JetStreamError(f"could not subscribe for acknowledgements: {exc!r}") from exc
 
+    async def _sweep(self) -> None:
+        """Fail futures whose acknowledgement is overdue: one timer for all messages in flight,
+        instead of a timer per message on the hot path."""
+        loop = asyncio.get_running_loop()
+        interval = min(0.25, self._timeout / 4)
+        while True:
+            await asyncio.sleep(interval)
+            now = loop.time()
+            overdue = [token for token, deadline in self._deadlines.items() if deadline <= now]
+            for token in overdue:
+                self._deadlines.pop(token, None)
+                fut = self._futures.pop(token, None)
+                if fut is not None and not fut.done():
+                    fut.set_exception(
+                        PublishTimeout(f"no acknowledgement in {self._timeout}s (may be stored)")
+                    )
+
     async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         if self._sub is not None:
             sub, self._sub = self._sub, None
             await sub.unsubscribe()
@@ -113,18 +137,20 @@ class Publisher:
 
     def _register(self) -> tuple[str, asyncio.Future[PubAck]]:
         token = str(next(self._tokens))
-        fut: asyncio.Future[PubAck] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[PubAck] = loop.create_future()
         self._futures[token] = fut
+        self._deadlines[token] = loop.time() + self._timeout
         return token, fut
 
     async def _await(self, token: str, fut: asyncio.Future[PubAck], what: str) -> PubAck:
         try:
-            async with asyncio.timeout(self._timeout):
-                return await fut
-        except TimeoutError as exc:
+            return await fut
+        except PublishTimeout as exc:
             raise PublishTimeout(f"no acknowledgement for {what} in {self._timeout}s") from exc
         finally:
             self._futures.pop(token, None)
+            self._deadlines.pop(token, None)
 
     async def publish(self, message: OutgoingMessage) -> PubAck:
         """Publish one message and wait for its acknowledgement."""
@@ -139,6 +165,7 @@ class Publisher:
             )
         except nats.errors.Error as exc:
             self._futures.pop(token, None)
+            self._deadlines.pop(token, None)
             raise JetStreamError(f"could not publish to {message.subject}: {exc!r}") from exc
         return await self._await(token, fut, message.subject)
 
@@ -163,5 +190,6 @@ class Publisher:
                 await self._nc.publish(message.subject, message.data, reply=reply, headers=headers)
             except nats.errors.Error as exc:
                 self._futures.pop(token, None)
+                self._deadlines.pop(token, None)
                 raise JetStreamError(f"could not publish batch: {exc!r}") from exc
         return await self._await(token, fut, f"batch of {len(messages)}")

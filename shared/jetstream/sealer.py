@@ -30,8 +30,16 @@ def _seal_many(bodies: Sequence[Body], key: SigningKey) -> list[bytes | Exceptio
 class Sealer:
     """`await sealer.seal(body)` returns the signed envelope bytes, sealed on a signer thread."""
 
-    def __init__(self, key: SigningKey, executor: Executor | None = None, max_batch: int = 512):
+    def __init__(
+        self,
+        key: SigningKey,
+        executor: Executor | None = None,
+        max_batch: int = 512,
+        *,
+        threaded: bool = False,
+    ):
         self.key = key
+        self.threaded = threaded
         self._own_executor = executor is None
         self._executor = executor or ThreadPoolExecutor(1, thread_name_prefix="cos-signer")
         self._max_batch = max_batch
@@ -40,6 +48,8 @@ class Sealer:
         self._drainer: asyncio.Task[None] | None = None
 
     async def seal(self, body: Body) -> bytes:
+        if not self.threaded:
+            return seal(body, self.key)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bytes] = loop.create_future()
         self._queue.append((body, future))
