@@ -37,7 +37,7 @@ async def raw_publish(nc: NATS, commits: int) -> float:
     """Baseline: nats-py pipelined JetStream publish of 1 KB messages (no signing, no OCC)."""
     subjects = StreamSubjects("BENCHRAW", "benchraw")
     js = nc.jetstream()
-    await js.add_stream(name=subjects.stream, subjects=[subjects.all], storage="file")
+    await js.add_stream(name=subjects.stream, subjects=subjects.stored, storage="file")
     payload = os.urandom(PAYLOAD)
     started = time.perf_counter()
     for i in range(commits):

@@ -16,6 +16,7 @@ __all__ = [
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 RESERVED_PREFIX = "_"  # tokens starting with "_" name infrastructure, never a community
+RESERVED_NAMES = frozenset({"cmd"})  # `<service>.cmd.<name>` carries commands
 
 
 class InvalidSubject(ValueError):
@@ -42,8 +43,8 @@ def aggregate_subject(service: str, community: str, aggregate: str, ident: str) 
     """The subject of one aggregate's commits."""
     check_token(service, "service")
     check_token(community, "community")
-    if community.startswith(RESERVED_PREFIX) and community != "_":
-        raise InvalidSubject(f"community {community!r}: names starting with '_' are reserved")
+    if (community.startswith(RESERVED_PREFIX) and community != "_") or community in RESERVED_NAMES:
+        raise InvalidSubject(f"community {community!r} is a reserved name")
     check_token(aggregate, "aggregate type")
     check_token(ident, "aggregate id")
     return f"{service}.{community}.{aggregate}.{ident}"
@@ -68,8 +69,9 @@ class StreamSubjects:
         return cls(stream=service.upper(), prefix=service.lower())
 
     @property
-    def all(self) -> str:
-        return f"{self.prefix}.>"
+    def stored(self) -> list[str]:
+        """What the stream stores: commits and tracking markers, never `<service>.cmd.*` requests."""
+        return [self.commits, f"{self.prefix}._tracking.*"]
 
     @property
     def commits(self) -> str:

@@ -57,8 +57,10 @@ class StreamReader:
             request["min_last_seq"] = min_last_seq
         try:
             msg = await self._nc.request(self._subject, json.dumps(request).encode(), timeout=self._timeout)
-        except TimeoutError as exc:
-            raise JetStreamError(f"direct get of {subject} timed out") from exc
+        except nats.errors.NoRespondersError as exc:
+            raise StreamNotFound(f"no server answers direct gets on {self._subject}") from exc
+        except (TimeoutError, nats.errors.Error) as exc:
+            raise JetStreamError(f"direct get of {subject} failed: {exc!r}") from exc
         status = (msg.headers or {}).get("Status")
         if status == "404":
             return None

@@ -44,6 +44,7 @@ from shared.jetstream.errors import (
     JetStreamAPIError,
     JetStreamError,
     PublishTimeout,
+    StreamNotFound,
 )
 from shared.jetstream.publisher import OutgoingMessage, Publisher
 from shared.jetstream.reader import RawMessage, StreamReader
@@ -269,83 +270,111 @@ class EventStore:
                     f"commit {commit.commit_id} is {len(data)} bytes; the server accepts {limit}"
                 )
         refresh = False
-        for _ in range(MAX_ATTEMPTS):
-            heads = []
-            for commit in commits:
-                cached = None if refresh else self._heads.get(commit.subject)
-                if (
-                    cached is None
-                    and not refresh
-                    and assume_new_from_version is not None
-                    and commit.first_version <= assume_new_from_version
-                ):
-                    cached = NEW_AGGREGATE
-                heads.append(cached or await self.head(commit.subject, refresh=True))
-            messages: list[OutgoingMessage] = []
-            if tracking is not None:
-                assert marker_data is not None
-                tracking_head = await self._tracking_head(tracking.application_name)
-                if (
-                    tracking_head.notification_id is not None
-                    and tracking.notification_id <= tracking_head.notification_id
-                ):
-                    raise ConcurrencyConflict(
-                        self.subjects.tracking(tracking.application_name),
-                        f"notification {tracking.notification_id} is not after tracked "
-                        f"position {tracking_head.notification_id}",
-                    )
-                messages.append(
-                    OutgoingMessage(
-                        self.subjects.tracking(tracking.application_name),
-                        marker_data,
-                        {
-                            "Nats-Msg-Id": marker_id,
-                            "Nats-Expected-Last-Subject-Sequence": str(tracking_head.last_seq),
-                        },
-                    )
-                )
-            for commit, data, head in zip(commits, sealed, heads, strict=True):
-                if head.last_version is not None and commit.first_version <= head.last_version:
-                    if await self._already_stored(commit, head):
-                        # Batches are atomic: one commit stored means the whole append was.
-                        return [self._heads[c.subject].last_seq for c in commits]
-                    raise ConcurrencyConflict(
-                        commit.subject,
-                        f"version {commit.first_version} is already recorded "
-                        f"(aggregate is at version {head.last_version})",
-                    )
-                messages.append(
-                    OutgoingMessage(
-                        commit.subject,
-                        data,
-                        {
-                            "Nats-Msg-Id": commit.commit_id,
-                            "Nats-Expected-Last-Subject-Sequence": str(head.last_seq),
-                        },
-                    )
-                )
+        for attempt in range(MAX_ATTEMPTS):
             try:
-                ack = await self._publisher.publish_batch(messages)
-            except JetStreamAPIError as exc:
-                if exc.err_code not in (WRONG_LAST_SEQUENCE, BATCH_DUPLICATE_MSG_ID):
-                    raise
+                outcome = await self._attempt(
+                    commits, sealed, tracking, marker_data, marker_id, refresh, assume_new_from_version
+                )
+            except (PublishTimeout, StreamNotFound):
+                # No acknowledgement, or no stream leader answering (an election in a cluster):
+                # back off and retry; the commit id makes a retry of a stored commit harmless.
                 refresh = True
-                if await self._all_stored(commits):
-                    return [self._heads[c.subject].last_seq for c in commits]
+                await asyncio.sleep(0.05 * 2**attempt)
                 continue
-            except PublishTimeout:
+            if outcome is None:  # a concurrent change was seen: decide again on fresh heads
                 refresh = True
                 continue
-            first = ack.seq - len(messages) + 1
-            seqs_by_subject = {m.subject: first + i for i, m in enumerate(messages)}
-            self._see(ack.seq)
-            seqs = []
-            for commit in commits:
-                seq = seqs_by_subject[commit.subject]
-                self._remember(commit.subject, AggregateHead(seq, commit.last_version, commit.commit_id))
-                seqs.append(seq)
-            return seqs
+            return outcome
         raise JetStreamError(f"append did not settle after {MAX_ATTEMPTS} attempts")
+
+    async def _heads_for(
+        self, commits: Sequence[Commit], refresh: bool, assume_new_from_version: int | None
+    ) -> list[AggregateHead]:
+        heads = []
+        for commit in commits:
+            cached = None if refresh else self._heads.get(commit.subject)
+            if (
+                cached is None
+                and not refresh
+                and assume_new_from_version is not None
+                and commit.first_version <= assume_new_from_version
+            ):
+                cached = NEW_AGGREGATE
+            heads.append(cached or await self.head(commit.subject, refresh=True))
+        return heads
+
+    async def _attempt(
+        self,
+        commits: Sequence[Commit],
+        sealed: list[bytes],
+        tracking: TrackingPosition | None,
+        marker_data: bytes | None,
+        marker_id: str,
+        refresh: bool,
+        assume_new_from_version: int | None,
+    ) -> list[int] | None:
+        """One try at storing the append; None when it met a concurrent change worth retrying."""
+        heads = await self._heads_for(commits, refresh, assume_new_from_version)
+        messages: list[OutgoingMessage] = []
+        if tracking is not None:
+            assert marker_data is not None
+            tracking_head = await self._tracking_head(tracking.application_name)
+            if (
+                tracking_head.notification_id is not None
+                and tracking.notification_id <= tracking_head.notification_id
+            ):
+                raise ConcurrencyConflict(
+                    self.subjects.tracking(tracking.application_name),
+                    f"notification {tracking.notification_id} is not after tracked "
+                    f"position {tracking_head.notification_id}",
+                )
+            messages.append(
+                OutgoingMessage(
+                    self.subjects.tracking(tracking.application_name),
+                    marker_data,
+                    {
+                        "Nats-Msg-Id": marker_id,
+                        "Nats-Expected-Last-Subject-Sequence": str(tracking_head.last_seq),
+                    },
+                )
+            )
+        for commit, data, head in zip(commits, sealed, heads, strict=True):
+            if head.last_version is not None and commit.first_version <= head.last_version:
+                if await self._already_stored(commit, head):
+                    # Batches are atomic: one commit stored means the whole append was.
+                    return [self._heads[c.subject].last_seq for c in commits]
+                raise ConcurrencyConflict(
+                    commit.subject,
+                    f"version {commit.first_version} is already recorded "
+                    f"(aggregate is at version {head.last_version})",
+                )
+            messages.append(
+                OutgoingMessage(
+                    commit.subject,
+                    data,
+                    {
+                        "Nats-Msg-Id": commit.commit_id,
+                        "Nats-Expected-Last-Subject-Sequence": str(head.last_seq),
+                    },
+                )
+            )
+        try:
+            ack = await self._publisher.publish_batch(messages)
+        except JetStreamAPIError as exc:
+            if exc.err_code not in (WRONG_LAST_SEQUENCE, BATCH_DUPLICATE_MSG_ID):
+                raise
+            if await self._all_stored(commits):
+                return [self._heads[c.subject].last_seq for c in commits]
+            return None
+        first = ack.seq - len(messages) + 1
+        seqs_by_subject = {m.subject: first + i for i, m in enumerate(messages)}
+        self._see(ack.seq)
+        seqs = []
+        for commit in commits:
+            seq = seqs_by_subject[commit.subject]
+            self._remember(commit.subject, AggregateHead(seq, commit.last_version, commit.commit_id))
+            seqs.append(seq)
+        return seqs
 
     async def _already_stored(self, commit: Commit, head: AggregateHead) -> bool:
         """True when an earlier attempt of this very commit was stored (an idempotent retry)."""

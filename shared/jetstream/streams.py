@@ -30,7 +30,7 @@ class StreamSettings:
     def config(self) -> dict[str, Any]:
         return {
             "name": self.subjects.stream,
-            "subjects": [self.subjects.all],
+            "subjects": self.subjects.stored,
             "retention": "limits",
             "storage": "file",
             "discard": "old",

@@ -48,7 +48,10 @@ class LoopThread:
     def _main(self) -> None:
         asyncio.set_event_loop(self.loop)
         self.loop.call_soon(self._started.set)
-        self.loop.run_forever()
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.close()  # the thread that ran the loop closes it, whoever asked it to stop
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Schedule `coro` on the loop and return a thread-safe future of its result."""
@@ -72,13 +75,28 @@ class LoopThread:
                 future.cancel()
             raise
 
-    def stop(self) -> None:
-        """Cancel whatever still runs on the loop (callers get LoopClosedError), then end it."""
-        if self.loop.is_closed():
+    def stop(self, final: Coroutine[Any, Any, Any] | None = None) -> None:
+        """Run `final` (e.g. closing the connection), cancel whatever still runs (callers get
+        LoopClosedError), then end the loop. Safe from any thread, the loop's own included."""
+        if self.loop.is_closed() or self._stopping:
+            if final is not None:
+                final.close()
             return
         self._stopping = True
+        if threading.get_ident() == self._thread.ident:
+            # Called from the loop itself (e.g. a finaliser): finish asynchronously.
+            self.loop.create_task(self._finish(final, stop_loop=True))
+            return
         with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(self._cancel_all(), self.loop).result(10)
+            asyncio.run_coroutine_threadsafe(self._finish(final), self.loop).result(15)
+        # Stop only after the result came back: stopping inside would strand this thread's wait.
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
-        self.loop.close()
+
+    async def _finish(self, final: Coroutine[Any, Any, Any] | None, *, stop_loop: bool = False) -> None:
+        if final is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(final, 10)
+        await self._cancel_all()
+        if stop_loop:
+            asyncio.get_running_loop().stop()

@@ -95,9 +95,7 @@ class JetStreamConnection:
         return self.bridge.run(coro, timeout=self.timeout * 6)
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.bridge.run(self.nc.close(), timeout=self.timeout)
-        self.bridge.stop()
+        self.bridge.stop(final=self.nc.close())
 
 
 class _Recorder:
