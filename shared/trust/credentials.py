@@ -9,13 +9,21 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from shared.signing import SigningKey
+from shared.trust.credential_model import (
+    VC_V2_CONTEXT,
+    JsonObject,
+    check_credential_shape,
+    check_validity_period,
+    credential_issuer,
+)
 from shared.trust.data_integrity import add_proof, proof_options, verify_proof
-from shared.trust.datetimes import parse_datetime
 from shared.trust.errors import CredentialError, CredentialFailure
+from shared.trust.fetching import Fetcher
 from shared.trust.member_keys import MemberKeys
 from shared.trust.resolver import DidResolver
+from shared.trust.status_check import StatusResult, check_credential_status
 
 __all__ = [
     "VC_V2_CONTEXT",
@@ -23,58 +31,22 @@ __all__ = [
     "check_credential_shape",
     "credential_issuer",
     "issue_credential",
+    "sign_credential",
     "verify_credential",
 ]
-
-VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
-
-JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class VerifiedCredential:
-    """A credential whose proof verified and which is valid at the instant it was checked."""
+    """A credential whose proof verified and which is valid at the instant it was checked.
+
+    `status` holds what its status lists said, when they were checked (empty otherwise).
+    """
 
     credential: JsonObject
     issuer: str
     verification_method: str
-
-
-def credential_issuer(credential: JsonObject) -> str:
-    """The issuer's URL: `issuer` itself, or its `id` when the issuer is an object."""
-    issuer = credential.get("issuer")
-    if isinstance(issuer, dict):
-        issuer = issuer.get("id")
-    if not isinstance(issuer, str) or not issuer:
-        raise CredentialError(
-            CredentialFailure.MISSING_ISSUER, "the credential has no issuer (a URL or {id: URL})"
-        )
-    return issuer
-
-
-def check_credential_shape(credential: object) -> JsonObject:
-    """Check what VCDM 2.0 requires of every credential; return it typed as a JSON object."""
-    if not isinstance(credential, dict):
-        raise CredentialError(CredentialFailure.NOT_A_CREDENTIAL, "a credential is a JSON object")
-    context = credential.get("@context")
-    if not isinstance(context, list) or not context or context[0] != VC_V2_CONTEXT:
-        raise CredentialError(
-            CredentialFailure.NOT_A_CREDENTIAL,
-            f"@context must be a list starting with {VC_V2_CONTEXT}",
-        )
-    types = credential.get("type")
-    type_list = types if isinstance(types, list) else [types]
-    if "VerifiableCredential" not in type_list:
-        raise CredentialError(CredentialFailure.NOT_A_CREDENTIAL, "type must include 'VerifiableCredential'")
-    if not isinstance(credential.get("credentialSubject"), dict | list):
-        raise CredentialError(CredentialFailure.NOT_A_CREDENTIAL, "credentialSubject is missing")
-    for name in ("validFrom", "validUntil"):
-        if name in credential:
-            try:
-                parse_datetime(credential[name])
-            except ValueError as exc:
-                raise CredentialError(CredentialFailure.INVALID_DATETIME, f"{name}: {exc}") from exc
-    return credential
+    status: tuple[StatusResult, ...] = ()
 
 
 def issue_credential(credential: JsonObject, keys: MemberKeys, *, created: datetime) -> JsonObject:
@@ -95,22 +67,48 @@ def issue_credential(credential: JsonObject, keys: MemberKeys, *, created: datet
     return add_proof(unsigned, options, keys.signing_key)
 
 
-def verify_credential(credential: object, resolver: DidResolver, *, now: datetime) -> VerifiedCredential:
+def sign_credential(
+    credential: JsonObject, *, signing_key: SigningKey, verification_method: str, created: datetime
+) -> JsonObject:
+    """Secure a credential whose issuer is any DID (a community's did:webvh) with one of its keys.
+
+    `verification_method` is the DID URL of `signing_key` in the issuer's DID document
+    (`did:webvh:…#key-1`); it must belong to the credential's issuer.
+    """
+    unsigned = copy.deepcopy(credential)
+    if "proof" in unsigned:
+        raise CredentialError(CredentialFailure.ALREADY_SIGNED, "the credential already has a proof")
+    issuer = credential_issuer(check_credential_shape(unsigned))
+    if verification_method.partition("#")[0] != issuer:
+        raise CredentialError(
+            CredentialFailure.ISSUER_MISMATCH,
+            f"the credential's issuer is {issuer}, but {verification_method} is not one of its keys",
+        )
+    return add_proof(unsigned, proof_options(verification_method, created), signing_key)
+
+
+def verify_credential(
+    credential: object,
+    resolver: DidResolver,
+    *,
+    now: datetime,
+    status_list_fetcher: Fetcher | None = None,
+) -> VerifiedCredential:
     """Verify a credential's proof, its issuer's key and its validity period at `now`.
 
-    Raises CredentialError or ProofError (both TrustError) with the first reason it fails.
+    With `status_list_fetcher`, every `BitstringStatusListEntry` in `credentialStatus` is checked
+    too, the lists read through it and verified with `resolver`. Raises CredentialError,
+    ProofError or StatusError (all TrustError) with the first reason it fails.
     """
     shaped = check_credential_shape(credential)
     issuer = credential_issuer(shaped)
     verified = verify_proof(shaped, resolver, expected_controller=issuer, now=now)
-    if "validFrom" in shaped and now < parse_datetime(shaped["validFrom"]):
-        raise CredentialError(
-            CredentialFailure.NOT_YET_VALID, f"the credential is valid from {shaped['validFrom']}"
-        )
-    if "validUntil" in shaped and now > parse_datetime(shaped["validUntil"]):
-        raise CredentialError(CredentialFailure.EXPIRED, f"the credential expired at {shaped['validUntil']}")
+    check_validity_period(shaped, now)
+    status: tuple[StatusResult, ...] = ()
+    if status_list_fetcher is not None:
+        status = check_credential_status(shaped, status_list_fetcher, resolver, now=now)
     return VerifiedCredential(
-        credential=shaped, issuer=issuer, verification_method=verified.verification_method.id
+        credential=shaped, issuer=issuer, verification_method=verified.verification_method.id, status=status
     )
 
 

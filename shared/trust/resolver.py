@@ -2,17 +2,21 @@
 
 A resolver turns a DID into its DID document. `MethodResolver` routes by DID method, so a did:webvh
 resolver is added by passing it alongside the did:key one; nothing that verifies proofs changes.
+`default_resolver(webvh_fetcher=…, now=…)` adds the did:webvh resolver reading logs through the
+given fetcher (the gateway's store, the CLI's files or HTTPS, a test's fixed bytes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from shared.multikey import MultikeyError, multikey_decode
 from shared.trust.did_key import DidKeyResolver
 from shared.trust.errors import DidError, DidFailure
+from shared.trust.fetching import Fetcher
 
 __all__ = [
     "DidResolver",
@@ -49,9 +53,22 @@ class MethodResolver:
         return resolver.resolve(did)
 
 
-def default_resolver(extra: Mapping[str, DidResolver] | None = None) -> MethodResolver:
-    """did:key, plus any resolvers passed in `extra` by method name (e.g. {"webvh": …})."""
-    return MethodResolver({"key": DidKeyResolver(), **(extra or {})})
+def default_resolver(
+    extra: Mapping[str, DidResolver] | None = None,
+    *,
+    webvh_fetcher: Fetcher | None = None,
+    now: datetime | None = None,
+) -> MethodResolver:
+    """did:key; did:webvh when a fetcher for its logs is given (judged at `now`); any `extra` by method."""
+    resolvers: dict[str, DidResolver] = {"key": DidKeyResolver()}
+    if webvh_fetcher is not None:
+        if now is None:
+            raise ValueError("resolving did:webvh needs the instant to judge its log at (now=...)")
+        # Imported here: the did:webvh resolver verifies proofs, and proof code imports this module.
+        from shared.trust.webvh_resolver import WebvhResolver
+
+        resolvers["webvh"] = WebvhResolver(webvh_fetcher, now=now)
+    return MethodResolver({**resolvers, **(extra or {})})
 
 
 @dataclass(frozen=True)

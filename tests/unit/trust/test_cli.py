@@ -276,7 +276,8 @@ def test_did_resolve_prints_the_did_document(
     ("did", "reason"),
     [
         (SHORT_KEY_DID, "invalidPublicKeyLength"),
-        ("did:webvh:QmScid:example.com", "methodNotSupported"),
+        ("did:web:example.com", "methodNotSupported"),
+        ("did:webvh:QmScid:example.com", "invalidDid"),
         ("not-a-did", "invalidDid"),
     ],
 )
