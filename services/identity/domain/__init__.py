@@ -1,0 +1,1 @@
+"""Identity domain: invites (pending → accepted), inviters' quotas and sign-in sessions. Pure."""

@@ -1,0 +1,1 @@
+"""Read models of the identity service, rebuilt from the IDENTITY stream."""
