@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import uvicorn
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
 from services.governance.subjects import SUBJECTS as GOVERNANCE
+from services.identity.bootstrap import start_identity
 from services.identity.subjects import SUBJECTS as IDENTITY
 from services.knowledge.subjects import SUBJECTS as KNOWLEDGE
 from services.membership.subjects import SUBJECTS as MEMBERSHIP
@@ -41,6 +44,20 @@ class PlatformOptions:
     replicas: int = 1
 
 
+class _Server(uvicorn.Server):
+    """uvicorn re-raises the signal it caught once it has shut down, which would interrupt our
+    own orderly shutdown (services, projections, NATS) half-way; the platform handles signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def request_exit(self) -> None:
+        if self.should_exit:
+            self.force_exit = True  # a second signal: stop waiting for open connections
+        self.should_exit = True
+
+
 async def provision(nats_url: str, replicas: int = 1) -> None:
     """Create (or update) the stream of every service; safe to run on every start."""
     nc = await connect(nats_url, name="cos-provision")
@@ -53,10 +70,23 @@ async def provision(nats_url: str, replicas: int = 1) -> None:
 
 async def serve(options: PlatformOptions, nats_url: str) -> None:
     await provision(nats_url, options.replicas)
+    nc = await connect(nats_url, name="cos-services")
+    identity = await start_identity(nc, nats_url, options.data_dir / "identity")
+    try:
+        await _serve_gateway(options, nats_url)
+    finally:
+        await identity.stop()
+        await nc.close()
+
+
+async def _serve_gateway(options: PlatformOptions, nats_url: str) -> None:
     settings = GatewaySettings(nats_url=nats_url, host=options.host, port=options.port)
     app = create_app(settings, [s.stream for s in STREAMS])
     config = uvicorn.Config(app, host=options.host, port=options.port, log_level="warning")
-    server = uvicorn.Server(config)
+    server = _Server(config)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, server.request_exit)
     print(f"Community OS is running at http://{options.host}:{options.port}", flush=True)
     print(f"  message bus  {nats_url}", flush=True)
     print(f"  data         {options.data_dir}", flush=True)

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from services.gateway.config import GatewaySettings
 from services.gateway.errors import GatewayError, gateway_error_handler
-from services.gateway.routers import health
+from services.gateway.routers import health, trust
 from shared.natsclient import connect
 
 
@@ -30,4 +30,5 @@ def create_app(settings: GatewaySettings, required_streams: Sequence[str]) -> Fa
     app.state.required_streams = list(required_streams)
     app.add_exception_handler(GatewayError, gateway_error_handler)
     app.include_router(health.router)
+    app.include_router(trust.router)
     return app

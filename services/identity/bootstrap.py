@@ -11,8 +11,10 @@ from eventsourcing.projection import ProjectionRunner
 from nats.aio.client import Client as NATS
 
 from services.identity.application import IdentityApplication
+from services.identity.community_trust import CommunityTrust
 from services.identity.config import IdentitySettings
 from services.identity.entrypoints import build_router
+from services.identity.keys import TrustAgentKeys
 from services.identity.projections.contacts import ContactsProjection, ContactsView
 from shared.commands import CommandRouter
 from shared.signing import SigningKey
@@ -22,6 +24,7 @@ from shared.statements import NonceRegistry
 @dataclass
 class IdentityService:
     app: IdentityApplication
+    trust: CommunityTrust
     router: CommandRouter
     contacts: ProjectionRunner[IdentityApplication, ContactsView]
 
@@ -52,7 +55,9 @@ async def start_identity(
     key_path = Path(settings.token_key_file or data_dir / "keys" / "identity-token.seed")
     token_key = await asyncio.to_thread(SigningKey.load_or_create, key_path)
     app = await asyncio.to_thread(lambda: IdentityApplication(env=env).configure(settings, token_key))
-    router = build_router(app, await NonceRegistry.open(nc))
+    agent_seed = await asyncio.to_thread(SigningKey.load_or_create, data_dir / "keys" / "trust-agent.seed")
+    trust = CommunityTrust(app, TrustAgentKeys(agent_seed))
+    router = build_router(app, await NonceRegistry.open(nc), trust)
     await router.start(nc)
     contacts = await asyncio.to_thread(
         ProjectionRunner,
@@ -66,4 +71,4 @@ async def start_identity(
         },
     )
     contacts.__enter__()
-    return IdentityService(app=app, router=router, contacts=contacts)
+    return IdentityService(app=app, trust=trust, router=router, contacts=contacts)

@@ -13,6 +13,9 @@ class IdentitySettings:
     refresh_ttl_s: int = 30 * 24 * 3600
     challenge_ttl_s: int = 120
     token_key_file: str | None = None  # where the token-signing seed lives (created on first use)
+    public_host: str = "cos.localhost"  # FQDN in community did:webvh DIDs; *.localhost is loopback (RFC 6761)
+    public_port: int | None = 8000
+    public_scheme: str = "http"  # https in production; loopback http is accepted by our resolver
 
     @classmethod
     def from_env(cls) -> IdentitySettings:
@@ -22,4 +25,12 @@ class IdentitySettings:
             refresh_ttl_s=int(os.environ.get("IDENTITY_REFRESH_TTL", str(30 * 24 * 3600))),
             challenge_ttl_s=int(os.environ.get("IDENTITY_CHALLENGE_TTL", "120")),
             token_key_file=os.environ.get("IDENTITY_TOKEN_KEY_FILE"),
+            public_host=os.environ.get("COS_PUBLIC_HOST", "cos.localhost"),
+            public_port=int(os.environ["COS_PUBLIC_PORT"]) if os.environ.get("COS_PUBLIC_PORT") else 8000,
+            public_scheme=os.environ.get("COS_PUBLIC_SCHEME", "http"),
         )
+
+    @property
+    def base_url(self) -> str:
+        port = f":{self.public_port}" if self.public_port else ""
+        return f"{self.public_scheme}://{self.public_host}{port}"

@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from services.identity.application import IdentityApplication
+from services.identity.community_trust import CommunityTrust
 from shared.commands import CommandContext, CommandRejected, CommandRouter
 from shared.statements import NonceRegistry, StatementRejected, VerifiedStatement, verify_statement
 
@@ -38,10 +39,38 @@ class InviteQuery(msgspec.Struct, forbid_unknown_fields=True):
     invite: str
 
 
+class CommunityRequest(msgspec.Struct, forbid_unknown_fields=True):
+    community: str
+
+
+class IssueCredential(msgspec.Struct, forbid_unknown_fields=True):
+    community: str
+    type: str
+    subject: str
+    claims: dict[str, Any]
+    valid_until: str
+
+
+class SetStatus(msgspec.Struct, forbid_unknown_fields=True):
+    community: str
+    index: int
+    purpose: str
+    value: bool
+
+
+class StatusListRequest(msgspec.Struct, forbid_unknown_fields=True):
+    community: str
+    purpose: str
+
+
 def build_router(
-    app: IdentityApplication, nonces: NonceRegistry, clock: Callable[[], int] = time.time_ns
+    app: IdentityApplication,
+    nonces: NonceRegistry,
+    trust: CommunityTrust,
+    clock: Callable[[], int] = time.time_ns,
 ) -> CommandRouter:
     router = CommandRouter("identity")
+    _trust_commands(router, trust, clock)
 
     async def verified(command: Signed, action: str) -> VerifiedStatement:
         now = datetime.fromtimestamp(clock() / 1e9, tz=UTC)
@@ -112,3 +141,43 @@ def build_router(
         return {"issuers": [app.token_key.key_id]}
 
     return router
+
+
+def _trust_commands(router: CommandRouter, trust: CommunityTrust, clock: Callable[[], int]) -> None:
+    """Commands other services send to a community's trust agent. Only services may call them:
+    in production, NATS permissions grant `identity.cmd.issue_credential` and
+    `identity.cmd.set_credential_status` to the membership service's account alone."""
+
+    @router.command("community_did", CommunityRequest)
+    async def community_did(request: CommunityRequest, _: CommandContext) -> Any:
+        return await asyncio.to_thread(trust.community_did, request.community, clock())
+
+    @router.command("rotate_community_key", CommunityRequest)
+    async def rotate(request: CommunityRequest, _: CommandContext) -> Any:
+        return await asyncio.to_thread(trust.rotate_key, request.community, clock())
+
+    @router.command("did_log", CommunityRequest)
+    async def did_log(request: CommunityRequest, _: CommandContext) -> Any:
+        return {"log": await asyncio.to_thread(trust.did_log, request.community)}
+
+    @router.command("issue_credential", IssueCredential)
+    async def issue(request: IssueCredential, _: CommandContext) -> Any:
+        return await asyncio.to_thread(
+            trust.issue_credential,
+            request.community,
+            request.type,
+            request.subject,
+            request.claims,
+            request.valid_until,
+            clock(),
+        )
+
+    @router.command("set_credential_status", SetStatus)
+    async def set_status(request: SetStatus, _: CommandContext) -> Any:
+        return await asyncio.to_thread(
+            trust.set_status, request.community, request.index, request.purpose, request.value, clock()
+        )
+
+    @router.command("status_list", StatusListRequest)
+    async def status_list(request: StatusListRequest, _: CommandContext) -> Any:
+        return await asyncio.to_thread(trust.status_list, request.community, request.purpose, clock())

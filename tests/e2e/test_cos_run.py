@@ -1,56 +1,104 @@
-"""`cos run` as a person runs it: a real process that serves health and readiness, then stops cleanly."""
+"""`cos run` as a person runs it: a real process that serves the platform, then stops cleanly."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from shared.commands import CommandClient
+from shared.natsclient import connect
 from shared.natsserver import free_port
 
 
-def test_cos_run_serves_the_gateway_with_every_stream_ready(tmp_path: Path) -> None:
+@dataclass
+class Platform:
+    base: str
+    data_dir: Path
+    output: str = ""
+    returncode: int | None = None
+
+    def nats_url(self) -> str:
+        for line in (self.data_dir / "nats" / "cos.log").read_text().splitlines():
+            if "Listening for client connections on" in line:
+                return "nats://" + line.rsplit(" ", 1)[-1]
+        raise AssertionError("the nats-server log names no client port")
+
+
+@contextmanager
+def running_platform(data_dir: Path) -> Iterator[Platform]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "NATS_URL"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cos.cli", "run", "--data-dir", str(tmp_path), "--port", str(port)],
+        [sys.executable, "-m", "cos.cli", "run", "--data-dir", str(data_dir), "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    platform = Platform(f"http://127.0.0.1:{port}", data_dir)
     try:
-        ready = None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
-                if ready.status_code == 200:
+                if httpx.get(f"{platform.base}/readyz", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            assert proc.poll() is None, "cos run exited before it was ready"
             time.sleep(0.2)
-        assert ready is not None
-        assert ready.status_code == 200
-        streams = {s["name"] for s in ready.json()["streams"]}
-        assert streams == {
-            "IDENTITY",
-            "MEMBERSHIP",
-            "MESSAGING",
-            "GOVERNANCE",
-            "KNOWLEDGE",
-            "AUDIT",
-        }
-        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
-        assert (tmp_path / "nats").is_dir()
+        yield platform
     finally:
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 0, out
-    assert f"http://127.0.0.1:{port}" in out
+        try:
+            platform.output, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            platform.output, _ = proc.communicate()
+        platform.returncode = proc.returncode
+
+
+def test_cos_run_serves_the_gateway_with_every_stream_ready(tmp_path: Path) -> None:
+    with running_platform(tmp_path) as platform:
+        ready = httpx.get(f"{platform.base}/readyz")
+        assert ready.status_code == 200
+        streams = {s["name"] for s in ready.json()["streams"]}
+        assert streams == {"IDENTITY", "MEMBERSHIP", "MESSAGING", "GOVERNANCE", "KNOWLEDGE", "AUDIT"}
+        assert httpx.get(f"{platform.base}/healthz").json() == {"status": "ok"}
+        assert (tmp_path / "nats").is_dir()
+    assert platform.returncode == 0, platform.output
+    assert platform.base in platform.output
+
+
+def test_cos_run_publishes_a_community_did_log_and_status_lists(tmp_path: Path) -> None:
+    with running_platform(tmp_path) as platform:
+        missing = httpx.get(f"{platform.base}/c/acme/did.jsonl")
+        assert missing.status_code == 404
+        assert missing.json()["error"]["type"] == "not_found"
+
+        async def create() -> str:
+            nc = await connect(platform.nats_url())
+            try:
+                result = await CommandClient(nc).call("identity", "community_did", {"community": "acme"})
+            finally:
+                await nc.close()
+            return str(result["did"])
+
+        did = asyncio.run(create())
+        log = httpx.get(f"{platform.base}/c/acme/did.jsonl")
+        assert log.status_code == 200
+        assert json.loads(log.text.splitlines()[0])["state"]["id"] == did
+        status = httpx.get(f"{platform.base}/c/acme/status/suspension").json()
+        assert status["credentialSubject"]["statusPurpose"] == "suspension"
+        assert httpx.get(f"{platform.base}/c/acme/status/other").status_code == 422
+    assert platform.returncode == 0, platform.output

@@ -64,3 +64,32 @@ REGISTRY = EventRegistry(
         SessionEnded,
     ]
 )
+
+
+class CommunityDidCreated(Event, frozen=True, tag="identity.community_did_created.v1"):
+    community: str
+    did: str
+    key_index: int
+    log_entry: dict[str, Any]  # the first did.jsonl line, exactly as published
+
+
+class CommunityDidUpdated(Event, frozen=True, tag="identity.community_did_updated.v1"):
+    key_index: int
+    log_entry: dict[str, Any]
+
+
+class CredentialIssued(Event, frozen=True, tag="identity.credential_issued.v1"):
+    credential_type: str
+    subject: str
+    status_index: int
+    credential: dict[str, Any]
+
+
+class CredentialStatusSet(Event, frozen=True, tag="identity.credential_status_set.v1"):
+    purpose: str  # revocation | suspension
+    index: int
+    value: bool
+
+
+for _event in (CommunityDidCreated, CommunityDidUpdated, CredentialIssued, CredentialStatusSet):
+    REGISTRY.register(_event)
