@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import os
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
 from services.governance.subjects import SUBJECTS as GOVERNANCE
 from services.identity.bootstrap import start_identity
+from services.identity.config import IdentitySettings
 from services.identity.subjects import SUBJECTS as IDENTITY
 from services.knowledge.subjects import SUBJECTS as KNOWLEDGE
 from services.membership.subjects import SUBJECTS as MEMBERSHIP
@@ -71,7 +74,10 @@ async def provision(nats_url: str, replicas: int = 1) -> None:
 async def serve(options: PlatformOptions, nats_url: str) -> None:
     await provision(nats_url, options.replicas)
     nc = await connect(nats_url, name="cos-services")
-    identity = await start_identity(nc, nats_url, options.data_dir / "identity")
+    settings = IdentitySettings.from_env()
+    if not os.environ.get("COS_PUBLIC_PORT"):  # community DIDs name the port we really serve on
+        settings = dataclasses.replace(settings, public_port=options.port)
+    identity = await start_identity(nc, nats_url, options.data_dir / "identity", settings)
     try:
         await _serve_gateway(options, nats_url)
     finally:

@@ -54,11 +54,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def fetch_url(url: str) -> bytes:
-    """GET `url` with urllib: HTTPS, or plain HTTP to this machine only; FetchError on any failure."""
+    """GET `url` with urllib: HTTPS, or plain HTTP to this machine only; FetchError on any failure.
+
+    Names under `.localhost` are this machine (RFC 6761): they are fetched from 127.0.0.1 over
+    plain HTTP, where a local `cos run` gateway serves them, and never leave the machine.
+    """
     parts = urllib.parse.urlsplit(url)
+    headers = {"Accept": "application/jsonl, application/json"}
+    host = parts.hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        headers["Host"] = parts.netloc
+        port = f":{parts.port}" if parts.port else ""
+        url = urllib.parse.urlunsplit(("http", f"127.0.0.1{port}", parts.path, parts.query, ""))
+        parts = urllib.parse.urlsplit(url)
     if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname)):
         raise FetchError(f"refusing to fetch {url}: only https (or http to this machine) is allowed")
-    request = urllib.request.Request(url, headers={"Accept": "application/jsonl, application/json"})  # noqa: S310 - scheme checked above
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - scheme checked above
     try:
         with urllib.request.urlopen(request, timeout=_TIMEOUT_SECONDS) as response:  # noqa: S310 - scheme checked above
             body: bytes = response.read(_MAX_BYTES + 1)

@@ -101,4 +101,13 @@ def test_cos_run_publishes_a_community_did_log_and_status_lists(tmp_path: Path) 
         status = httpx.get(f"{platform.base}/c/acme/status/suspension").json()
         assert status["credentialSubject"]["statusPurpose"] == "suspension"
         assert httpx.get(f"{platform.base}/c/acme/status/other").status_code == 422
+        resolved = subprocess.run(
+            [sys.executable, "-m", "cos.cli", "did", "resolve", did],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert resolved.returncode == 0, resolved.stderr
+        assert json.loads(resolved.stdout)["id"] == did
     assert platform.returncode == 0, platform.output
