@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from eventsourcing.projection import ProjectionRunner
+from eventsourcing.persistence import TrackingRecorder
+from eventsourcing.projection import Projection, ProjectionRunner
 from nats.aio.client import Client as NATS
 
 from services.identity.application import IdentityApplication
@@ -16,9 +17,13 @@ from services.identity.config import IdentitySettings
 from services.identity.entrypoints import build_router
 from services.identity.keys import TrustAgentKeys
 from services.identity.projections.contacts import ContactsProjection, ContactsView
+from services.identity.projections.did_documents import DidDocumentsProjection, DidDocumentsView
+from services.identity.projections.sessions import SessionsProjection, SessionsView
 from shared.commands import CommandRouter
 from shared.signing import SigningKey
 from shared.statements import NonceRegistry
+
+V = TypeVar("V", bound=TrackingRecorder)
 
 
 @dataclass
@@ -27,13 +32,16 @@ class IdentityService:
     trust: CommunityTrust
     router: CommandRouter
     contacts: ProjectionRunner[IdentityApplication, ContactsView]
+    sessions: ProjectionRunner[IdentityApplication, SessionsView]
+    did_documents: ProjectionRunner[IdentityApplication, DidDocumentsView]
 
     async def stop(self) -> None:
         await self.router.stop()
         await asyncio.to_thread(self._close)
 
     def _close(self) -> None:
-        self.contacts.__exit__(None, None, None)  # stops, joins its threads, closes its app
+        for runner in (self.contacts, self.sessions, self.did_documents):
+            runner.__exit__(None, None, None)  # stops, joins its threads, closes its app
         self.app.close()
 
 
@@ -59,16 +67,34 @@ async def start_identity(
     trust = CommunityTrust(app, TrustAgentKeys(agent_seed))
     router = build_router(app, await NonceRegistry.open(nc), trust)
     await router.start(nc)
-    contacts = await asyncio.to_thread(
+    contacts = await _run_projection(env, data_dir, ContactsProjection, ContactsView)
+    sessions = await _run_projection(env, data_dir, SessionsProjection, SessionsView)
+    did_documents = await _run_projection(env, data_dir, DidDocumentsProjection, DidDocumentsView)
+    return IdentityService(
+        app=app,
+        trust=trust,
+        router=router,
+        contacts=contacts,
+        sessions=sessions,
+        did_documents=did_documents,
+    )
+
+
+async def _run_projection(
+    env: dict[str, Any], data_dir: Path, projection: type[Projection[V]], view: type[V]
+) -> ProjectionRunner[IdentityApplication, V]:
+    """Start a projection whose SQLite view (and tracking) lives in data_dir/<name>.sqlite."""
+    prefix = projection.name.upper()
+    runner: ProjectionRunner[IdentityApplication, V] = await asyncio.to_thread(
         ProjectionRunner,
         application_class=IdentityApplication,
-        projection_class=ContactsProjection,
-        view_class=ContactsView,
+        projection_class=projection,
+        view_class=view,
         env={
             **env,
-            "IDENTITY_CONTACTS_PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "IDENTITY_CONTACTS_SQLITE_DBNAME": str(data_dir / "identity-contacts.sqlite"),
+            f"{prefix}_PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            f"{prefix}_SQLITE_DBNAME": str(data_dir / f"{projection.name}.sqlite"),
         },
     )
-    contacts.__enter__()
-    return IdentityService(app=app, trust=trust, router=router, contacts=contacts)
+    runner.__enter__()
+    return runner

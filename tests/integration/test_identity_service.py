@@ -19,6 +19,7 @@ from shared.commands import CommandClient, CommandRejected
 from shared.signing import SigningKey
 from shared.statements import sign_statement
 from shared.testkit.plugin import unique_service
+from shared.testkit.polling import eventually
 from shared.tokens import verify_token
 from shared.trust.credentials import issue_credential
 from shared.trust.datetimes import format_datetime
@@ -87,21 +88,6 @@ async def create_invite(
 
 def member() -> MemberKeys:
     return MemberKeys(SigningKey.generate())
-
-
-async def eventually(check: Any, within: float = 10.0) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        await _sleep()
-
-
-async def _sleep() -> None:
-    import asyncio
-
-    await asyncio.sleep(0.05)
 
 
 async def test_an_invite_connects_inviter_and_invitee_once(identity: IdentityService, nc: NATS) -> None:
@@ -225,3 +211,11 @@ async def test_sign_in_by_challenge_then_refresh_rotates_and_reuse_ends_the_sess
     with pytest.raises(CommandRejected) as ended:
         await client.call("identity", "refresh", {**session, "refresh_token": rotated["refresh_token"]})
     assert ended.value.type == "session_ended"
+
+    view = identity.sessions.view
+    listed = await eventually(
+        lambda: (rows := view.sessions_of(community, ada.did)) and not rows[0]["active"] and rows
+    )
+    assert [(r["session"], r["ended_reason"]) for r in listed] == [
+        (tokens["session"], "refresh_token_reused")
+    ]

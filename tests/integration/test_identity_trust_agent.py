@@ -16,6 +16,7 @@ from services.identity.bootstrap import IdentityService, start_identity
 from services.identity.config import IdentitySettings
 from shared.commands import CommandClient, CommandRejected
 from shared.testkit.plugin import unique_service
+from shared.testkit.polling import eventually
 from shared.trust.credentials import verify_credential
 from shared.trust.errors import TrustError
 from shared.trust.resolver import default_resolver
@@ -166,6 +167,14 @@ async def test_key_rotation_follows_the_committed_key_and_bad_requests_are_refus
     published = Published(client, community)
     await published.refresh(did)
     verify(roles["credential"], published)
+
+    documents = identity.did_documents.view
+    current = await eventually(
+        lambda: (
+            (d := documents.document(did)) and d["versionId"].startswith(f"{rotated['key_index'] + 1}-") and d
+        )
+    )
+    assert current["document"]["verificationMethod"][0]["id"] == f"{did}#key-{rotated['key_index']}"
 
     refusals = [
         ({"type": "PassportCredential", "claims": {}}, "unsupported_credential_type"),
