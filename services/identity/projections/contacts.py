@@ -7,12 +7,12 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
-from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from services.identity.domain.events import InviteAccepted, InviteCreated, InviteRevoked
+from shared.views import TrackedSQLiteView
 
 
-class ContactsView(SQLiteTrackingRecorder):
+class ContactsView(TrackedSQLiteView):
     """One row per (member, invite): the inviter's row from creation, the invitee's on accept.
     Each change is written in the same transaction as the tracking position, so replaying the
     stream from any point never applies an event twice."""
@@ -27,53 +27,45 @@ class ContactsView(SQLiteTrackingRecorder):
         ]
 
     def invite_created(self, event: InviteCreated, tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(
-                "INSERT OR REPLACE INTO contacts VALUES (?, ?, ?, NULL, ?, 'pending')",
-                (event.community, event.inviter, event.originator_id, event.recipient_name),
-            )
-            self._insert_tracking(c, tracking)
+        row = (event.community, event.inviter, event.originator_id, event.recipient_name)
+        self._write([("INSERT OR REPLACE INTO contacts VALUES (?, ?, ?, NULL, ?, 'pending')", row)], tracking)
 
     def invite_accepted(self, event: InviteAccepted, tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(
-                "SELECT community, owner, contact_name FROM contacts WHERE invite = ?",
-                (event.originator_id,),
-            )
-            row = c.fetchone()
-            if row is not None:
-                community, inviter = row["community"], row["owner"]
-                c.execute(
+        invite = event.originator_id
+        found = self._rows("SELECT community, owner FROM contacts WHERE invite = ?", (invite,))
+        statements = []
+        if found:
+            community, inviter = found[0]["community"], found[0]["owner"]
+            statements = [
+                (
                     "UPDATE contacts SET contact_did = ?, status = 'connected' WHERE invite = ?",
-                    (event.invitee, event.originator_id),
-                )
-                c.execute(
+                    (event.invitee, invite),
+                ),
+                (
                     "INSERT OR REPLACE INTO contacts VALUES (?, ?, ?, ?, ?, 'connected')",
-                    (community, event.invitee, event.originator_id, inviter, inviter),
-                )
-            self._insert_tracking(c, tracking)
+                    (community, event.invitee, invite, inviter, inviter),
+                ),
+            ]
+        self._write(statements, tracking)
 
     def invite_revoked(self, event: InviteRevoked, tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute("DELETE FROM contacts WHERE invite = ?", (event.originator_id,))
-            self._insert_tracking(c, tracking)
+        self._write([("DELETE FROM contacts WHERE invite = ?", (event.originator_id,))], tracking)
 
     def contacts_of(self, community: str, member: str) -> list[dict[str, Any]]:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT invite, contact_did, contact_name, status FROM contacts"
-                " WHERE community = ? AND owner = ? ORDER BY invite",
-                (community, member),
-            )
-            return [
-                {
-                    "invite": row["invite"].rsplit(".", 1)[-1],
-                    "did": row["contact_did"],
-                    "name": row["contact_name"],
-                    "status": row["status"],
-                }
-                for row in c.fetchall()
-            ]
+        rows = self._rows(
+            "SELECT invite, contact_did, contact_name, status FROM contacts"
+            " WHERE community = ? AND owner = ? ORDER BY invite",
+            (community, member),
+        )
+        return [
+            {
+                "invite": row["invite"].rsplit(".", 1)[-1],
+                "did": row["contact_did"],
+                "name": row["contact_name"],
+                "status": row["status"],
+            }
+            for row in rows
+        ]
 
 
 class ContactsProjection(Projection[ContactsView]):

@@ -8,12 +8,12 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
-from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from services.identity.domain.events import CommunityDidCreated, CommunityDidUpdated
+from shared.views import TrackedSQLiteView
 
 
-class DidDocumentsView(SQLiteTrackingRecorder):
+class DidDocumentsView(TrackedSQLiteView):
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -24,43 +24,25 @@ class DidDocumentsView(SQLiteTrackingRecorder):
 
     def created(self, event: CommunityDidCreated, tracking: Tracking) -> None:
         entry = event.log_entry
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(
-                "INSERT OR REPLACE INTO did_documents VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    event.originator_id,
-                    event.community,
-                    event.did,
-                    entry["versionId"],
-                    entry["versionTime"],
-                    json.dumps(entry["state"], sort_keys=True),
-                ),
-            )
-            self._insert_tracking(c, tracking)
+        row = (event.originator_id, event.community, event.did, entry["versionId"],
+               entry["versionTime"], json.dumps(entry["state"], sort_keys=True))  # fmt: skip
+        self._write([("INSERT OR REPLACE INTO did_documents VALUES (?, ?, ?, ?, ?, ?)", row)], tracking)
 
     def updated(self, event: CommunityDidUpdated, tracking: Tracking) -> None:
         entry = event.log_entry
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(
-                "UPDATE did_documents SET version_id = ?, version_time = ?, document = ? WHERE agent = ?",
-                (
-                    entry["versionId"],
-                    entry["versionTime"],
-                    json.dumps(entry["state"], sort_keys=True),
-                    event.originator_id,
-                ),
-            )
-            self._insert_tracking(c, tracking)
+        sql = "UPDATE did_documents SET version_id = ?, version_time = ?, document = ? WHERE agent = ?"
+        document = json.dumps(entry["state"], sort_keys=True)
+        params = (entry["versionId"], entry["versionTime"], document, event.originator_id)
+        self._write([(sql, params)], tracking)
 
     def document(self, did: str) -> dict[str, Any] | None:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT community, version_id, version_time, document FROM did_documents WHERE did = ?",
-                (did,),
-            )
-            row = c.fetchone()
-        if row is None:
+        rows = self._rows(
+            "SELECT community, version_id, version_time, document FROM did_documents WHERE did = ?",
+            (did,),
+        )
+        if not rows:
             return None
+        row = rows[0]
         return {
             "community": row["community"],
             "versionId": row["version_id"],

@@ -7,12 +7,12 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
-from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from services.identity.domain.events import SessionEnded, SessionRefreshed, SessionStarted
+from shared.views import TrackedSQLiteView
 
 
-class SessionsView(SQLiteTrackingRecorder):
+class SessionsView(TrackedSQLiteView):
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -23,57 +23,36 @@ class SessionsView(SQLiteTrackingRecorder):
             "CREATE INDEX IF NOT EXISTS sessions_by_member ON sessions (community, member)",
         ]
 
-    def _apply(self, sql: str, params: tuple[Any, ...], tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(sql, params)
-            self._insert_tracking(c, tracking)
-
     def started(self, event: SessionStarted, tracking: Tracking) -> None:
-        self._apply(
-            "INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, NULL)",
-            (
-                event.originator_id,
-                event.community,
-                event.member,
-                event.occurred_ns,
-                event.occurred_ns,
-                event.expires_ns,
-            ),
-            tracking,
-        )
+        row = (event.originator_id, event.community, event.member, event.occurred_ns,
+               event.occurred_ns, event.expires_ns)  # fmt: skip
+        self._write([("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, NULL)", row)], tracking)
 
     def refreshed(self, event: SessionRefreshed, tracking: Tracking) -> None:
-        self._apply(
-            "UPDATE sessions SET last_refresh_ns = ?, expires_ns = ? WHERE session = ?",
-            (event.occurred_ns, event.expires_ns, event.originator_id),
-            tracking,
-        )
+        sql = "UPDATE sessions SET last_refresh_ns = ?, expires_ns = ? WHERE session = ?"
+        self._write([(sql, (event.occurred_ns, event.expires_ns, event.originator_id))], tracking)
 
     def ended(self, event: SessionEnded, tracking: Tracking) -> None:
-        self._apply(
-            "UPDATE sessions SET ended_reason = ? WHERE session = ?",
-            (event.reason, event.originator_id),
-            tracking,
-        )
+        sql = "UPDATE sessions SET ended_reason = ? WHERE session = ?"
+        self._write([(sql, (event.reason, event.originator_id))], tracking)
 
     def sessions_of(self, community: str, member: str) -> list[dict[str, Any]]:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT session, started_ns, last_refresh_ns, expires_ns, ended_reason"
-                " FROM sessions WHERE community = ? AND member = ? ORDER BY started_ns",
-                (community, member),
-            )
-            return [
-                {
-                    "session": row["session"].rsplit(".", 1)[-1],
-                    "started_ns": row["started_ns"],
-                    "last_refresh_ns": row["last_refresh_ns"],
-                    "expires_ns": row["expires_ns"],
-                    "active": row["ended_reason"] is None,
-                    "ended_reason": row["ended_reason"],
-                }
-                for row in c.fetchall()
-            ]
+        rows = self._rows(
+            "SELECT session, started_ns, last_refresh_ns, expires_ns, ended_reason"
+            " FROM sessions WHERE community = ? AND member = ? ORDER BY started_ns",
+            (community, member),
+        )
+        return [
+            {
+                "session": row["session"].rsplit(".", 1)[-1],
+                "started_ns": row["started_ns"],
+                "last_refresh_ns": row["last_refresh_ns"],
+                "expires_ns": row["expires_ns"],
+                "active": row["ended_reason"] is None,
+                "ended_reason": row["ended_reason"],
+            }
+            for row in rows
+        ]
 
 
 class SessionsProjection(Projection[SessionsView]):
