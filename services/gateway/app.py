@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from services.gateway.config import GatewaySettings
-from services.gateway.errors import GatewayError, gateway_error_handler
-from services.gateway.routers import health, trust
+from services.gateway.errors import GatewayError, gateway_error_handler, validation_error_handler
+from services.gateway.limits import BodySizeLimit
+from services.gateway.routers import auth, health, invites, trust
 from shared.natsclient import connect
 
 
@@ -29,6 +31,8 @@ def create_app(settings: GatewaySettings, required_streams: Sequence[str]) -> Fa
     )
     app.state.required_streams = list(required_streams)
     app.add_exception_handler(GatewayError, gateway_error_handler)
-    app.include_router(health.router)
-    app.include_router(trust.router)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_middleware(BodySizeLimit)
+    for router in (health.router, trust.router, auth.router, invites.router):
+        app.include_router(router)
     return app

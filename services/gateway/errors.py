@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -30,3 +31,16 @@ async def gateway_error_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GatewayError)
     body = ErrorBody(error=ErrorDetail(type=exc.type, message=exc.message))
     return JSONResponse(status_code=exc.status, content=body.model_dump())
+
+
+async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's request validation errors in our typed shape (malformed JSON is its own type)."""
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    if first.get("type") == "json_invalid":
+        body = ErrorBody(error=ErrorDetail(type="malformed_json", message=f"{where}: {first['msg']}"))
+        return JSONResponse(status_code=400, content=body.model_dump())
+    body = ErrorBody(error=ErrorDetail(type="invalid_request", message=f"{where}: {first['msg']}"))
+    return JSONResponse(status_code=422, content=body.model_dump())

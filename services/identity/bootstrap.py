@@ -65,11 +65,11 @@ async def start_identity(
     app = await asyncio.to_thread(lambda: IdentityApplication(env=env).configure(settings, token_key))
     agent_seed = await asyncio.to_thread(SigningKey.load_or_create, data_dir / "keys" / "trust-agent.seed")
     trust = CommunityTrust(app, TrustAgentKeys(agent_seed))
-    router = build_router(app, await NonceRegistry.open(nc), trust)
-    await router.start(nc)
     contacts = await _run_projection(env, data_dir, ContactsProjection, ContactsView)
     sessions = await _run_projection(env, data_dir, SessionsProjection, SessionsView)
     did_documents = await _run_projection(env, data_dir, DidDocumentsProjection, DidDocumentsView)
+    router = build_router(app, await NonceRegistry.open(nc), trust, contacts.view)
+    await router.start(nc)
     return IdentityService(
         app=app,
         trust=trust,

@@ -12,6 +12,7 @@ import msgspec
 
 from services.identity.application import IdentityApplication
 from services.identity.community_trust import CommunityTrust
+from services.identity.projections.contacts import ContactsView
 from shared.commands import CommandContext, CommandRejected, CommandRouter
 from shared.statements import NonceRegistry, StatementRejected, VerifiedStatement, verify_statement
 
@@ -63,14 +64,24 @@ class StatusListRequest(msgspec.Struct, forbid_unknown_fields=True):
     purpose: str
 
 
+class MemberQuery(msgspec.Struct, forbid_unknown_fields=True):
+    community: str
+    member: str
+
+
 def build_router(
     app: IdentityApplication,
     nonces: NonceRegistry,
     trust: CommunityTrust,
+    contacts: ContactsView,
     clock: Callable[[], int] = time.time_ns,
 ) -> CommandRouter:
     router = CommandRouter("identity")
     _trust_commands(router, trust, clock)
+
+    @router.command("contacts", MemberQuery)
+    async def contacts_of(query: MemberQuery, _: CommandContext) -> Any:
+        return {"contacts": await asyncio.to_thread(contacts.contacts_of, query.community, query.member)}
 
     async def verified(command: Signed, action: str) -> VerifiedStatement:
         now = datetime.fromtimestamp(clock() / 1e9, tz=UTC)

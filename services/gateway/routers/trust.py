@@ -12,8 +12,8 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from services.gateway.deps import Nats
-from services.gateway.errors import ErrorBody, GatewayError
-from shared.commands import CommandClient, CommandRejected, CommandUnavailable
+from services.gateway.errors import ErrorBody
+from services.gateway.forward import forward
 
 router = APIRouter(tags=["trust"])
 
@@ -21,12 +21,7 @@ Community = Annotated[str, Path(pattern=r"^[A-Za-z0-9_\-]{1,128}$")]
 
 
 async def _ask(nc: Nats, name: str, payload: dict[str, Any]) -> Any:
-    try:
-        return await CommandClient(nc, timeout=5).call("identity", name, payload)
-    except CommandRejected as exc:
-        raise GatewayError(exc.status, exc.type, exc.message) from exc
-    except CommandUnavailable as exc:
-        raise GatewayError(503, "identity_unavailable", str(exc)) from exc
+    return await forward(nc, "identity", name, payload)
 
 
 @router.get(
