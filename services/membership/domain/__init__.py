@@ -1,0 +1,1 @@
+"""Membership domain: communities and their policies, members and their terms, roll snapshots. Pure."""

@@ -1,0 +1,115 @@
+"""Community use cases: create (by a member or the hosting operator), configure, archive, read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.membership.application import slug_token
+from services.membership.domain.commands import (
+    ConfigureBody,
+    CreateCommunity,
+    FounderBody,
+    ReasonBody,
+    Signed,
+)
+from services.membership.domain.community import Community, community_id
+from services.membership.domain.member import Member, member_id
+from services.membership.domain.member_key import MemberKey
+from services.membership.handlers.base import HandlerBase
+from shared.domain import DomainError
+from shared.subjects import RESERVED_NAMES, RESERVED_PREFIX
+
+
+class CommunityHandlers(HandlerBase):
+    async def create_community(self, command: CreateCommunity) -> dict[str, Any]:
+        slug = slug_token(command.slug)
+        if slug.startswith(RESERVED_PREFIX) or slug in RESERVED_NAMES:
+            raise DomainError("invalid_request", f"{slug!r} is a reserved name")
+        now = self.clock()
+        if (command.statement is None) == (command.admin is None):
+            raise DomainError(
+                "invalid_request", "give either the creator's signed statement or (as operator) --admin DID"
+            )
+        if command.statement is not None:
+            statement = await self.verified(
+                Signed(community=slug, statement=command.statement), "create_community"
+            )
+            admin, by, document = statement.actor, statement.actor, statement.document
+            founder_name = self.body(statement, FounderBody).name
+        else:
+            admin, by, document = str(command.admin), "operator", None
+            founder_name = command.admin_name
+            if not admin.startswith("did:key:"):
+                raise DomainError("invalid_request", "the first admin is a member did:key")
+        if await self.run(self.app.exists, Community, community_id(slug)):
+            raise DomainError("community_exists", f"community {slug!r} already exists")
+        did = await self.credentials.community_did(slug)
+        community = Community.create(
+            slug=slug,
+            name=command.name,
+            did=did,
+            policy=command.policy,
+            admin=admin,
+            by=by,
+            statement=document,
+            now=now,
+        )
+        founder = Member(member_id(slug, admin))
+        founder.admit(
+            kind=community.policy.membership_type(None),
+            roles=community.policy.check_roles(("admin",)),
+            by=by,
+            statement=document,
+            now=now,
+            did=admin,
+            name=founder_name,
+        )
+        issued = await self.issue_membership(community, founder, now)
+        key = MemberKey.claim(slug, admin, founder.id, now)
+        try:
+            await self.save(community, founder, key, issued=issued, slug=slug)
+        except DomainError as exc:
+            raise DomainError("community_exists", f"community {slug!r} already exists") from exc
+        return self.community_view(community)
+
+    async def configure_community(self, command: Signed) -> dict[str, Any]:
+        statement = await self.verified(command, "configure_community")
+        body = self.body(statement, ConfigureBody)
+        now = self.clock()
+        community = await self.run(self.acting_admin, statement, now)
+        community.configure(
+            name=body.name,
+            policy=body.policy or community.policy,
+            by=statement.actor,
+            statement=statement.document,
+            now=now,
+        )
+        await self.save(community)
+        return self.community_view(community)
+
+    async def archive_community(self, command: Signed) -> dict[str, Any]:
+        statement = await self.verified(command, "archive_community")
+        now = self.clock()
+        community = await self.run(self.acting_admin, statement, now)
+        community.archive(
+            reason=self.body(statement, ReasonBody).reason,
+            by=statement.actor,
+            statement=statement.document,
+            now=now,
+        )
+        await self.save(community)
+        return self.community_view(community)
+
+    async def get_community(self, slug: str) -> dict[str, Any]:
+        return self.community_view(await self.run(self.app.community, slug))
+
+    @staticmethod
+    def community_view(community: Community) -> dict[str, Any]:
+        return {
+            "slug": community.slug,
+            "name": community.name,
+            "did": community.did,
+            "archived": community.archived,
+            "policy": community.policy,
+            "version": community.version,
+        }

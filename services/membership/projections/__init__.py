@@ -1,0 +1,1 @@
+"""Read models of the membership service, rebuilt from the MEMBERSHIP stream."""
