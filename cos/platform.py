@@ -20,6 +20,7 @@ from services.identity.bootstrap import start_identity
 from services.identity.config import IdentitySettings
 from services.identity.subjects import SUBJECTS as IDENTITY
 from services.knowledge.subjects import SUBJECTS as KNOWLEDGE
+from services.membership.bootstrap import start_membership
 from services.membership.subjects import SUBJECTS as MEMBERSHIP
 from services.messaging.subjects import SUBJECTS as MESSAGING
 from shared.jetstream import StreamSettings, ensure_stream
@@ -78,9 +79,11 @@ async def serve(options: PlatformOptions, nats_url: str) -> None:
     if not os.environ.get("COS_PUBLIC_PORT"):  # community DIDs name the port we really serve on
         settings = dataclasses.replace(settings, public_port=options.port)
     identity = await start_identity(nc, nats_url, options.data_dir / "identity", settings)
+    membership = await start_membership(nc, nats_url, options.data_dir / "membership")
     try:
         await _serve_gateway(options, nats_url)
     finally:
+        await membership.stop()
         await identity.stop()
         await nc.close()
 

@@ -111,3 +111,25 @@ def test_cos_run_publishes_a_community_did_log_and_status_lists(tmp_path: Path) 
         assert resolved.returncode == 0, resolved.stderr
         assert json.loads(resolved.stdout)["id"] == did
     assert platform.returncode == 0, platform.output
+
+
+def test_a_hosting_provider_creates_a_community_on_a_running_platform(tmp_path: Path) -> None:
+    admin = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+    with running_platform(tmp_path) as platform:
+        env = {**os.environ, "NATS_URL": platform.nats_url()}
+        created = subprocess.run(
+            [sys.executable, "-m", "cos.cli", "community", "create", "acme", "--name", "Acme Co-op",
+             "--admin", admin],
+            capture_output=True, text=True, timeout=60, check=False, env=env,
+        )  # fmt: skip
+        assert created.returncode == 0, created.stdout + created.stderr
+        log = httpx.get(f"{platform.base}/c/acme/did.jsonl")
+        assert log.status_code == 200  # membership asked identity for the community's DID
+        again = subprocess.run(
+            [sys.executable, "-m", "cos.cli", "community", "create", "acme", "--name", "Acme",
+             "--admin", admin],
+            capture_output=True, text=True, timeout=60, check=False, env=env,
+        )  # fmt: skip
+        assert again.returncode != 0
+        assert "exists" in (again.stdout + again.stderr)
+    assert platform.returncode == 0, platform.output
