@@ -198,4 +198,4 @@ async def test_a_community_runs_over_nats_with_signed_acts_refusals_and_a_commit
 
 
 def snapshot_at(snapshot: dict[str, Any]) -> int:
-    return int(datetime.fromisoformat(snapshot["at"]).timestamp() * 10**9)
+    return int(snapshot["at_ns"])

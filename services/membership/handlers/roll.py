@@ -43,6 +43,7 @@ class RollHandlers(HandlerBase):
             "snapshot": roll.snapshot,
             "community": roll.community,
             "at": rfc3339(roll.at_ns),
+            "at_ns": roll.at_ns,  # the exact instant the roll was taken (`at` is to the second)
             "root": roll.root,
             "size": len(roll.members),
             "members": list(roll.members),
