@@ -319,3 +319,17 @@ async def test_a_concurrent_admission_is_refused_as_a_conflict_and_its_credentia
     ]
     assert len(revoked) == 1
     assert revoked != [kept]
+
+
+async def test_the_last_admin_cannot_leave_until_she_appoints_another() -> None:
+    handlers, _ = service()
+    community, admin = await community_with_admin(handlers)
+    bea = await admitted_member(handlers, community, admin, "Bea")
+    with pytest.raises(DomainError) as refused:
+        await handlers.leave(signed(admin, "leave", community))
+    assert refused.value.code == "last_admin"
+    await handlers.assign_roles(
+        signed(admin, "assign_roles", community, {"member": bea.did, "roles": ["member", "admin"]})
+    )
+    left = await handlers.leave(signed(admin, "leave", community))
+    assert left["status"] == "left"

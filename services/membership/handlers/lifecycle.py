@@ -180,10 +180,25 @@ class LifecycleHandlers(HandlerBase):
         now = self.clock()
         await self.run(self.open_community, statement.community)
         member = await self.run(self.app.member_by_did, statement.community, statement.actor)
+        if "admin" in member.roles:
+            await self.refuse_last_admin(statement.community, member.did, now)
         member.leave(statement=statement.document, now=now)
         flipped = await self.flip(statement.community, member, "revocation", True, now)
         await self.save_or_unflip(member, statement.community, "revocation", flipped, True)
         return self.member_view(member, now)
+
+    async def refuse_last_admin(self, community: str, did: str, now: int) -> None:
+        """A community must keep an admin: the last active one appoints another before leaving.
+
+        Judged on the directory (caught up first); two admins leaving at the same instant could
+        both pass, which the next admin act would reveal (a community with no admin is re-seeded
+        by its hosting provider with `cos community create --admin` semantics)."""
+        admins = await self.run(
+            self.catch_up.query,
+            lambda: self.directory.search(community, now=now, role="admin", status="active"),
+        )
+        if not [entry for entry in admins if entry["did"] != did]:
+            raise DomainError("last_admin", "you are the community's last admin; appoint another admin first")
 
     async def renew(self, command: Signed) -> dict[str, Any]:
         statement, community, member, body, now = await self.admin_act(command, "renew")
