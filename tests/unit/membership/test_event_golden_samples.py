@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
-
-import msgspec
 
 from services.membership.domain.events import REGISTRY
 from services.membership.domain.policy import Policy
 from shared.eventcodec import EventCodec
+from shared.testkit.golden_events import add_new_samples, assert_golden_samples_decode
 
 GOLDEN = Path(__file__).parent / "golden" / "membership-events-v1.json"
 STATEMENT = {"type": "CommunityStatement", "actor": "did:key:z6Mkada", "nonce": "n" * 16, "proof": {}}
@@ -89,16 +87,10 @@ def samples() -> dict[str, bytes]:
 
 
 def test_every_tag_has_a_golden_sample_and_each_still_decodes_to_the_same_event() -> None:
-    golden = {tag: bytes.fromhex(data) for tag, data in json.loads(GOLDEN.read_text()).items()}
-    assert sorted(golden) == REGISTRY.tags
+    assert_golden_samples_decode(REGISTRY, GOLDEN)
+
+
+if __name__ == "__main__":  # adds samples for NEW tags only; never rewrites an existing sample
     codec = EventCodec(REGISTRY)
-    for tag, data in golden.items():
-        event = codec.decode(tag, data)
-        assert codec.encode(event) == (tag, data)
-        assert msgspec.to_builtins(event)["type"] == tag
-
-
-if __name__ == "__main__":  # regenerate only when a NEW tag is added; never rewrite an existing sample
-    GOLDEN.write_text(
-        json.dumps({tag: data.hex() for tag, data in samples().items()}, indent=1, sort_keys=True)
-    )
+    events = {tag: codec.decode(tag, data) for tag, data in samples().items()}
+    print("added:", add_new_samples(GOLDEN, events, REGISTRY))
