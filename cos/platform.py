@@ -100,6 +100,13 @@ async def _serve_gateway(options: PlatformOptions, nats_url: str) -> None:
     print(f"  message bus  {nats_url}", flush=True)
     print(f"  data         {options.data_dir}", flush=True)
     print("  health       /healthz   readiness /readyz   API docs /docs", flush=True)
+    print("  start a community (keep admin.json: its phrase is the admin's key):", flush=True)
+    print("    .venv/bin/cos keys new --json > admin.json", flush=True)
+    print(
+        f"    NATS_URL={nats_url} .venv/bin/cos community create demo --name 'Demo Co-op' "
+        """--admin "$(python3 -c 'import json; print(json.load(open("admin.json"))["did"])')\"""",
+        flush=True,
+    )
     await server.serve()
 
 
