@@ -154,15 +154,13 @@ class LifecycleHandlers(HandlerBase):
         if member.did == statement.actor:
             raise DomainError("self_suspension", "an admin cannot suspend herself")
         member.suspend(reason=body.reason, by=statement.actor, statement=statement.document, now=now)
-        flipped = await self.flip(community.slug, member, "suspension", True, now)
-        await self.save_or_unflip(member, community.slug, "suspension", flipped, True)
+        await self.flip_and_save(community.slug, member, "suspension", True, now)
         return self.member_view(member, now)
 
     async def reinstate(self, command: Signed) -> dict[str, Any]:
         statement, community, member, _, now = await self.admin_act(command, "reinstate")
         member.reinstate(by=statement.actor, statement=statement.document, now=now)
-        flipped = await self.flip(community.slug, member, "suspension", False, now)
-        await self.save_or_unflip(member, community.slug, "suspension", flipped, False)
+        await self.flip_and_save(community.slug, member, "suspension", False, now)
         return self.member_view(member, now)
 
     async def remove(self, command: Signed) -> dict[str, Any]:
@@ -170,8 +168,7 @@ class LifecycleHandlers(HandlerBase):
         if member.did == statement.actor:
             raise DomainError("self_removal", "an admin leaves with `leave`, not by removing herself")
         member.remove(reason=body.reason, by=statement.actor, statement=statement.document, now=now)
-        flipped = await self.flip(community.slug, member, "revocation", True, now)
-        await self.save_or_unflip(member, community.slug, "revocation", flipped, True)
+        await self.flip_and_save(community.slug, member, "revocation", True, now)
         return self.member_view(member, now)
 
     async def leave(self, command: Signed) -> dict[str, Any]:
@@ -183,8 +180,7 @@ class LifecycleHandlers(HandlerBase):
         if "admin" in member.roles:
             await self.refuse_last_admin(statement.community, member.did, now)
         member.leave(statement=statement.document, now=now)
-        flipped = await self.flip(statement.community, member, "revocation", True, now)
-        await self.save_or_unflip(member, statement.community, "revocation", flipped, True)
+        await self.flip_and_save(statement.community, member, "revocation", True, now)
         return self.member_view(member, now)
 
     async def refuse_last_admin(self, community: str, did: str, now: int) -> None:
@@ -282,6 +278,14 @@ class LifecycleHandlers(HandlerBase):
         community = await self.run(self.acting_admin, statement, now)
         member = await self.run(self.app.member_by_did, community.slug, body.member)
         return statement, community, member, body, now
+
+    async def flip_and_save(
+        self, community: str, member: Member, purpose: str, value: bool, now: int
+    ) -> None:
+        """Flip the member's credential status bit, then record her change; undo the flip if the
+        record fails, so the status list never disagrees with the log."""
+        flipped = await self.flip(community, member, purpose, value, now)
+        await self.save_or_unflip(member, community, purpose, flipped, value)
 
     async def save_or_unflip(
         self, member: Member, slug: str, purpose: Any, flipped: list[int], value: bool
