@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import importlib
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import uvicorn
+from nats.aio.client import Client as NATS
 
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
@@ -37,6 +40,17 @@ STREAMS: tuple[StreamSubjects, ...] = (
     KNOWLEDGE,
     AUDIT,
 )
+
+
+# Services after identity and membership, started in this order with the same signature.
+MODULE_SERVICES = ("messaging", "governance", "knowledge")
+
+
+class Stoppable(Protocol):
+    async def stop(self) -> None: ...
+
+
+ServiceStart = Callable[[NATS, str, Path], Awaitable[Stoppable]]
 
 
 @dataclass(frozen=True)
@@ -78,14 +92,31 @@ async def serve(options: PlatformOptions, nats_url: str) -> None:
     settings = IdentitySettings.from_env()
     if not os.environ.get("COS_PUBLIC_PORT"):  # community DIDs name the port we really serve on
         settings = dataclasses.replace(settings, public_port=options.port)
-    identity = await start_identity(nc, nats_url, options.data_dir / "identity", settings)
-    membership = await start_membership(nc, nats_url, options.data_dir / "membership")
+    started: list[Stoppable] = []
     try:
+        started.append(await start_identity(nc, nats_url, options.data_dir / "identity", settings))
+        started.append(await start_membership(nc, nats_url, options.data_dir / "membership"))
+        for name in MODULE_SERVICES:
+            start = _module_start(name)
+            if start is not None:
+                started.append(await start(nc, nats_url, options.data_dir / name))
         await _serve_gateway(options, nats_url)
     finally:
-        await membership.stop()
-        await identity.stop()
+        for service in reversed(started):
+            await service.stop()
         await nc.close()
+
+
+def _module_start(name: str) -> ServiceStart | None:
+    """`services.<name>.bootstrap.start(nc, nats_url, data_dir)`, once the service provides it."""
+    try:
+        module = importlib.import_module(f"services.{name}.bootstrap")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"services.{name}.bootstrap":
+            raise
+        return None
+    start: ServiceStart | None = getattr(module, "start", None)
+    return start
 
 
 async def _serve_gateway(options: PlatformOptions, nats_url: str) -> None:

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from services.gateway.config import GatewaySettings
 from services.gateway.errors import GatewayError, gateway_error_handler, validation_error_handler
 from services.gateway.limits import BodySizeLimit
-from services.gateway.routers import auth, health, invites, membership, trust
+from services.gateway.routers import discover_routers
 from shared.natsclient import connect
 
 
@@ -33,6 +33,6 @@ def create_app(settings: GatewaySettings, required_streams: Sequence[str]) -> Fa
     app.add_exception_handler(GatewayError, gateway_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_middleware(BodySizeLimit)
-    for router in (health.router, trust.router, auth.router, invites.router, membership.router):
+    for router in discover_routers():
         app.include_router(router)
     return app

@@ -11,6 +11,7 @@ from services.gateway.deps import Nats
 from services.gateway.errors import ErrorBody
 from services.gateway.forward import forward
 
+ORDER = 30
 router = APIRouter(prefix="/c/{community}/auth", tags=["sign-in"])
 Community = Annotated[str, Path(pattern=r"^[A-Za-z0-9_\-]{1,128}$")]
 ERRORS: dict[int | str, dict[str, Any]] = {

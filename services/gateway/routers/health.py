@@ -10,6 +10,7 @@ from services.gateway.errors import ErrorBody, GatewayError
 from shared.jetstream import JetStreamAPIError, JetStreamError
 from shared.jetstream.streams import stream_info
 
+ORDER = 10
 router = APIRouter(tags=["health"])
 
 

@@ -12,6 +12,7 @@ from services.gateway.errors import GatewayError
 from services.gateway.forward import forward
 from services.gateway.routers.auth import ERRORS, Community, SignedStatement
 
+ORDER = 40
 router = APIRouter(prefix="/c/{community}", tags=["invites"])
 InviteId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_\-]{1,128}$")]
 

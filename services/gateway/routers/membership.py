@@ -20,6 +20,7 @@ from services.gateway.forward import forward
 from services.gateway.routers.auth import ERRORS, Community, SignedStatement
 from shared.tokens import Claims
 
+ORDER = 50
 router = APIRouter(prefix="/c/{community}", tags=["members"])
 GOOD_STANDING = ("active", "in_grace")
 

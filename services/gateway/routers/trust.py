@@ -15,6 +15,7 @@ from services.gateway.deps import Nats
 from services.gateway.errors import ErrorBody
 from services.gateway.forward import forward
 
+ORDER = 20
 router = APIRouter(tags=["trust"])
 
 Community = Annotated[str, Path(pattern=r"^[A-Za-z0-9_\-]{1,128}$")]
