@@ -26,6 +26,7 @@ from services.knowledge.subjects import SUBJECTS as KNOWLEDGE
 from services.membership.bootstrap import start_membership
 from services.membership.subjects import SUBJECTS as MEMBERSHIP
 from services.messaging.subjects import SUBJECTS as MESSAGING
+from services.social.subjects import SUBJECTS as SOCIAL
 from shared.jetstream import StreamSettings, ensure_stream
 from shared.natsclient import connect
 from shared.natsserver import NatsServer
@@ -38,12 +39,13 @@ STREAMS: tuple[StreamSubjects, ...] = (
     MESSAGING,
     GOVERNANCE,
     KNOWLEDGE,
+    SOCIAL,
     AUDIT,
 )
 
 
 # Services after identity and membership, started in this order with the same signature.
-MODULE_SERVICES = ("messaging", "governance", "knowledge")
+MODULE_SERVICES = ("messaging", "governance", "knowledge", "social", "transparency")
 
 
 class Stoppable(Protocol):
@@ -112,7 +114,7 @@ def _module_start(name: str) -> ServiceStart | None:
     try:
         module = importlib.import_module(f"services.{name}.bootstrap")
     except ModuleNotFoundError as exc:
-        if exc.name != f"services.{name}.bootstrap":
+        if exc.name not in (f"services.{name}", f"services.{name}.bootstrap"):
             raise
         return None
     start: ServiceStart | None = getattr(module, "start", None)

@@ -73,7 +73,15 @@ def test_cos_run_serves_the_gateway_with_every_stream_ready(tmp_path: Path) -> N
         ready = httpx.get(f"{platform.base}/readyz")
         assert ready.status_code == 200
         streams = {s["name"] for s in ready.json()["streams"]}
-        assert streams == {"IDENTITY", "MEMBERSHIP", "MESSAGING", "GOVERNANCE", "KNOWLEDGE", "AUDIT"}
+        assert streams == {
+            "IDENTITY",
+            "MEMBERSHIP",
+            "MESSAGING",
+            "GOVERNANCE",
+            "KNOWLEDGE",
+            "SOCIAL",
+            "AUDIT",
+        }
         assert httpx.get(f"{platform.base}/healthz").json() == {"status": "ok"}
         assert (tmp_path / "nats").is_dir()
     assert platform.returncode == 0, platform.output

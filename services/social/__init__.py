@@ -1,0 +1,1 @@
+"""PLANET social: signed blog posts, feeds, introductions and the encrypted vault."""
