@@ -1,0 +1,51 @@
+"""Composition root of the transparency service: the checkpointer and its commands."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+from nats.aio.client import Client as NATS
+
+from services.transparency.checkpointer import Checkpointer
+from services.transparency.config import TransparencySettings
+from services.transparency.entrypoints import build_router
+from services.transparency.warehouse import WarehouseProjection, open_warehouse
+from shared.commands import CommandRouter
+from shared.signing import SigningKey
+
+
+@dataclass
+class TransparencyService:
+    checkpointer: Checkpointer
+    router: CommandRouter
+    warehouse: WarehouseProjection | None = None
+
+    async def stop(self) -> None:
+        await self.router.stop()
+        if self.warehouse is not None:
+            await self.warehouse.stop()
+        await self.checkpointer.stop()
+
+
+async def start(
+    nc: NATS, nats_url: str, data_dir: Path, settings: TransparencySettings | None = None
+) -> TransparencyService:
+    """Rebuild every community's tree from the streams, then follow them and answer commands."""
+    del nats_url  # everything goes over the shared connection
+    settings = settings or TransparencySettings.from_env()
+    key = SigningKey.load_or_create(data_dir / "keys" / "checkpointer.seed")
+    checkpointer = Checkpointer(
+        nc, key, settings.deployment, interval_s=settings.interval_s, poll_s=settings.poll_s
+    )
+    await checkpointer.start()
+    router = build_router(checkpointer)
+    await router.start(nc)
+    projection = None
+    if settings.warehouse:
+        target = settings.warehouse
+        warehouse = await asyncio.to_thread(open_warehouse, target if "://" in target else Path(target))
+        projection = WarehouseProjection(nc, warehouse)
+        await projection.start()
+    return TransparencyService(checkpointer, router, projection)

@@ -1,0 +1,207 @@
+"""The warehouse: events from a running deployment into embedded ClickHouse, views, `cos sql`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from cos.cli import main
+from services.transparency.warehouse import QueryResult, Warehouse, load_streams, open_warehouse
+from shared.envelope import EventRecord
+from shared.jetstream import EventStore, StreamSettings
+from shared.natsserver import NatsServer
+from shared.signing import SigningKey
+from shared.subjects import StreamSubjects
+from shared.testkit.plugin import unique_service
+
+from .test_export_import import deployment
+from .test_gateway_membership import Person
+
+
+async def record(
+    store: EventStore, tenant: str, aggregate: str, ident: str, topic: str, **fields: Any
+) -> None:
+    """A commit as a service writes it: the event's fields as a msgpack map."""
+    head = await store.head(f"{store.subjects.prefix}.{tenant}.{aggregate}.{ident}")
+    version = (head.last_version or 0) + 1
+    state = msgspec.msgpack.encode({"type": topic, **fields})
+    commit = store.new_commit(
+        community=tenant,
+        aggregate=aggregate,
+        ident=ident,
+        originator_id=f"{tenant}.{aggregate}.{ident}",
+        events=[EventRecord(topic, version, state)],
+    )
+    await store.append([commit])
+
+
+def rows(warehouse: Warehouse, sql: str) -> list[dict[str, Any]]:
+    result: QueryResult = warehouse.query(sql)
+    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+
+async def decisions_and_announcements(url: str, community: str, members: list[str]) -> None:
+    """A poll with two voters (one votes twice) and an announcement two members read."""
+    import nats
+
+    nc = await nats.connect(url)
+    key = SigningKey.generate()
+    governance = await EventStore(nc, StreamSettings(StreamSubjects.for_service("governance")), key).start()
+    messaging = await EventStore(nc, StreamSettings(StreamSubjects.for_service("messaging")), key).start()
+    try:
+        poll = {"community": community, "poll": "p1"}
+        await record(
+            governance,
+            community,
+            "poll",
+            "p1",
+            "governance.poll_created.v1",
+            **poll,
+            spec={"title": "Budget"},
+        )
+        await record(
+            governance, community, "poll", "p1", "governance.poll_opened.v1", snapshot="s", root="r", size=3
+        )
+        for voter in (members[0], members[1], members[1]):
+            statement = {"actor": voter}
+            await record(
+                governance, community, "ballot", f"b{voter[-6:]}", "governance.ballot_cast.v1",
+                **poll, voter=voter, cast_by=voter, choice=[0], statement=statement,
+            )  # fmt: skip
+        sent = {"announcement": "a1", "title": "Hello", "recipients": members}
+        await record(messaging, community, "announcement", "a1", "messaging.announcement_sent.v1", **sent)
+        for reader in members[:2]:
+            await record(
+                messaging, community, "reads", reader[-8:], "messaging.announcement_read.v1",
+                member=reader, announcement="a1", statement={"actor": reader},
+            )  # fmt: skip
+    finally:
+        await governance.close()
+        await messaging.close()
+        await nc.close()
+
+
+async def cos_sql(*args: str, url: str) -> tuple[int, str]:
+    """`cos sql …` in a thread (its own event loop), beside the services of this one."""
+
+    def run() -> tuple[int, str]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            code = main(["sql", *args, "--nats-url", url])
+        return code, out.getvalue()
+
+    return await asyncio.to_thread(run)
+
+
+async def test_events_load_into_the_warehouse_and_the_views_answer(
+    own_nats_server: NatsServer, tmp_path: Path
+) -> None:
+    community, other = unique_service("c"), unique_service("o")
+    url = own_nats_server.url
+    async with deployment(url, tmp_path / "d", "wh.example") as d:
+        people = []
+        for slug in (community, other):
+            ada = await Person(d.http, slug).sign_in()
+            made = await d.http.post(
+                f"/c/{slug}",
+                json={"name": "Co-op", "statement": ada.sign("membership.create_community", {"name": "Ada"})},
+                headers=ada.auth,
+            )
+            assert made.status_code == 201, made.text
+            people.append(ada)
+        members = [people[0].did]
+        for name in ("Bea", "Cy"):
+            someone = await Person(d.http, community).sign_in()
+            await d.http.post(
+                f"/c/{community}/apply", json={"statement": someone.sign("membership.apply", {"name": name})}
+            )
+            assert (await people[0].act("admit", {"member": someone.did})).status_code == 200
+            members.append(someone.did)
+        await decisions_and_announcements(url, community, members)
+
+        warehouse = open_warehouse(tmp_path / "wh")
+        try:
+            import nats
+
+            nc = await nats.connect(url)
+            try:
+                loaded = await load_streams(nc, warehouse)
+                assert loaded.commits["MEMBERSHIP"] > 0
+                assert (await load_streams(nc, warehouse)).events == 0  # incremental: nothing new
+            finally:
+                await nc.close()
+            growth = rows(warehouse, f"SELECT * FROM membership_growth WHERE community = '{community}'")
+            assert [(g["joined"], g["left"], g["members"]) for g in growth] == [(3, 0, 3)]
+            participation = rows(
+                warehouse,
+                f"SELECT stream, members FROM participation WHERE community = '{community}' ORDER BY stream",
+            )
+            assert {p["stream"]: p["members"] for p in participation}["GOVERNANCE"] == 2
+            assert {p["stream"]: p["members"] for p in participation}["MEMBERSHIP"] == 3
+            turnout = rows(warehouse, "SELECT * FROM turnout_per_poll")
+            assert [(t["community"], t["title"], t["eligible"], t["voters"]) for t in turnout] == [
+                (community, "Budget", 3, 2)
+            ]
+            assert abs(turnout[0]["turnout"] - 2 / 3) < 1e-9
+            reach = rows(warehouse, "SELECT community, recipients, readers, reach FROM announcement_reach")
+            assert reach == [{"community": community, "recipients": 3, "readers": 2, "reach": 2 / 3}]
+            kinds = rows(
+                warehouse,
+                f"SELECT DISTINCT community FROM events WHERE community IN ('{community}', '{other}')",
+            )
+            assert {k["community"] for k in kinds} == {community, other}
+        finally:
+            warehouse.close()
+
+        # `cos sql` on a warehouse of one community: the other community is not in it.
+        code, out = await cos_sql(
+            "--community", community, "--data-dir", str(tmp_path / "cli"), "--format", "json",
+            "SELECT community, count() AS n FROM events GROUP BY community", url=url,
+        )  # fmt: skip
+        assert code == 0, out
+        assert [r["community"] for r in json.loads(out)] == [community]
+        code, out = await cos_sql(
+            "--data-dir", str(tmp_path / "cli"), "--community", community, "SELECT nope", url=url
+        )
+        assert code == 1
+        assert "nope" in out
+
+
+async def test_the_projection_keeps_the_warehouse_level_with_the_streams(nats_url: str) -> None:
+    import nats
+
+    from services.transparency.warehouse import WarehouseProjection
+    from shared.testkit.polling import eventually
+
+    community = unique_service("p")
+    nc = await nats.connect(nats_url)
+    settings = StreamSettings(StreamSubjects.for_service(unique_service("w")))
+    store = await EventStore(nc, settings, SigningKey.generate()).start()
+    stream = settings.subjects.stream
+    projection = WarehouseProjection(nc, open_warehouse(None), interval_s=0.05, streams=(stream,))
+    try:
+        await record(store, community, "thing", "t1", "w.thing_made.v1", by="did:key:zA")
+        await projection.start()
+
+        def count() -> int:
+            sql = f"SELECT count() FROM events WHERE community = '{community}'"
+            return int(projection.warehouse.query(sql).rows[0][0])
+
+        assert await eventually(lambda: count() == 1)
+        await record(store, community, "thing", "t1", "w.thing_made.v1", by="did:key:zB")
+        assert await eventually(lambda: count() == 2)
+        actors = projection.warehouse.query(
+            f"SELECT actor FROM events WHERE community = '{community}' ORDER BY sequence"
+        )
+        assert actors.rows == [["did:key:zA"], ["did:key:zB"]]
+    finally:
+        await projection.stop()
+        await store.close()
+        await nc.jetstream().delete_stream(stream)
+        await nc.close()
