@@ -41,6 +41,9 @@ def _at(now_ns: int) -> datetime:
     return datetime.fromtimestamp(now_ns // NS, tz=UTC)
 
 
+RESERVED_TYPES = frozenset({"MembershipCredential", "AuthorityCredential", "BitstringStatusListCredential"})
+
+
 class CommunityTrust:
     """What the community's trust agent does for the other services (over `identity.cmd.*`)."""
 
@@ -212,6 +215,42 @@ class CommunityTrust:
                 "list": self.status_list_url(community, "revocation"),
             },
         }
+
+    def sign_document(self, community: str, credential: dict[str, Any], now: int) -> dict[str, Any]:
+        """Secure a credential another service composed (an announcement, say) as the community.
+
+        The issuer must be this community's DID, and the types the agent issues itself (membership,
+        authority, status lists) are refused here: those carry status entries and are issued only
+        through `issue_credential`, so this door cannot mint a membership.
+        """
+        community = self._community(community)
+        self.community_did(community, now)
+        agent = self._agent(community)
+        assert agent.did is not None
+        issuer = credential.get("issuer")
+        issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+        if issuer_id != agent.did:
+            raise DomainError("wrong_issuer", f"this agent signs only as {agent.did}, not {issuer_id!r}")
+        types = credential.get("type")
+        if not isinstance(types, list) or "VerifiableCredential" not in types:
+            raise DomainError("invalid_credential", "type must be a list naming VerifiableCredential")
+        reserved = RESERVED_TYPES.intersection(t for t in types if isinstance(t, str))
+        if reserved:
+            raise DomainError(
+                "reserved_credential_type",
+                f"{', '.join(sorted(reserved))} is issued only by the trust agent's own commands",
+            )
+        key = self.keys.community_key(community, agent.key_index)
+        try:
+            signed = sign_credential(
+                credential,
+                signing_key=key,
+                verification_method=f"{agent.did}#key-{agent.key_index}",
+                created=_at(now),
+            )
+        except TrustError as exc:
+            raise DomainError("invalid_credential", str(exc)) from exc
+        return {"credential": signed}
 
     def set_status(self, community: str, index: int, purpose: str, value: bool, now: int) -> dict[str, Any]:
         community = self._community(community)

@@ -52,6 +52,11 @@ class IssueCredential(msgspec.Struct, forbid_unknown_fields=True):
     valid_until: str
 
 
+class SignCredential(msgspec.Struct, forbid_unknown_fields=True):
+    community: str
+    credential: dict[str, Any]
+
+
 class SetStatus(msgspec.Struct, forbid_unknown_fields=True):
     community: str
     index: int
@@ -157,7 +162,8 @@ def build_router(
 def _trust_commands(router: CommandRouter, trust: CommunityTrust, clock: Callable[[], int]) -> None:
     """Commands other services send to a community's trust agent. Only services may call them:
     in production, NATS permissions grant `identity.cmd.issue_credential` and
-    `identity.cmd.set_credential_status` to the membership service's account alone."""
+    `identity.cmd.set_credential_status` to the membership service's account alone, and
+    `identity.cmd.sign_credential` (announcements signed as the community) to messaging's."""
 
     @router.command("community_did", CommunityRequest)
     async def community_did(request: CommunityRequest, _: CommandContext) -> Any:
@@ -182,6 +188,10 @@ def _trust_commands(router: CommandRouter, trust: CommunityTrust, clock: Callabl
             request.valid_until,
             clock(),
         )
+
+    @router.command("sign_credential", SignCredential)
+    async def sign(request: SignCredential, _: CommandContext) -> Any:
+        return await asyncio.to_thread(trust.sign_document, request.community, request.credential, clock())
 
     @router.command("set_credential_status", SetStatus)
     async def set_status(request: SetStatus, _: CommandContext) -> Any:

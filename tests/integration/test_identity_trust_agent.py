@@ -198,3 +198,51 @@ async def test_key_rotation_follows_the_committed_key_and_bad_requests_are_refus
             },
         )
     assert unknown.value.type == "unknown_status_index"
+
+
+async def test_other_services_documents_are_signed_as_the_community_but_never_a_membership(
+    identity: IdentityService, nc: NATS
+) -> None:
+    community = unique_service("c")
+    client = CommandClient(nc)
+    did = (await client.call("identity", "community_did", {"community": community}))["did"]
+    now = datetime.now(tz=UTC).replace(microsecond=0).isoformat()
+
+    def announcement(issuer: object, *types: str) -> dict[str, Any]:
+        return {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential", *types],
+            "issuer": issuer,
+            "validFrom": now,
+            "credentialSubject": {"id": f"urn:uuid:{community}", "title": "AGM on Friday"},
+        }
+
+    signed = (
+        await client.call(
+            "identity",
+            "sign_credential",
+            {"community": community, "credential": announcement(did, "AnnouncementCredential")},
+        )
+    )["credential"]
+    assert signed["proof"]["verificationMethod"].startswith(f"{did}#key-")
+    published = Published(client, community)
+    await published.refresh(did)
+    verify(signed, published)
+    signed["credentialSubject"]["title"] = "AGM cancelled"
+    with pytest.raises(TrustError):
+        verify(signed, published)
+
+    other = (await client.call("identity", "community_did", {"community": unique_service("c")}))["did"]
+    refusals = [
+        (announcement(other, "AnnouncementCredential"), "wrong_issuer"),
+        (announcement(did, "MembershipCredential"), "reserved_credential_type"),
+        (announcement(did, "AuthorityCredential"), "reserved_credential_type"),
+        ({**announcement(did), "type": "VerifiableCredential"}, "invalid_credential"),
+        ({**announcement(did, "AnnouncementCredential"), "proof": {"type": "x"}}, "invalid_credential"),
+    ]
+    for credential, expected in refusals:
+        with pytest.raises(CommandRejected) as refused:
+            await client.call(
+                "identity", "sign_credential", {"community": community, "credential": credential}
+            )
+        assert refused.value.type == expected, credential
