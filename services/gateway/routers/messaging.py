@@ -1,0 +1,193 @@
+"""Communicate and Discuss: members' acts (signed statements) and what they read, gated by membership.
+
+Acts carry the member's signed statement and her session (a bearer token for the same DID); the
+messaging service checks the statement and her standing. Reads name the signed-in member, and the
+service answers only what she may see. Following an email verification link needs no session:
+the link's secret proves the address.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from services.gateway.auth import Member
+from services.gateway.deps import Nats
+from services.gateway.errors import GatewayError
+from services.gateway.forward import forward
+from services.gateway.routers.auth import ERRORS, Community, SignedStatement
+from shared.tokens import Claims
+
+ORDER = 60
+router = APIRouter(prefix="/c/{community}/messaging", tags=["communicate and discuss"])
+Ident = Annotated[str, Path(pattern=r"^[A-Za-z0-9_\-]{1,64}$")]
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+class Act(StrEnum):
+    compose_announcement = "compose_announcement"
+    send_announcement = "send_announcement"
+    cancel_announcement = "cancel_announcement"
+    configure_welcome = "configure_welcome"
+    mark_announcement_read = "mark_announcement_read"
+    subscribe_email = "subscribe_email"
+    unsubscribe_email = "unsubscribe_email"
+    create_category = "create_category"
+    configure_category = "configure_category"
+    start_thread = "start_thread"
+    reply = "reply"
+    edit_post = "edit_post"
+    react = "react"
+    pin_thread = "pin_thread"
+    resolve_thread = "resolve_thread"
+    set_notification_level = "set_notification_level"
+    mark_read = "mark_read"
+    create_conversation = "create_conversation"
+    change_members = "change_members"
+    post_message = "post_message"
+    moderate = "moderate"
+    ban = "ban"
+    file_appeal = "file_appeal"
+    decide_appeal = "decide_appeal"
+
+
+class Verification(BaseModel):
+    status: str = Field(description="verified")
+    email: str
+
+
+async def _ask(nc: Nats, name: str, community: str, member: Claims, **fields: Any) -> Any:
+    query = {"community": community, "member": member.sub} | {
+        k: v for k, v in fields.items() if v is not None
+    }
+    return await forward(nc, "messaging", name, query)
+
+
+@router.post("/acts/{act}", responses=ERRORS)
+async def act(community: Community, act: Act, body: SignedStatement, member: Member, nc: Nats) -> Any:
+    if body.statement.get("actor") != member.sub:
+        raise GatewayError(403, "not_your_statement", "the statement is signed by another member")
+    return await forward(nc, "messaging", act.value, {"community": community, "statement": body.statement})
+
+
+@router.get("/email/verify", responses=ERRORS)
+async def verify_email(
+    community: Community,
+    nc: Nats,
+    member: Annotated[str, Query(min_length=8, max_length=200)],
+    token: Annotated[str, Query(min_length=16, max_length=200)],
+) -> Verification:
+    result = await forward(
+        nc, "messaging", "verify_email", {"community": community, "member": member, "token": token}
+    )
+    return Verification(**result)
+
+
+@router.get("/me", responses=ERRORS)
+async def me(community: Community, member: Member, nc: Nats) -> Any:
+    return await _ask(nc, "whoami", community, member)
+
+
+@router.get("/inbox", responses=ERRORS)
+async def inbox(community: Community, member: Member, nc: Nats, limit: Limit = 50) -> Any:
+    return await _ask(nc, "inbox", community, member, limit=limit)
+
+
+@router.get("/inbox/{announcement}", responses=ERRORS)
+async def announcement(community: Community, announcement: Ident, member: Member, nc: Nats) -> Any:
+    return await _ask(nc, "announcement", community, member, announcement=announcement)
+
+
+@router.get("/announcements", responses=ERRORS)
+async def pending_announcements(community: Community, member: Member, nc: Nats) -> Any:
+    return await _ask(nc, "announcements", community, member)
+
+
+@router.get("/announcements/{announcement}/stats", responses=ERRORS)
+async def announcement_stats(community: Community, announcement: Ident, member: Member, nc: Nats) -> Any:
+    return await _ask(nc, "announcement_stats", community, member, announcement=announcement)
+
+
+@router.get("/categories", responses=ERRORS)
+async def categories(community: Community, member: Member, nc: Nats) -> Any:
+    return await _ask(nc, "categories", community, member)
+
+
+@router.get("/categories/{category}/threads", responses=ERRORS)
+async def threads(community: Community, category: Ident, member: Member, nc: Nats, limit: Limit = 50) -> Any:
+    return await _ask(nc, "threads", community, member, category=category, limit=limit)
+
+
+@router.get("/threads/{thread}", responses=ERRORS)
+async def thread(community: Community, thread: Ident, member: Member, nc: Nats) -> Any:
+    return await _ask(nc, "thread", community, member, thread=thread)
+
+
+@router.get("/posts/{post}/history", responses=ERRORS)
+async def post_history(community: Community, post: Ident, member: Member, nc: Nats) -> Any:
+    return await _ask(nc, "post_history", community, member, post=post)
+
+
+@router.get("/search", responses=ERRORS)
+async def search(
+    community: Community,
+    member: Member,
+    nc: Nats,
+    text: Annotated[str, Query(min_length=1, max_length=200)],
+    category: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_\-]{1,64}$")] = None,
+    limit: Limit = 50,
+) -> Any:
+    return await _ask(nc, "search", community, member, text=text, category=category, limit=limit)
+
+
+@router.get("/notifications", responses=ERRORS)
+async def notifications(community: Community, member: Member, nc: Nats, limit: Limit = 50) -> Any:
+    return await _ask(nc, "notifications", community, member, limit=limit)
+
+
+@router.get("/unread", responses=ERRORS)
+async def unread(community: Community, member: Member, nc: Nats) -> Any:
+    return await _ask(nc, "unread", community, member)
+
+
+@router.get("/conversations", responses=ERRORS)
+async def conversations(community: Community, member: Member, nc: Nats) -> Any:
+    return await _ask(nc, "conversations", community, member)
+
+
+@router.get("/conversations/{conversation}/messages", responses=ERRORS)
+async def messages(
+    community: Community,
+    conversation: Ident,
+    member: Member,
+    nc: Nats,
+    thread: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_\-]{1,64}$")] = None,
+    limit: Limit = 100,
+) -> Any:
+    return await _ask(
+        nc, "messages", community, member, conversation=conversation, thread=thread, limit=limit
+    )
+
+
+@router.post("/conversations/{conversation}/typing", responses=ERRORS)
+async def typing(community: Community, conversation: Ident, member: Member, nc: Nats) -> Any:
+    """An ephemeral typing notice to the conversation's readers (nothing is recorded)."""
+    return await _ask(nc, "typing", community, member, conversation=conversation)
+
+
+@router.get("/moderation/log", responses=ERRORS)
+async def moderation_log(community: Community, member: Member, nc: Nats, limit: Limit = 100) -> Any:
+    return await _ask(nc, "moderation_log", community, member, limit=limit)
+
+
+@router.get("/moderation/queue", responses=ERRORS)
+async def moderation_queue(community: Community, member: Member, nc: Nats) -> Any:
+    return await _ask(nc, "moderation_queue", community, member)
+
+
+@router.get("/appeals", responses=ERRORS)
+async def appeals(community: Community, member: Member, nc: Nats) -> Any:
+    return await _ask(nc, "appeals", community, member)

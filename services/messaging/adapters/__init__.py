@@ -1,0 +1,1 @@
+"""Ports and adapters of the messaging service: membership feed, community signer, SMTP, live notices."""

@@ -1,0 +1,100 @@
+"""Email delivery over SMTP (the standard library's smtplib, in a worker thread).
+
+Announcements go out as multipart messages: the Markdown source as the text part, the sanitised
+HTML rendering as the alternative (no images, so no tracking pixels), and the community-signed
+credential attached so a recipient can verify the text she received. Delivery statistics come
+from what the SMTP server answered for each recipient, never from opens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    to: str
+    subject: str
+    text: str
+    html: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    attachment: dict[str, Any] | None = None  # a signed credential, sent as application/vc+ld+json
+
+
+class Mailer(Protocol):
+    async def send(self, mails: list[OutgoingMail]) -> dict[str, str]:
+        """Send each mail; answer per address `sent` or what the server refused."""
+        ...
+
+
+@dataclass(frozen=True)
+class SmtpMailer:
+    host: str
+    port: int
+    sender: str
+    starttls: bool = False
+    username: str = ""
+    password: str = field(default="", repr=False)
+    timeout_s: float = 30.0
+
+    def build(self, mail: OutgoingMail) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = mail.to
+        message["Subject"] = mail.subject
+        message["Date"] = formatdate(localtime=False, usegmt=True)
+        message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        for name, value in mail.headers.items():
+            message[name] = value
+        message.set_content(mail.text)
+        if mail.html:
+            message.add_alternative(mail.html, subtype="html")
+        if mail.attachment is not None:
+            message.add_attachment(
+                json.dumps(mail.attachment, indent=2).encode(),
+                maintype="application",
+                subtype="vc+ld+json",
+                filename="announcement.credential.json",
+            )
+        return message
+
+    def _send_all(self, mails: list[OutgoingMail]) -> dict[str, str]:
+        results: dict[str, str] = {}
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.username:
+                    smtp.login(self.username, self.password)
+                for mail in mails:
+                    try:
+                        refused = smtp.send_message(self.build(mail))
+                    except smtplib.SMTPRecipientsRefused as exc:
+                        refused = dict(exc.recipients)
+                    except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
+                        error = exc.smtp_error
+                        said = error if isinstance(error, str) else error.decode(errors="replace")
+                        results[mail.to] = f"refused: {exc.smtp_code} {said}"
+                        continue
+                    if refused:
+                        code, text = next(iter(refused.values()))
+                        said = text if isinstance(text, str) else text.decode(errors="replace")
+                        results[mail.to] = f"refused: {code} {said}"
+                    else:
+                        results[mail.to] = "sent"
+        except (OSError, smtplib.SMTPException) as exc:
+            for mail in mails:
+                results.setdefault(mail.to, f"failed: {type(exc).__name__}: {exc}")
+        return results
+
+    async def send(self, mails: list[OutgoingMail]) -> dict[str, str]:
+        if not mails:
+            return {}
+        return await asyncio.to_thread(self._send_all, mails)

@@ -1,0 +1,36 @@
+"""Messaging service settings, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MessagingSettings:
+    public_base_url: str = "http://cos.localhost:8000"  # where verification links point (the gateway)
+    smtp_host: str = ""  # "" = no email delivery
+    smtp_port: int = 25
+    smtp_sender: str = "community@cos.localhost"
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    identity_timeout_s: float = 10.0
+    schedule_every_s: float = 1.0  # how often scheduled announcements are looked at
+    verification_valid_s: int = 2 * 24 * 3600
+
+    @classmethod
+    def from_env(cls) -> MessagingSettings:
+        env = os.environ
+        host = env.get("COS_PUBLIC_HOST", "cos.localhost")
+        port = env.get("COS_PUBLIC_PORT", "8000")
+        return cls(
+            public_base_url=env.get("MESSAGING_PUBLIC_URL", f"http://{host}:{port}"),
+            smtp_host=env.get("MESSAGING_SMTP_HOST", ""),
+            smtp_port=int(env.get("MESSAGING_SMTP_PORT", "25")),
+            smtp_sender=env.get("MESSAGING_SMTP_FROM", "community@cos.localhost"),
+            smtp_starttls=env.get("MESSAGING_SMTP_STARTTLS", "") in ("1", "true", "yes"),
+            smtp_username=env.get("MESSAGING_SMTP_USER", ""),
+            smtp_password=env.get("MESSAGING_SMTP_PASSWORD", ""),
+            identity_timeout_s=float(env.get("MESSAGING_IDENTITY_TIMEOUT", "10")),
+        )

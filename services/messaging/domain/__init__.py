@@ -1,0 +1,1 @@
+"""The messaging domain: pure aggregates, events, content rules and the commands' bodies."""

@@ -1,0 +1,422 @@
+"""Announcements: compose, segment, schedule, send (signed by the community), inbox, email, welcome."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from typing import Any
+from urllib.parse import quote
+
+from services.messaging.adapters.mailer import OutgoingMail
+from services.messaging.domain.announcement import (
+    Announcement,
+    announcement_credential,
+    announcement_id,
+    in_audience,
+)
+from services.messaging.domain.commands import (
+    AnnouncementBody,
+    ComposeBody,
+    EmailBody,
+    EmptyBody,
+    Query,
+    Signed,
+    VerifyEmail,
+    WelcomeBody,
+)
+from services.messaging.domain.content import check_body, check_name, check_title
+from services.messaging.domain.errors import Forbidden, Invalid, Missing
+from services.messaging.domain.events import Audience, Statement
+from services.messaging.domain.participant import Participant, participant_id
+from services.messaging.domain.settings import MessagingSettings as SettingsAggregate
+from services.messaging.domain.settings import settings_id
+from services.messaging.handlers.base import NS, HandlerBase, new_id, rfc3339
+from services.messaging.rendering import render
+from shared.domain import DomainError
+from shared.trust.datetimes import parse_datetime
+from shared.trust.errors import TrustError
+
+log = logging.getLogger(__name__)
+_EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9.\-]{1,252}\.[A-Za-z]{2,63}$")
+MAX_SEGMENT = 20
+
+
+class EmailUnavailable(DomainError):
+    status = 503
+
+
+class AnnouncementHandlers(HandlerBase):
+    # -- compose and send ------------------------------------------------------------------------
+
+    async def compose_announcement(self, command: Signed) -> dict[str, Any]:
+        act = await self.act(command, "compose_announcement")
+        self.require_admin(act)
+        body = self.body(act, ComposeBody)
+        title, text = check_title(body.title), check_body(body.body)
+        audience = Audience(
+            roles=_segment(body.audience.roles, "roles"),
+            types=_segment(body.audience.types, "types"),
+            tags=_segment(body.audience.tags, "tags"),
+        )
+        send_at = _instant(body.send_at) if body.send_at else 0
+        if send_at and send_at <= act.now:
+            send_at = 0  # a time already past means now
+        ident = new_id(body.announcement)
+        announcement = await self.load_or_new(Announcement, announcement_id(act.community, ident))
+        announcement.draft(
+            title=title,
+            body=text,
+            audience=audience,
+            send_at_ns=send_at,
+            by=act.did,
+            statement=act.document,
+            now=act.now,
+        )
+        if body.draft or send_at:
+            await self.save(announcement)
+            return self.announcement_view(announcement)
+        return await self._send(act.community, announcement, act.did, act.document, act.now)
+
+    async def send_announcement(self, command: Signed) -> dict[str, Any]:
+        act = await self.act(command, "send_announcement")
+        self.require_admin(act)
+        announcement = await self._announcement(act.community, self.body(act, AnnouncementBody).announcement)
+        return await self._send(act.community, announcement, act.did, act.document, act.now)
+
+    async def cancel_announcement(self, command: Signed) -> dict[str, Any]:
+        act = await self.act(command, "cancel_announcement")
+        self.require_admin(act)
+        announcement = await self._announcement(act.community, self.body(act, AnnouncementBody).announcement)
+        announcement.cancel(by=act.did, statement=act.document, now=act.now)
+        await self.save(announcement)
+        return self.announcement_view(announcement)
+
+    async def _announcement(self, community: str, ident: str) -> Announcement:
+        return await self.find(
+            Announcement,
+            announcement_id(community, ident),
+            "unknown_announcement",
+            "such announcement",
+        )
+
+    async def _send(
+        self, community: str, announcement: Announcement, by: str, statement: Statement, now: int
+    ) -> dict[str, Any]:
+        """Commit the recipients (in good standing and in the audience now) and the community's
+        signature, then notify them live and mail those who opted in."""
+        announcement.require_unsent()
+        await self.sync_members()
+        recipients = tuple(
+            r.did
+            for r in self.members.in_good_standing(community, now)
+            if in_audience(announcement.audience, r.roles, r.membership_type, r.tags)
+        )
+        document = await self._signed(
+            community,
+            announcement.announcement,
+            announcement.title,
+            announcement.body,
+            announcement.audience,
+            by,
+            now,
+        )
+        announcement.send(recipients=recipients, document=document, by=by, statement=statement, now=now)
+        await self.save(announcement)
+        audience = announcement.audience
+        await self.notify(
+            community,
+            {
+                "kind": "announcement",
+                "announcement": announcement.announcement,
+                "audience": {
+                    "roles": list(audience.roles),
+                    "types": list(audience.types),
+                    "tags": list(audience.tags),
+                },
+            },
+        )
+        emails = await self.read(lambda: {did: self.inbox.email_of(community, did) for did in recipients})
+        mails = [
+            (did, self._announcement_mail(community, email, announcement))
+            for did, email in emails.items()
+            if email
+        ]
+        if mails and self.mailer is not None:
+            self.background(self._email(community, announcement.announcement, mails))
+        view = self.announcement_view(announcement)
+        view["emailing"] = len(mails) if self.mailer is not None else 0
+        return view
+
+    async def _signed(
+        self, community: str, ident: str, title: str, body: str, audience: Audience | None, by: str, now: int
+    ) -> dict[str, Any]:
+        issuer = await self.signer.community_did(community)
+        unsigned = announcement_credential(
+            community=community,
+            issuer=issuer,
+            announcement=ident,
+            title=title,
+            body=body,
+            audience=audience,
+            author=by,
+            issued=rfc3339(now),
+        )
+        return await self.signer.sign(community, unsigned)
+
+    def _announcement_mail(self, community: str, email: str, announcement: Announcement) -> OutgoingMail:
+        inbox = f"{self.settings.public_base_url}/c/{community}/messaging/inbox/{announcement.announcement}"
+        text = f"{announcement.body}\n\n--\nRead it in the community: {inbox}\n"
+        html = f'{render(announcement.body)}<hr><p><a href="{inbox}">Read it in the community</a></p>'
+        unsubscribe = f"{self.settings.public_base_url}/c/{community}/messaging/email"
+        return OutgoingMail(
+            to=email,
+            subject=announcement.title,
+            text=text,
+            html=html,
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "Auto-Submitted": "auto-generated",
+                "X-Community": community,
+                "X-Announcement": announcement.announcement,
+            },
+            attachment=announcement.document,
+        )
+
+    async def _email(self, community: str, ident: str, mails: list[tuple[str, OutgoingMail]]) -> None:
+        """Mail the opted-in recipients and record, per member, what the SMTP server answered."""
+        assert self.mailer is not None
+        results = await self.mailer.send([mail for _, mail in mails])
+        per_member = {did: results.get(mail.to, "failed: no answer") for did, mail in mails}
+        for _ in range(3):
+            announcement = await self._announcement(community, ident)
+            announcement.record_email(per_member, self.clock())
+            try:
+                await self.save(announcement)
+                return
+            except DomainError as exc:
+                if exc.code != "conflict":
+                    raise
+        log.error("delivery results of announcement %s could not be recorded", ident)
+
+    async def send_due(self) -> int:
+        """Send every scheduled announcement whose time has come (the scheduler calls this)."""
+        now = self.clock()
+        due = await self.read(lambda: self.inbox.due(now))
+        if due:
+            await self.sync_members()
+        sent = 0
+        for drafted in due:
+            community = drafted.originator_id.split(".", 1)[0]
+            announcement = await self._announcement(community, drafted.announcement)
+            if not announcement.due(now):
+                continue
+            author = self.members.member(community, announcement.by)
+            try:
+                if author is None or author.standing(now) != "good" or "admin" not in author.roles:
+                    announcement.cancel(by=announcement.by, statement=None, now=now)
+                    await self.save(announcement)
+                    log.warning(
+                        "scheduled announcement %s cancelled: its author is no longer an admin", drafted
+                    )
+                    continue
+                await self._send(community, announcement, announcement.by, None, now)
+                sent += 1
+            except DomainError as exc:  # another replica sent it, or the trust agent is away: next round
+                log.warning("scheduled announcement %s not sent: %s", drafted.announcement, exc.message)
+        return sent
+
+    # -- the welcome message ---------------------------------------------------------------------
+
+    async def configure_welcome(self, command: Signed) -> dict[str, Any]:
+        act = await self.act(command, "configure_welcome")
+        self.require_admin(act)
+        body = self.body(act, WelcomeBody)
+        title, text = check_title(body.title), check_body(body.body)
+        ident = f"welcome-{act.now}"
+        document = await self._signed(act.community, ident, title, text, None, act.did, act.now)
+        settings = await self.load_or_new(SettingsAggregate, settings_id(act.community))
+        settings.configure_welcome(
+            announcement=ident,
+            title=title,
+            body=text,
+            document=document,
+            by=act.did,
+            statement=act.document,
+            now=act.now,
+        )
+        await self.save(settings)
+        return {"announcement": ident, "title": title, "document": document}
+
+    async def deliver_welcome(self, community: str, did: str, admitted_ns: int) -> bool:
+        """On `membership.member_admitted`: the welcome configured before her admission, once."""
+        configured, welcomed = await self.read(
+            lambda: (self.inbox.welcome_configured_ns(community), self.inbox.welcomed(community, did))
+        )
+        if configured is None or configured > admitted_ns or welcomed:
+            return False  # (a restart replays every admission: most are settled here, without a load)
+        settings = await self.load_or_new(SettingsAggregate, settings_id(community))
+        welcome = settings.welcome_for(admitted_ns)
+        if welcome is None:
+            return False
+        participant = await self.load_or_new(Participant, participant_id(community, did))
+        if not participant.deliver_welcome(did, welcome.announcement, admitted_ns, self.clock()):
+            return False
+        try:
+            await self.save(participant)
+        except DomainError:
+            return False  # delivered concurrently (another replica)
+        await self.notify(
+            community, {"kind": "welcome", "announcement": welcome.announcement, "members": [did]}
+        )
+        return True
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def inbox_of(self, query: Query) -> dict[str, Any]:
+        await self.reader(query.community, query.member)
+        items = await self.read(lambda: self.inbox.inbox(query.community, query.member))
+        return {
+            "unread": sum(1 for i in items if not i["read"]),
+            "announcements": items[: max(1, query.limit)],
+        }
+
+    async def announcement(self, query: Query) -> dict[str, Any]:
+        record = await self.reader(query.community, query.member)
+        sent = await self.read(lambda: self.inbox.find(query.community, query.member, query.announcement))
+        if sent is None:
+            if "admin" in record.roles:
+                stats = await self.read(lambda: self.inbox.stats(query.community, query.announcement))
+                if stats is not None:
+                    found = await self._announcement(query.community, query.announcement)
+                    return self.announcement_view(found) | {"html": render(found.body), "stats": stats}
+            raise Missing("unknown_announcement", "there is no such announcement in your inbox")
+        return {
+            "announcement": sent.announcement,
+            "title": sent.title,
+            "body": sent.body,
+            "html": render(sent.body),
+            "by": sent.by,
+            "at_ns": sent.at_ns,
+            "welcome": sent.welcome,
+            "read": query.member in sent.read_by,
+            "document": sent.document,
+        }
+
+    async def announcement_stats(self, query: Query) -> dict[str, Any]:
+        record = await self.reader(query.community, query.member)
+        if "admin" not in record.roles:
+            raise Forbidden("not_an_admin", "delivery statistics are for the community's admins")
+        stats = await self.read(lambda: self.inbox.stats(query.community, query.announcement))
+        if stats is None:
+            raise Missing("unknown_announcement", "there is no such sent announcement")
+        return stats
+
+    async def announcements(self, query: Query) -> dict[str, Any]:
+        """Drafts and scheduled announcements, for admins."""
+        record = await self.reader(query.community, query.member)
+        if "admin" not in record.roles:
+            raise Forbidden("not_an_admin", "drafts are for the community's admins")
+        pending = await self.read(lambda: self.inbox.pending(query.community))
+        return {
+            "pending": [
+                {
+                    "announcement": d.announcement,
+                    "title": d.title,
+                    "by": d.by,
+                    "send_at": rfc3339(d.send_at_ns) if d.send_at_ns else None,
+                }
+                for d in pending
+            ]
+        }
+
+    async def mark_announcement_read(self, command: Signed) -> dict[str, Any]:
+        act = await self.act(command, "mark_announcement_read")
+        ident = self.body(act, AnnouncementBody).announcement
+        sent = await self.read(lambda: self.inbox.find(act.community, act.did, ident))
+        if sent is None:
+            raise Missing("unknown_announcement", "there is no such announcement in your inbox")
+        participant = await self.load_or_new(Participant, participant_id(act.community, act.did))
+        if participant.mark_read(act.did, ident, act.document, act.now):
+            await self.save(participant)
+        return {"announcement": ident, "read": True}
+
+    # -- email opt-in --------------------------------------------------------------------------
+
+    async def subscribe_email(self, command: Signed) -> dict[str, Any]:
+        act = await self.act(command, "subscribe_email")
+        email = self.body(act, EmailBody).email.strip()
+        if len(email) > 254 or not _EMAIL.match(email):
+            raise Invalid("invalid_email", f"{email!r} is not an email address")
+        if self.mailer is None:
+            raise EmailUnavailable(
+                "email_unavailable", "this community sends no email (no SMTP server configured)"
+            )
+        participant = await self.load_or_new(Participant, participant_id(act.community, act.did))
+        token = secrets.token_urlsafe(32)
+        expires = act.now + self.settings.verification_valid_s * NS
+        participant.request_email(act.did, email, _hash(token), expires, act.document, act.now)
+        link = (
+            f"{self.settings.public_base_url}/c/{act.community}/messaging/email/verify"
+            f"?member={quote(act.did, safe='')}&token={token}"
+        )
+        mail = OutgoingMail(
+            to=email,
+            subject=f"Confirm your address for {act.community}",
+            text=f"To receive the announcements of {act.community} at this address, open:\n\n{link}\n\n"
+            "If you did not ask for this, ignore this message: nothing will be sent.\n",
+            headers={"Auto-Submitted": "auto-generated"},
+        )
+        result = (await self.mailer.send([mail])).get(email, "failed")
+        if result != "sent":
+            raise EmailUnavailable("email_undeliverable", f"the verification mail was not accepted: {result}")
+        await self.save(participant)
+        return {"status": "pending", "email": email}
+
+    async def verify_email(self, command: VerifyEmail) -> dict[str, Any]:
+        self.community_token(command.community)
+        await self.sync_members()
+        now = self.clock()
+        self.members.require_good_standing(command.community, command.member, now)
+        participant = await self.load_or_new(Participant, participant_id(command.community, command.member))
+        email = participant.verify_email(command.member, _hash(command.token), now)
+        await self.save(participant)
+        return {"status": "verified", "email": email}
+
+    async def unsubscribe_email(self, command: Signed) -> dict[str, Any]:
+        act = await self.act(command, "unsubscribe_email")
+        self.body(act, EmptyBody)
+        participant = await self.load_or_new(Participant, participant_id(act.community, act.did))
+        participant.opt_out(act.did, act.document, act.now)
+        await self.save(participant)
+        return {"status": "unsubscribed"}
+
+    @staticmethod
+    def announcement_view(announcement: Announcement) -> dict[str, Any]:
+        return {
+            "announcement": announcement.announcement,
+            "state": announcement.state,
+            "title": announcement.title,
+            "by": announcement.by,
+            "send_at": rfc3339(announcement.send_at_ns) if announcement.send_at_ns else None,
+            "recipients": len(announcement.recipients),
+            "document": announcement.document or None,
+        }
+
+
+def _segment(values: tuple[str, ...], what: str) -> tuple[str, ...]:
+    if len(values) > MAX_SEGMENT:
+        raise Invalid("invalid_request", f"an audience names at most {MAX_SEGMENT} {what}")
+    return tuple(sorted({check_name(v, what) for v in values}))
+
+
+def _instant(value: str) -> int:
+    try:
+        return int(parse_datetime(value).timestamp() * NS)
+    except (TrustError, TypeError, ValueError) as exc:
+        raise Invalid("invalid_request", f"not an RFC 3339 instant: {value!r}") from exc
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

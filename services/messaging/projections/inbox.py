@@ -1,0 +1,160 @@
+"""Announcements as members receive them: inboxes with read state, delivery and read statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.messaging.domain.events import (
+    AnnouncementCancelled,
+    AnnouncementDrafted,
+    AnnouncementEmailed,
+    AnnouncementRead,
+    AnnouncementSent,
+    EmailOptedOut,
+    EmailVerified,
+    WelcomeConfigured,
+    WelcomeDelivered,
+)
+from shared.domain import Event
+
+
+@dataclass
+class Sent:
+    announcement: str
+    title: str
+    body: str
+    by: str
+    at_ns: int
+    audience: dict[str, Any]
+    document: dict[str, Any]
+    recipients: frozenset[str] = frozenset()
+    welcome: bool = False
+    read_by: set[str] = field(default_factory=set)
+    email: dict[str, str] = field(default_factory=dict)
+
+
+class InboxView:
+    def __init__(self) -> None:
+        self.position = 0
+        self._sent: dict[str, dict[str, Sent]] = {}  # community -> announcement -> what was sent
+        self._welcomes: dict[str, dict[str, Sent]] = {}  # community -> member -> her welcome
+        self._pending: dict[str, dict[str, AnnouncementDrafted]] = {}  # drafts and scheduled
+        self._welcome_config: dict[str, WelcomeConfigured] = {}
+        self._emails: dict[tuple[str, str], str] = {}  # (community, did) -> verified address
+
+    @staticmethod
+    def _community(event: Event) -> str:
+        return event.originator_id.split(".", 1)[0]
+
+    def apply(self, event: Event) -> None:
+        community = self._community(event)
+        sent = self._sent.setdefault(community, {})
+        if isinstance(event, AnnouncementDrafted):
+            self._pending.setdefault(community, {})[event.announcement] = event
+        elif isinstance(event, AnnouncementSent):
+            self._pending.get(community, {}).pop(event.announcement, None)
+            sent[event.announcement] = Sent(
+                event.announcement,
+                event.title,
+                event.body,
+                event.by,
+                event.occurred_ns,
+                _audience(event),
+                event.document,
+                frozenset(event.recipients),
+            )
+        elif isinstance(event, AnnouncementCancelled):
+            self._pending.get(community, {}).pop(event.announcement, None)
+        elif isinstance(event, AnnouncementEmailed) and event.announcement in sent:
+            sent[event.announcement].email.update(event.results)
+        elif isinstance(event, WelcomeConfigured):
+            self._welcome_config[community] = event
+        elif isinstance(event, WelcomeDelivered):
+            config = self._welcome_config.get(community)
+            if config is not None:
+                self._welcomes.setdefault(community, {})[event.member] = Sent(
+                    config.announcement,
+                    config.title,
+                    config.body,
+                    config.by,
+                    event.occurred_ns,
+                    {"welcome": True},
+                    config.document,
+                    frozenset({event.member}),
+                    welcome=True,
+                )
+        elif isinstance(event, AnnouncementRead):
+            if event.announcement in sent:
+                sent[event.announcement].read_by.add(event.member)
+            welcome = self._welcomes.get(community, {}).get(event.member)
+            if welcome is not None and welcome.announcement == event.announcement:
+                welcome.read_by.add(event.member)
+        elif isinstance(event, EmailVerified):
+            self._emails[(community, event.member)] = event.email
+        elif isinstance(event, EmailOptedOut):
+            self._emails.pop((community, event.member), None)
+
+    def inbox(self, community: str, member: str) -> list[dict[str, Any]]:
+        items = [s for s in self._sent.get(community, {}).values() if member in s.recipients]
+        welcome = self._welcomes.get(community, {}).get(member)
+        if welcome is not None:
+            items.append(welcome)
+        items.sort(key=lambda s: s.at_ns, reverse=True)
+        return [_entry(s, member) for s in items]
+
+    def find(self, community: str, member: str, announcement: str) -> Sent | None:
+        sent = self._sent.get(community, {}).get(announcement)
+        if sent is not None and member in sent.recipients:
+            return sent
+        welcome = self._welcomes.get(community, {}).get(member)
+        if welcome is not None and welcome.announcement == announcement:
+            return welcome
+        return None
+
+    def stats(self, community: str, announcement: str) -> dict[str, Any] | None:
+        sent = self._sent.get(community, {}).get(announcement)
+        if sent is None:
+            return None
+        results = list(sent.email.values())
+        return {
+            "announcement": announcement,
+            "recipients": len(sent.recipients),
+            "read": len(sent.read_by & sent.recipients),
+            "email": {
+                "sent": results.count("sent"),
+                "failed": sum(1 for r in results if r != "sent"),
+            },
+        }
+
+    def pending(self, community: str) -> list[AnnouncementDrafted]:
+        return sorted(self._pending.get(community, {}).values(), key=lambda d: d.occurred_ns)
+
+    def due(self, now: int) -> list[AnnouncementDrafted]:
+        return [d for p in self._pending.values() for d in p.values() if 0 < d.send_at_ns <= now]
+
+    def email_of(self, community: str, member: str) -> str:
+        return self._emails.get((community, member), "")
+
+    def welcomed(self, community: str, member: str) -> bool:
+        return member in self._welcomes.get(community, {})
+
+    def welcome_configured_ns(self, community: str) -> int | None:
+        config = self._welcome_config.get(community)
+        return None if config is None else config.occurred_ns
+
+
+def _audience(event: AnnouncementSent) -> dict[str, Any]:
+    audience = event.audience
+    return {"roles": list(audience.roles), "types": list(audience.types), "tags": list(audience.tags)}
+
+
+def _entry(sent: Sent, member: str) -> dict[str, Any]:
+    return {
+        "announcement": sent.announcement,
+        "title": sent.title,
+        "by": sent.by,
+        "at_ns": sent.at_ns,
+        "welcome": sent.welcome,
+        "read": member in sent.read_by,
+    }
