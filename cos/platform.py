@@ -31,6 +31,7 @@ from shared.jetstream import StreamSettings, ensure_stream
 from shared.natsclient import connect
 from shared.natsserver import NatsServer
 from shared.subjects import StreamSubjects
+from shared.telemetry import setup_telemetry
 
 AUDIT = StreamSubjects("AUDIT", "audit")
 STREAMS: tuple[StreamSubjects, ...] = (
@@ -89,6 +90,7 @@ async def provision(nats_url: str, replicas: int = 1) -> None:
 
 
 async def serve(options: PlatformOptions, nats_url: str) -> None:
+    setup_telemetry("community-os", configure_logs=bool(os.environ.get("COS_LOG_FORMAT")))
     await provision(nats_url, options.replicas)
     nc = await connect(nats_url, name="cos-services")
     settings = IdentitySettings.from_env()

@@ -8,6 +8,7 @@ record only after every check has passed.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,8 +19,10 @@ import nats.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+from opentelemetry.trace import SpanKind
 
 from shared.domain import DomainError
+from shared.telemetry import extract_context, inject_context, instruments, mark_error, span_in_context
 
 __all__ = [
     "MAX_COMMAND_BYTES",
@@ -107,6 +110,9 @@ class CommandRouter:
 
             subject = f"{self.service}.cmd.{route.name}"
             self._subs.append(await nc.subscribe(subject, queue=self.service, cb=on_request))
+        # Once start() returns the server knows every route: a command sent right after is
+        # answered instead of refused with "no responders".
+        await nc.flush()
 
     async def stop(self) -> None:
         for sub in self._subs:
@@ -117,11 +123,35 @@ class CommandRouter:
         self._subs.clear()
 
     async def _handle(self, msg: Msg, route: _Route[Any]) -> None:
-        reply = await self._dispatch(msg, route)
-        if reply.error is not None:
-            self.refusals[reply.error.type] += 1
-        if msg.reply:
-            await msg.respond(msgspec.json.encode(reply))
+        subject = f"{self.service}.cmd.{route.name}"
+        started = time.perf_counter()
+        with span_in_context(
+            "commands",
+            f"process {subject}",
+            parent=extract_context(msg.headers),
+            kind=SpanKind.SERVER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": subject,
+                "cos.service": self.service,
+                "cos.command": route.name,
+            },
+        ) as span:
+            reply = await self._dispatch(msg, route)
+            outcome = "ok"
+            if reply.error is not None:
+                outcome = reply.error.type
+                self.refusals[outcome] += 1
+                span.set_attribute("cos.refusal", outcome)
+                if reply.error.status >= 500:
+                    mark_error(span, reply.error.message)
+            if msg.reply:
+                await msg.respond(msgspec.json.encode(reply))
+        instruments().command_duration.record(
+            time.perf_counter() - started,
+            {"cos.service": self.service, "cos.command": route.name, "cos.outcome": outcome},
+        )
 
     async def _dispatch(self, msg: Msg, route: _Route[Any]) -> Reply:
         if len(msg.data) > MAX_COMMAND_BYTES:
@@ -165,14 +195,31 @@ class CommandClient:
     ) -> Any:
         data = payload if isinstance(payload, bytes) else msgspec.json.encode(payload)
         subject = f"{service}.cmd.{name}"
-        try:
-            msg = await self._nc.request(subject, data, timeout=self._timeout, headers=headers)
-        except nats.errors.NoRespondersError as exc:
-            raise CommandUnavailable(f"no {service} service answers {subject}") from exc
-        except (TimeoutError, nats.errors.TimeoutError) as exc:
-            raise CommandUnavailable(f"{subject} did not answer in {self._timeout}s") from exc
-        reply = msgspec.json.decode(msg.data, type=Reply)
-        if not reply.ok:
-            error = reply.error or ErrorInfo("internal", "refused without a reason", 500)
-            raise CommandRejected(error.type, error.message, error.status)
-        return reply.result
+        with span_in_context(
+            "commands",
+            f"send {subject}",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": subject,
+                "cos.service": service,
+                "cos.command": name,
+            },
+        ) as span:
+            try:
+                msg = await self._nc.request(
+                    subject, data, timeout=self._timeout, headers=inject_context(headers) or None
+                )
+            except nats.errors.NoRespondersError as exc:
+                mark_error(span, "no responders")
+                raise CommandUnavailable(f"no {service} service answers {subject}") from exc
+            except (TimeoutError, nats.errors.TimeoutError) as exc:
+                mark_error(span, "timeout")
+                raise CommandUnavailable(f"{subject} did not answer in {self._timeout}s") from exc
+            reply = msgspec.json.decode(msg.data, type=Reply)
+            if not reply.ok:
+                error = reply.error or ErrorInfo("internal", "refused without a reason", 500)
+                span.set_attribute("cos.refusal", error.type)
+                raise CommandRejected(error.type, error.message, error.status)
+            return reply.result

@@ -12,7 +12,9 @@ from services.gateway.config import GatewaySettings
 from services.gateway.errors import GatewayError, gateway_error_handler, validation_error_handler
 from services.gateway.limits import BodySizeLimit
 from services.gateway.routers import discover_routers
+from services.gateway.telemetry import fastapi_telemetry
 from shared.natsclient import connect
+from shared.telemetry import setup_telemetry
 
 
 def create_app(settings: GatewaySettings, required_streams: Sequence[str]) -> FastAPI:
@@ -24,11 +26,14 @@ def create_app(settings: GatewaySettings, required_streams: Sequence[str]) -> Fa
         finally:
             await app.state.nats.close()
 
+    telemetry = setup_telemetry()  # once per process; FastAPI's own request spans and metrics use it
     app = FastAPI(
         title="Community OS gateway",
         version="0.1.0",
         lifespan=lifespan,
+        telemetry=fastapi_telemetry(),
     )
+    app.state.telemetry = telemetry
     app.state.required_streams = list(required_streams)
     app.add_exception_handler(GatewayError, gateway_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)

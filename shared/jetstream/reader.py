@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import nats.errors
@@ -14,6 +14,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
 from shared.jetstream.errors import JetStreamError, StreamNotFound
+from shared.telemetry import trace_headers
 
 __all__ = ["RawMessage", "StreamReader"]
 
@@ -26,6 +27,8 @@ class RawMessage:
     subject: str
     data: bytes
     msg_id: str | None
+    trace: dict[str, str] = field(default_factory=dict)
+    """The W3C trace context stored with the message (`traceparent`, `tracestate`), if any."""
 
 
 def _raw(msg: Msg) -> RawMessage:
@@ -35,6 +38,7 @@ def _raw(msg: Msg) -> RawMessage:
         subject=headers["Nats-Subject"],
         data=msg.data,
         msg_id=headers.get("Nats-Msg-Id"),
+        trace=trace_headers(headers),
     )
 
 

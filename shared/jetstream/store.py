@@ -14,6 +14,7 @@ grow in stream order, and every event of a multi-event commit has its own id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import time
@@ -21,10 +22,11 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nats.aio.client import Client as NATS
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from opentelemetry.trace import SpanKind
 
 from shared.envelope import (
     Commit,
@@ -51,6 +53,13 @@ from shared.jetstream.reader import RawMessage, StreamReader
 from shared.jetstream.sealer import Sealer
 from shared.jetstream.streams import StreamSettings, ensure_stream, stream_info
 from shared.signing import SigningKey
+from shared.telemetry import (
+    instruments,
+    propagated_context,
+    span_in_context,
+    trace_headers,
+    tracing_installed,
+)
 
 __all__ = [
     "NOTIFICATION_STRIDE",
@@ -103,6 +112,8 @@ class StoredCommit:
     subject: str
     commit: Commit
     data: bytes
+    trace: dict[str, str] = field(default_factory=dict)
+    """The W3C trace context of the command that stored the commit (`traceparent`), if traced."""
 
     def notification_ids(self) -> list[int]:
         return [notification_id(self.seq, i) for i in range(len(self.commit.events))]
@@ -250,6 +261,45 @@ class EventStore:
             raise ValueError("one commit per aggregate in a single append")
         if not commits and tracking is None:
             return []
+        if not tracing_installed():  # the hot path of benchmarks and tools: no span, no metric
+            return await self._append(commits, tracking, assume_new_from_version)
+        started = time.perf_counter()
+        outcome = "error"
+        with span_in_context(
+            "eventstore",
+            f"append {self.subjects.stream}",
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": self.subjects.stream,
+                "cos.commits": len(commits),
+            },
+        ) as span:
+            try:
+                seqs = await self._append(commits, tracking, assume_new_from_version)
+                outcome = "ok"
+            except ConcurrencyConflict:
+                outcome = "conflict"
+                raise
+            finally:
+                instruments().append_duration.record(
+                    time.perf_counter() - started,
+                    {"cos.stream": self.subjects.stream, "cos.outcome": outcome},
+                )
+            if seqs:
+                span.set_attribute("cos.stream_sequence", seqs[-1])
+            return seqs
+
+    async def _append(
+        self,
+        commits: Sequence[Commit],
+        tracking: TrackingPosition | None,
+        assume_new_from_version: int | None,
+    ) -> list[int]:
+        # The append span's context travels in the headers and is stored with the message, so
+        # whoever applies the commit later continues the trace of the command that made it.
+        trace_context = propagated_context()
         sealed = [await self._sealer.seal(c) for c in commits]
         marker_data: bytes | None = None
         marker_id = ""
@@ -273,7 +323,14 @@ class EventStore:
         for attempt in range(MAX_ATTEMPTS):
             try:
                 outcome = await self._attempt(
-                    commits, sealed, tracking, marker_data, marker_id, refresh, assume_new_from_version
+                    commits,
+                    sealed,
+                    tracking,
+                    marker_data,
+                    marker_id,
+                    refresh,
+                    assume_new_from_version,
+                    trace_context,
                 )
             except (PublishTimeout, StreamNotFound):
                 # No acknowledgement, or no stream leader answering (an election in a cluster):
@@ -312,6 +369,7 @@ class EventStore:
         marker_id: str,
         refresh: bool,
         assume_new_from_version: int | None,
+        trace_context: dict[str, str] | None = None,
     ) -> list[int] | None:
         """One try at storing the append; None when it met a concurrent change worth retrying."""
         heads = await self._heads_for(commits, refresh, assume_new_from_version)
@@ -333,6 +391,7 @@ class EventStore:
                     self.subjects.tracking(tracking.application_name),
                     marker_data,
                     {
+                        **(trace_context or {}),
                         "Nats-Msg-Id": marker_id,
                         "Nats-Expected-Last-Subject-Sequence": str(tracking_head.last_seq),
                     },
@@ -340,9 +399,8 @@ class EventStore:
             )
         for commit, data, head in zip(commits, sealed, heads, strict=True):
             if head.last_version is not None and commit.first_version <= head.last_version:
-                if await self._already_stored(commit, head):
-                    # Batches are atomic: one commit stored means the whole append was.
-                    return [self._heads[c.subject].last_seq for c in commits]
+                if (stored := await self._stored_seqs(commits)) is not None:
+                    return stored  # an earlier attempt of this very append was stored: idempotent
                 raise ConcurrencyConflict(
                     commit.subject,
                     f"version {commit.first_version} is already recorded "
@@ -353,6 +411,7 @@ class EventStore:
                     commit.subject,
                     data,
                     {
+                        **(trace_context or {}),
                         "Nats-Msg-Id": commit.commit_id,
                         "Nats-Expected-Last-Subject-Sequence": str(head.last_seq),
                     },
@@ -363,9 +422,16 @@ class EventStore:
         except JetStreamAPIError as exc:
             if exc.err_code not in (WRONG_LAST_SEQUENCE, BATCH_DUPLICATE_MSG_ID):
                 raise
-            if await self._all_stored(commits):
-                return [self._heads[c.subject].last_seq for c in commits]
-            return None
+            return await self._stored_seqs(commits)
+        if ack.duplicate and commits:
+            # The server deduplicates on Nats-Msg-Id alone and acknowledges the earlier message:
+            # only an identical commit may pass as stored, or the cached head would take this
+            # commit's versions while the stream holds the other's (and the next append leaves a gap).
+            if (stored := await self._stored_seqs(commits)) is None:
+                raise ConcurrencyConflict(
+                    commits[0].subject, f"commit id {commits[0].commit_id} was recorded with other content"
+                )
+            return stored
         first = ack.seq - len(messages) + 1
         seqs_by_subject = {m.subject: first + i for i, m in enumerate(messages)}
         self._see(ack.seq)
@@ -376,23 +442,46 @@ class EventStore:
             seqs.append(seq)
         return seqs
 
-    async def _already_stored(self, commit: Commit, head: AggregateHead) -> bool:
-        """True when an earlier attempt of this very commit was stored (an idempotent retry)."""
-        if head.last_commit_id == commit.commit_id:
-            return True
+    async def _stored_seqs(self, commits: Sequence[Commit]) -> list[int] | None:
+        """Where an earlier attempt of these very commits was stored, or None if it was not.
+
+        Batches are atomic, so finding every commit of the append means the whole append was stored.
+        """
+        if not commits:
+            return None
+        seqs = []
+        for commit in commits:
+            seq = await self._stored_seq(commit)
+            if seq is None:
+                return None
+            seqs.append(seq)
+        return seqs
+
+    async def _stored_seq(self, commit: Commit) -> int | None:
+        """The sequence of an earlier attempt of this commit (same id, same versions), or None.
+
+        Raises ConcurrencyConflict when the commit id was recorded with other versions: a client
+        reused an id for another commit, which must not pass as an idempotent retry.
+        """
+        head = await self.head(commit.subject, refresh=True)
+        if head.last_commit_id == commit.commit_id and head.last_version == commit.last_version:
+            return head.last_seq
         async for page in self._reader.scan(1, commit.subject):
             for raw in page:
-                if raw.msg_id == commit.commit_id:
-                    self._remember(commit.subject, AggregateHead(raw.seq, commit.last_version, raw.msg_id))
-                    return True
-        return False
-
-    async def _all_stored(self, commits: Sequence[Commit]) -> bool:
-        for commit in commits:
-            head = await self.head(commit.subject, refresh=True)
-            if head.last_commit_id != commit.commit_id:
-                return False
-        return bool(commits)
+                if raw.msg_id != commit.commit_id:
+                    continue
+                _, body = peek_body(raw.data)
+                if isinstance(body, Commit) and (body.first_version, body.last_version) == (
+                    commit.first_version,
+                    commit.last_version,
+                ):
+                    self._see(raw.seq)
+                    return raw.seq
+                raise ConcurrencyConflict(
+                    commit.subject,
+                    f"commit id {commit.commit_id} is recorded at sequence {raw.seq} with other versions",
+                )
+        return None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -403,7 +492,7 @@ class EventStore:
             raise type(exc)(f"stream sequence {raw.seq} ({raw.subject}): {exc}") from exc
         if not isinstance(body, Commit):
             raise JetStreamError(f"message {raw.seq} on {raw.subject} is not a commit")
-        return StoredCommit(raw.seq, raw.subject, body, raw.data)
+        return StoredCommit(raw.seq, raw.subject, body, raw.data, raw.trace)
 
     async def read_aggregate(self, subject: str, after_seq: int = 0) -> list[StoredCommit]:
         """Every commit of one aggregate in order (verified unless `verify_reads` is off)."""
@@ -484,24 +573,39 @@ class EventStore:
             count += await future
         return count
 
-    async def subscribe(self, start_seq: int = 1, subject: str | None = None) -> AsyncIterator[StoredCommit]:
-        """Commits from `start_seq` on, then new ones as they are stored (ordered consumer)."""
+    async def subscribe(
+        self, start_seq: int = 1, subject: str | None = None, *, idle_heartbeat: float = 1.0
+    ) -> AsyncIterator[StoredCommit]:
+        """Commits from `start_seq` on, then new ones as they are stored (ordered consumer).
+
+        The server keeps an ordered consumer in memory only, so a restarted server has forgotten
+        it: the client notices two missed `idle_heartbeat`s and recreates it from the next
+        sequence. nats-py's default of 5 s left a projection stalled for 10-20 s after a restart;
+        1 s costs one tiny message a second per idle subscription. A commit is never yielded twice,
+        even if a recreated consumer overlaps what was already delivered.
+        """
         js = self.nc.jetstream()
         sub = await js.subscribe(
             subject or self.subjects.commits,
             stream=self.subjects.stream,
             ordered_consumer=True,
+            idle_heartbeat=idle_heartbeat,
             config=ConsumerConfig(
                 deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
                 opt_start_seq=max(start_seq, 1),
             ),
         )
+        last = max(start_seq, 1) - 1
         try:
             async for msg in sub.messages:
-                meta = msg.metadata
-                yield self._decode(RawMessage(meta.sequence.stream, msg.subject, msg.data, None))
+                seq = msg.metadata.sequence.stream
+                if seq <= last:
+                    continue
+                last = seq
+                yield self._decode(RawMessage(seq, msg.subject, msg.data, None, trace_headers(msg.headers)))
         finally:
-            await sub.unsubscribe()
+            with contextlib.suppress(Exception):  # the connection may already be closed
+                await sub.unsubscribe()
 
 
 def _verify_page(page: Iterable[tuple[int, bytes]]) -> int:

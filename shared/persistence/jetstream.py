@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import queue
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -229,10 +229,27 @@ class JetStreamApplicationRecorder(JetStreamAggregateRecorder, ApplicationRecord
         *,
         inclusive_of_start: bool = True,
     ) -> Sequence[Notification]:
+        traced = self.select_traced_notifications(
+            start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+        )
+        return [notification for notification, _ in traced]
+
+    def select_traced_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> list[tuple[Notification, Mapping[str, str]]]:
+        """As `select_notifications`, each with the trace context stored with its commit (W3C
+        `traceparent`/`tracestate`, empty when the command was not traced), for projections that
+        continue the command's trace when they apply it."""
         lowest = 0 if start is None else (start if inclusive_of_start else start + 1)
         seq = max(split_notification_id(lowest)[0], 1)
         stop_seq = None if stop is None else split_notification_id(stop)[0]
-        results: list[Notification] = []
+        results: list[tuple[Notification, Mapping[str, str]]] = []
         while len(results) < limit:
             page: list[StoredCommit] = self.connection.run(
                 self.store.read_commits(seq, limit=_SELECT_PAGE, stop_seq=stop_seq)
@@ -245,7 +262,7 @@ class JetStreamApplicationRecorder(JetStreamAggregateRecorder, ApplicationRecord
                         continue
                     if topics and notification.topic not in topics:
                         continue
-                    results.append(notification)
+                    results.append((notification, stored.trace))
                     if len(results) == limit:
                         return results
             seq = page[-1].seq + 1

@@ -1,0 +1,1 @@
+"""Fault tests: real nats-server and service processes on loopback, killed and restarted."""
