@@ -1,0 +1,1 @@
+"""The pure domain of the social service: events, commands, aggregates (no I/O, no clock)."""

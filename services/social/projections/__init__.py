@@ -1,0 +1,1 @@
+"""Read models of the social service, kept level with the SOCIAL (and MESSAGING) logs."""
