@@ -33,8 +33,8 @@ from services.messaging.domain.participant import Participant, participant_id
 from services.messaging.domain.settings import MessagingSettings as SettingsAggregate
 from services.messaging.domain.settings import settings_id
 from services.messaging.handlers.base import NS, HandlerBase, new_id, rfc3339
-from services.messaging.rendering import render
 from shared.domain import DomainError
+from shared.rendering import render
 from shared.trust.datetimes import parse_datetime
 from shared.trust.errors import TrustError
 

@@ -13,7 +13,7 @@ from services.messaging.domain.post import Post, post_id
 from services.messaging.handlers.base import MODERATOR_ROLES, HandlerBase
 from services.messaging.projections.chat import ConversationRow, MessageRow
 from services.messaging.projections.forum import CategoryRow, PostRow, ThreadRow
-from services.messaging.rendering import render
+from shared.rendering import render
 
 SNIPPET = 240
 

@@ -10,8 +10,8 @@ import pytest
 from services.gateway.routers.live import may_see
 from services.messaging.adapters.membership_feed import MembershipView
 from services.messaging.domain.errors import Forbidden
-from services.messaging.rendering import render
 from shared.envelope import Commit, EventRecord
+from shared.rendering import render
 
 BEA = "did:key:z6Mkbea"
 DAY = 86_400 * 10**9

@@ -1,7 +1,8 @@
 """Sanitised rendering of what members write: Markdown with raw HTML off, then an nh3 allow-list.
 
-No images are rendered at all: a remote image in a post or an announcement would be a tracking
-pixel. Links get `rel="nofollow noopener noreferrer ugc"`; only http, https and mailto survive.
+Used for announcements, forum posts, blog posts and comments alike. No images are rendered at all:
+a remote image would be a tracking pixel reporting every reader to its host. Links get
+`rel="nofollow noopener noreferrer ugc"`; only http, https and mailto survive.
 """
 
 from __future__ import annotations
