@@ -1,0 +1,1 @@
+"""Ports of the knowledge service to the outside: membership, embeddings, text extraction, LLMs."""

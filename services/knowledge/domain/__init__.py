@@ -1,0 +1,1 @@
+"""Pure rules of Know: documents and the library, access rules, chunking, typed refusals."""

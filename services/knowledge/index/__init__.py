@@ -1,0 +1,1 @@
+"""Per-community search indexes built from signed commits of MESSAGING, GOVERNANCE and KNOWLEDGE."""
