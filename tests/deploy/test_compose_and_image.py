@@ -1,0 +1,139 @@
+"""docker-compose.yml against the Compose Specification schema, and the image recipe against the tree.
+
+No Docker engine runs here, so what can be checked offline is checked: the compose file is valid
+Compose, every process of the platform runs in it with a health check and in dependency order, and
+the Dockerfile copies what the package is built from, none of it excluded by .dockerignore.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib.resources
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cos.commands.serve import SERVICES
+
+# Test-only tools (dev dependencies: check-jsonschema ships the Compose Specification schema).
+yaml = pytest.importorskip("yaml")
+jsonschema = pytest.importorskip("jsonschema")
+pytest.importorskip("check_jsonschema", reason="check-jsonschema ships the Compose Specification schema")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return loaded
+
+
+def test_compose_file_is_valid_against_the_compose_specification(compose: dict[str, Any]) -> None:
+    schema_file = importlib.resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
+    schema = json.loads(schema_file.read_text())
+    jsonschema.validate(compose, schema)  # raises with the failing path if not
+
+
+def test_compose_schema_check_rejects_a_broken_file(compose: dict[str, Any]) -> None:
+    schema_file = importlib.resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
+    schema = json.loads(schema_file.read_text())
+    broken = {**compose, "services": {**compose["services"], "gateway": {"ports": "8000"}}}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
+
+
+def test_every_process_of_the_platform_runs_in_compose(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    commands = {tuple(s.get("command", ())): name for name, s in services.items()}
+    for service in SERVICES:
+        assert ("serve", service) in commands, f"no compose service runs `cos serve {service}`"
+    assert {"nats", "clickhouse"} <= services.keys()
+    ours = [s for s in services.values() if s.get("command", [""])[0] == "serve"]
+    assert len({s["image"] for s in ours}) == 1  # one image, built from this repository
+    assert {s["build"] for s in ours} == {"."}
+
+
+def test_compose_starts_services_in_order_with_health_checks(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name, service in services.items():
+        for dependency, condition in service.get("depends_on", {}).items():
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+            expected = "service_completed_successfully" if dependency == "provision" else "service_healthy"
+            assert condition["condition"] == expected, (name, dependency)
+            if expected == "service_healthy":
+                assert not services[dependency].get("healthcheck", {}).get("disable"), dependency
+        command = service.get("command", [])
+        if command[:1] == ["serve"] and command[1] != "provision":
+            assert service["depends_on"]["provision"]["condition"] == "service_completed_successfully"
+            assert service["environment"]["NATS_URL"] == "nats://nats:4222"
+            probe = " ".join(service["healthcheck"]["test"])
+            port = "8000" if command[1] == "gateway" else "8081"
+            assert f"127.0.0.1:{port}/readyz" in probe, name
+    assert services["provision"]["restart"] == "no"
+
+
+def test_jetstream_and_every_service_keep_their_files_on_named_volumes(compose: dict[str, Any]) -> None:
+    services, volumes = compose["services"], compose["volumes"]
+    nats = services["nats"]
+    assert "--jetstream" in nats["command"]
+    store = nats["command"][nats["command"].index("--store_dir") + 1]
+    assert f"nats-data:{store}" in nats["volumes"]
+    for name, service in services.items():
+        for mount in service.get("volumes", []):
+            assert mount.split(":")[0] in volumes, f"{name} mounts an undeclared volume {mount}"
+        if service.get("command", [""])[0] == "serve" and service["command"][1] not in (
+            "provision",
+            "gateway",
+        ):
+            assert any(m.endswith(":/data") for m in service.get("volumes", [])), f"{name} keeps no /data"
+    assert services["gateway"]["ports"] == ["${COS_PUBLIC_PORT:-8000}:8000"]
+    assert "clickhouse:8123" in services["transparency"]["environment"]["COS_WAREHOUSE"]
+
+
+def _dockerignore() -> list[str]:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _ignored(path: str, patterns: list[str]) -> bool:
+    ignored = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        pattern = pattern.lstrip("!").rstrip("/")
+        if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path.split("/")[0], pattern):
+            ignored = not negate
+    return ignored
+
+
+def test_the_image_is_built_from_what_the_package_is_built_from() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    copied = re.findall(r"^COPY (?!--)(.+) \S+$", dockerfile, flags=re.MULTILINE)
+    sources = [source for line in copied for source in line.split()]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
+    assert packages <= set(sources), f"the image misses packages {packages - set(sources)}"
+    assert {"pyproject.toml", "README.md"} <= set(sources)
+    patterns = _dockerignore()
+    for source in sources:
+        assert (ROOT / source).exists(), f"COPY {source}: no such path"
+        assert not _ignored(source, patterns), f"COPY {source} is excluded by .dockerignore"
+    for unwanted in (".venv", ".git", "var", "tests", "admin.json"):
+        assert _ignored(unwanted, patterns), f".dockerignore lets {unwanted} into the build context"
+
+
+def test_the_image_runs_cos_as_an_unprivileged_user_with_a_probe() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert 'ENTRYPOINT ["cos"]' in dockerfile
+    assert 'CMD ["run"]' in dockerfile
+    users = re.findall(r"^USER (\S+)", dockerfile, flags=re.MULTILINE)
+    assert users
+    assert users[-1].split(":")[0] not in ("root", "0")
+    assert "HEALTHCHECK" in dockerfile
+    assert "/readyz" in dockerfile
+    assert "COS_HEALTH_PORT=8081" in dockerfile
+    assert "COS_HOST=0.0.0.0" in dockerfile
