@@ -1,0 +1,566 @@
+// The community modules beyond Members: each lights up in the app when the gateway serves its
+// routes (read from /openapi.json), so the app never shows a screen whose API is missing.
+
+import { bytesToHex, formatDatetime, sha256 } from "./crypto.js";
+import { busy, field, h, render, shortDid, toast, when } from "./ui.js";
+
+function serves(paths, prefixes) {
+  for (const path of paths) {
+    if (prefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return true;
+  }
+  return false;
+}
+
+function waiting(id, title, route, prefixes, blurb) {
+  return {
+    id,
+    title,
+    route,
+    available: (paths) => serves(paths, prefixes),
+    async summary() {
+      return h("section", { class: "card" }, h("h2", {}, title), h("p", {}, blurb), h("a", { href: `#${route}` }, `Open ${title.toLowerCase()}`));
+    },
+    async screen() {
+      render(h("h1", {}, title), h("p", { class: "card" }, blurb, " This screen arrives with the next version of the app."));
+    },
+  };
+}
+
+// -- Decide: polls, voted by signing in the browser -----------------------------------------
+
+const SINGLE = new Set(["single", "proposal", "consent"]);
+
+function ballotControls(poll, current) {
+  const spec = poll.spec;
+  const options = poll.options;
+  const name = `vote-${poll.poll}`;
+  if (SINGLE.has(spec.kind) || spec.kind === "multiple") {
+    const type = spec.kind === "multiple" ? "checkbox" : "radio";
+    const controls = options.map((option, i) => {
+      const id = `${name}-${i}`;
+      const checked = Boolean(current && current.includes(i));
+      return h("div", { class: "check" }, h("input", { type, id, name, value: String(i), checked }), h("label", { for: id }, option));
+    });
+    const hint = spec.kind === "multiple" ? `Choose ${spec.min_choices} to ${spec.max_choices}.` : "Choose one.";
+    return {
+      nodes: [h("p", { class: "hint" }, hint), controls],
+      read: (form) => [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((el) => Number(el.value)),
+    };
+  }
+  if (spec.kind === "ranked") {
+    const ranks = [["", "not ranked"], ...options.map((_, i) => [String(i + 1), `${i + 1}`])];
+    const controls = options.map((option, i) => field(option, { name: `${name}-${i}` }, { as: "select", options: ranks }));
+    return {
+      nodes: [h("p", { class: "hint" }, "Number the options you want, 1 for your first preference."), controls],
+      read: (form) =>
+        options
+          .map((_, i) => [Number(form[`${name}-${i}`].value), i])
+          .filter(([rank]) => rank > 0)
+          .sort((a, b) => a[0] - b[0])
+          .map(([, i]) => i),
+    };
+  }
+  const max = spec.kind === "score" ? spec.max_score : spec.dots;
+  const hint = spec.kind === "score" ? `Give each option 0 to ${max}.` : `Spread up to ${max} dots.`;
+  const controls = options.map((option, i) => field(option, { name: `${name}-${i}`, type: "number", min: 0, max, value: 0, inputmode: "numeric" }));
+  return {
+    nodes: [h("p", { class: "hint" }, hint), controls],
+    read: (form) => options.map((_, i) => Number(form[`${name}-${i}`].value || 0)),
+  };
+}
+
+async function pollScreen(ctx, id) {
+  const { session, app } = ctx;
+  const base = `/polls/${encodeURIComponent(id)}`;
+  const [poll, results, board] = await Promise.all([session.get(base), session.get(`${base}/results`), session.get(`${base}/board`)]);
+  const mine = board.ballots.find((b) => b.voter === app.keys.did);
+  const out = h("div", { "aria-live": "polite" });
+  const parts = [
+    h("h1", {}, poll.spec.title),
+    poll.spec.description ? h("p", { class: "lead" }, poll.spec.description) : null,
+    h("p", {}, h("span", { class: "badge" }, poll.status), ` Closes ${when(poll.closes_at)} · ${results.voted} of ${results.eligible} voted (${results.turnout_pct}%)`),
+  ];
+  if (mine) {
+    const chosen = mine.choice ? mine.choice.map((i) => poll.options[i] ?? i).join(", ") : `tracker ${mine.tracker}`;
+    parts.push(h("p", { class: "card", "data-testid": "my-ballot" }, "Your ballot is on the public board: ", h("strong", {}, chosen), poll.status === "open" ? ". You may change it until the poll closes." : "."));
+  }
+  if (poll.status === "open" && poll.spec.secret) {
+    parts.push(h("p", { class: "card" }, "This poll uses a secret ballot, encrypted for its trustees; casting one from this app is not available yet."));
+  } else if (poll.status === "open") {
+    const controls = ballotControls(poll, SINGLE.has(poll.spec.kind) || poll.spec.kind === "multiple" ? mine?.choice : null);
+    const submit = h("button", { type: "submit" }, mine ? "Change my vote" : "Sign and cast my vote");
+    const form = h("form", { class: "card" }, h("fieldset", { class: "options" }, h("legend", {}, "Your vote"), controls.nodes), submit, out);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      busy(submit, async () => {
+        const choice = controls.read(form);
+        await session.act(`${base}/ballots`, "governance.cast_ballot", { poll: poll.poll, choice });
+        toast("Your vote is signed and counted.");
+        await pollScreen(ctx, id);
+      }, out);
+    });
+    parts.push(form);
+  }
+  if (results.result) {
+    parts.push(h("section", { class: "card" }, h("h2", {}, "Result"), h("pre", { class: "result" }, JSON.stringify(results.result, null, 2))));
+  }
+  parts.push(h("p", {}, h("a", { href: "#/polls" }, "All polls")));
+  render(parts);
+}
+
+function newPollForm(ctx, done) {
+  const out = h("div", { "aria-live": "polite" });
+  const title = field("Question", { name: "title", required: true, maxlength: 300 });
+  const description = field("Details", { name: "description", rows: 3 }, { as: "textarea" });
+  const kind = field("Kind", { name: "kind" }, { as: "select", options: [["single", "Pick one option"], ["multiple", "Pick several options"], ["proposal", "Proposal (agree / abstain / disagree / block)"], ["consent", "Consent (consent / object)"]] });
+  const options = field("Options, one per line", { name: "options", rows: 4 }, { as: "textarea", hint: "Not needed for proposals and consent." });
+  const days = field("Open for (days)", { name: "days", type: "number", min: 1, max: 90, value: 7, inputmode: "numeric" });
+  const submit = h("button", { type: "submit" }, "Sign and start the poll");
+  const form = h("form", { class: "card" }, h("h2", {}, "Start a poll"), title, description, kind, options, days, submit, out);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(submit, async () => {
+      const fixed = ["proposal", "consent"].includes(form.kind.value);
+      const spec = { kind: form.kind.value, title: form.title.value.trim(), description: form.description.value.trim() };
+      if (!fixed) spec.options = form.options.value.split("\n").map((o) => o.trim()).filter(Boolean);
+      if (form.kind.value === "multiple") spec.max_choices = spec.options.length;
+      const closes = new Date(Date.now() + Number(form.days.value || 7) * 24 * 3600 * 1000);
+      const created = await ctx.session.act("/polls", "governance.create_poll", { spec, closes_at: formatDatetime(closes) });
+      toast("Poll started.");
+      done(created.poll);
+    }, out);
+  });
+  return form;
+}
+
+const polls = {
+  id: "polls",
+  title: "Polls",
+  route: "/polls",
+  available: (paths) => serves(paths, ["/c/{community}/polls"]),
+  async summary(ctx) {
+    const listed = await ctx.session.get("/polls").catch(() => ({ polls: [] }));
+    const open = listed.polls.filter((p) => p.status === "open");
+    return h("section", { class: "card" }, h("h2", {}, "Polls"),
+      open.length
+        ? h("ul", { class: "plain" }, open.slice(0, 3).map((p) => h("li", {}, h("a", { href: `#/polls?poll=${encodeURIComponent(p.poll)}` }, p.title))))
+        : h("p", {}, "No open polls."),
+      h("a", { href: "#/polls" }, "All polls"));
+  },
+  async screen(params, ctx) {
+    const id = params.get("poll");
+    if (id) return pollScreen(ctx, id);
+    const listed = await ctx.session.get("/polls");
+    const row = (p) => h("li", { class: "member" }, h("a", { href: `#/polls?poll=${encodeURIComponent(p.poll)}` }, h("strong", {}, p.title)), " ",
+      h("span", { class: "badge" }, p.status), p.secret ? h("span", { class: "badge" }, "secret") : null,
+      h("div", { class: "hint" }, p.status === "open" ? `closes ${when(p.closes_at)}` : `closed ${when(p.closes_at)}`));
+    const open = listed.polls.filter((p) => p.status === "open");
+    const other = listed.polls.filter((p) => p.status !== "open");
+    render(
+      h("h1", {}, "Polls"),
+      h("h2", {}, "Open"),
+      open.length ? h("ul", { class: "list" }, open.map(row)) : h("p", { class: "card" }, "No open polls."),
+      other.length ? [h("h2", {}, "Earlier"), h("ul", { class: "list" }, other.map(row))] : null,
+      newPollForm(ctx, (poll) => ctx.go(`/polls?poll=${encodeURIComponent(poll)}`)),
+    );
+  },
+};
+
+// -- Know: the assistant over the community's own documents ---------------------------------
+
+function answerView(answer) {
+  const passages = new Map(answer.passages.map((p) => [p.n, p]));
+  const cite = (n) => {
+    const p = passages.get(n);
+    return h("a", { href: `#passage-${n}`, class: "cite", title: p ? p.source.title : "" }, `[${n}]`);
+  };
+  const paragraphs = answer.answer.split(/\n\n+/).map((chunk) => {
+    const quoted = chunk.startsWith("> ");
+    const text = quoted ? chunk.slice(2) : chunk;
+    const parts = text.split(/(\[\d{1,3}\])/).map((piece) => {
+      const m = /^\[(\d{1,3})\]$/.exec(piece);
+      return m ? cite(Number(m[1])) : piece;
+    });
+    return quoted ? h("blockquote", {}, parts) : h("p", {}, parts);
+  });
+  const used = answer.passages.filter((p) => answer.citations.includes(p.n));
+  return h("section", { class: "card answer", "data-testid": "answer" },
+    h("h2", {}, answer.mode === "generated" ? "Answer" : "From your community's documents"),
+    paragraphs,
+    used.length ? h("h3", {}, "Sources") : null,
+    h("ol", { class: "sources" }, used.map((p) => h("li", { id: `passage-${p.n}`, value: p.n },
+      h("strong", {}, p.source.title), p.heading ? ` — ${p.heading}` : "",
+      h("div", { class: "hint" }, `signed by ${shortDid(p.source.author)} · ${p.source.citation.stream} #${p.source.citation.seq}`)))),
+    answer.generation_error ? h("p", { class: "hint" }, `The answer model was unavailable (${answer.generation_error}); these are the best passages.`) : null,
+  );
+}
+
+function uploadForm(ctx, done) {
+  const out = h("div", { "aria-live": "polite" });
+  const title = field("Title", { name: "title", required: true, maxlength: 400 });
+  const file = field("File", { name: "file", type: "file", required: true, accept: ".md,.txt,.html,.pdf,text/plain,text/markdown,text/html,application/pdf" });
+  const submit = h("button", { type: "submit" }, "Sign and add");
+  const form = h("form", { class: "card" }, h("h2", {}, "Add a document"), title, file, submit, out);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(submit, async () => {
+      const chosen = form.file.files[0];
+      if (!chosen) throw Object.assign(new Error("Choose a file."), { type: "file_required" });
+      const data = new Uint8Array(await chosen.arrayBuffer());
+      let binary = "";
+      for (let i = 0; i < data.length; i += 0x8000) binary += String.fromCharCode(...data.subarray(i, i + 0x8000));
+      const body = { title: form.title.value.trim() || chosen.name, filename: chosen.name, sha256: bytesToHex(await sha256(data)) };
+      await ctx.session.act("/know/documents", "knowledge.add_document", body, { content: btoa(binary) });
+      toast("Document added.");
+      done();
+    }, out);
+  });
+  return form;
+}
+
+const assistant = {
+  id: "assistant",
+  title: "Assistant",
+  route: "/assistant",
+  available: (paths) => serves(paths, ["/c/{community}/know"]),
+  async summary() {
+    return h("section", { class: "card" }, h("h2", {}, "Ask the assistant"),
+      h("p", {}, "Questions answered from your community's own documents, with their sources."),
+      h("a", { href: "#/assistant" }, "Ask a question"));
+  },
+  async screen(_params, ctx) {
+    const out = h("div", { "aria-live": "polite" });
+    const question = field("Your question", { name: "question", rows: 3, required: true, maxlength: 2000 }, { as: "textarea" });
+    const submit = h("button", { type: "submit" }, "Ask");
+    const form = h("form", { class: "card", role: "search" }, question, submit);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      busy(submit, async () => {
+        const text = form.question.value.trim();
+        if (!text) throw Object.assign(new Error("Type a question first."), { type: "question_required" });
+        out.replaceChildren(h("p", { class: "loading" }, "Looking through your community's documents…"));
+        out.replaceChildren(answerView(await ctx.session.call("POST", "/know/ask", { question: text })));
+      }, out);
+    });
+    const library = await ctx.session.get("/know/documents").catch(() => ({ documents: [] }));
+    render(
+      h("h1", {}, "Assistant"),
+      h("p", {}, "Answers come only from documents you may read, and name their sources."),
+      form,
+      out,
+      h("section", { class: "card" }, h("h2", {}, "Library"),
+        library.documents.length ? h("ul", {}, library.documents.map((d) => h("li", {}, d.title))) : h("p", {}, "No documents yet.")),
+      uploadForm(ctx, () => assistant.screen(_params, ctx)),
+    );
+  },
+};
+
+// -- Communicate and Discuss: announcements, forums, chat ----------------------------------
+
+const MSG = "/messaging";
+
+/** Server-rendered (sanitized) markdown, parsed inertly and stripped once more of anything active. */
+function richText(html, fallback) {
+  if (typeof html !== "string") return h("p", { class: "plain-text" }, fallback || "");
+  const doc = new DOMParser().parseFromString(`<div>${html}</div>`, "text/html");
+  const root = doc.body.firstElementChild;
+  root.querySelectorAll("script,style,iframe,object,embed,form,input,button,link,meta,base").forEach((el) => el.remove());
+  for (const el of root.querySelectorAll("*")) {
+    for (const attr of [...el.attributes]) {
+      const value = attr.value.trim().toLowerCase();
+      if (attr.name.startsWith("on") || ((attr.name === "href" || attr.name === "src") && value.startsWith("javascript:"))) {
+        el.removeAttribute(attr.name);
+      }
+    }
+    if (el.tagName === "A") {
+      el.setAttribute("rel", "noopener noreferrer nofollow");
+      el.setAttribute("target", "_blank");
+    }
+  }
+  const box = h("div", { class: "rich" });
+  box.append(...root.childNodes);
+  return box;
+}
+
+function whenNs(ns) {
+  return ns ? new Date(Number(ns) / 1e6).toLocaleString() : "";
+}
+
+async function nameOf(ctx, did) {
+  ctx.app.names ??= new Map();
+  if (!ctx.app.names.size) {
+    const directory = await ctx.session.get("/directory").catch(() => ({ members: [] }));
+    for (const entry of directory.members) if (entry.did) ctx.app.names.set(entry.did, entry.name);
+  }
+  return ctx.app.names.get(did) || shortDid(did);
+}
+
+/** Live updates (SSE over fetch, so the bearer token travels in a header): re-render on a notice. */
+let live = null;
+function listen(ctx, onNotice) {
+  if (live) live.abort();
+  live = new AbortController();
+  const { signal } = live;
+  const run = async () => {
+    if (!ctx.session.tokens) await ctx.session.signIn();
+    const response = await fetch(`${ctx.session.base}/live`, {
+      headers: { authorization: `Bearer ${ctx.session.tokens.access_token}`, accept: "text/event-stream" },
+      signal,
+      cache: "no-store",
+    });
+    if (!response.ok || !response.body) return;
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const frame = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const event = /^event: (.*)$/m.exec(frame)?.[1];
+        const data = /^data: (.*)$/m.exec(frame)?.[1];
+        if (event && data && event !== "ready") onNotice(event, JSON.parse(data));
+      }
+    }
+  };
+  run().catch(() => null);
+  window.addEventListener("hashchange", () => live && live.abort(), { once: true });
+}
+
+const announcements = {
+  id: "announcements",
+  title: "Announcements",
+  route: "/announcements",
+  available: (paths) => serves(paths, [`/c/{community}${MSG}/inbox`]),
+  async summary(ctx) {
+    const inbox = await ctx.session.get(`${MSG}/inbox?limit=3`).catch(() => ({ announcements: [], unread: 0 }));
+    return h("section", { class: "card" }, h("h2", {}, "Announcements"),
+      inbox.announcements.length
+        ? h("ul", { class: "plain" }, inbox.announcements.map((a) => h("li", {}, h("a", { href: `#/announcements?a=${encodeURIComponent(a.announcement)}` }, a.title), a.read ? "" : h("span", { class: "badge" }, "new"))))
+        : h("p", {}, "No announcements yet."),
+      h("a", { href: "#/announcements" }, "All announcements"));
+  },
+  async screen(params, ctx) {
+    const id = params.get("a");
+    if (id) {
+      const item = await ctx.session.get(`${MSG}/inbox/${encodeURIComponent(id)}`);
+      if (!item.read) await ctx.session.act(`${MSG}/acts/mark_announcement_read`, "messaging.mark_announcement_read", { announcement: id }).catch(() => null);
+      return render(
+        h("h1", {}, item.title),
+        h("p", { class: "hint" }, `From ${await nameOf(ctx, item.by)} · ${whenNs(item.at_ns)}`),
+        h("article", { class: "card" }, richText(item.html, item.body)),
+        h("p", {}, h("a", { href: "#/announcements" }, "All announcements")),
+      );
+    }
+    const inbox = await ctx.session.get(`${MSG}/inbox`);
+    const parts = [
+      h("h1", {}, "Announcements"),
+      inbox.announcements.length
+        ? h("ul", { class: "list" }, inbox.announcements.map((a) => h("li", { class: "member" },
+            h("a", { href: `#/announcements?a=${encodeURIComponent(a.announcement)}` }, h("strong", {}, a.title)), " ",
+            a.read ? null : h("span", { class: "badge" }, "new"), h("div", { class: "hint" }, whenNs(a.at_ns)))))
+        : h("p", { class: "card" }, "No announcements yet."),
+    ];
+    if (ctx.app.me.roles.includes("admin")) {
+      const out = h("div", { "aria-live": "polite" });
+      const title = field("Title", { name: "title", required: true, maxlength: 300 });
+      const body = field("Message", { name: "body", rows: 5, required: true }, { as: "textarea", hint: "Markdown works: **bold**, lists, links." });
+      const submit = h("button", { type: "submit" }, "Sign and send to all members");
+      const form = h("form", { class: "card" }, h("h2", {}, "New announcement"), title, body, submit, out);
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        busy(submit, async () => {
+          await ctx.session.act(`${MSG}/acts/compose_announcement`, "messaging.compose_announcement", { title: form.title.value.trim(), body: form.body.value });
+          toast("Announcement sent.");
+          await announcements.screen(new URLSearchParams(), ctx);
+        }, out);
+      });
+      parts.push(form);
+    }
+    render(parts);
+  },
+};
+
+async function threadScreen(ctx, id) {
+  const thread = await ctx.session.get(`${MSG}/threads/${encodeURIComponent(id)}`);
+  const posts = await Promise.all(thread.posts.map(async (p) => h("li", { class: "member post", id: `post-${p.post}` },
+    h("div", { class: "hint" }, `${await nameOf(ctx, p.by)} · ${whenNs(p.created_ns)}${p.edited ? " · edited" : ""}`),
+    p.state === "visible" || p.body !== undefined ? richText(p.html, p.body) : h("p", { class: "hint" }, `(${p.state})`))));
+  const out = h("div", { "aria-live": "polite" });
+  const body = field("Your reply", { name: "body", rows: 4, required: true }, { as: "textarea" });
+  const submit = h("button", { type: "submit" }, "Sign and reply");
+  const form = h("form", { class: "card" }, body, submit, out);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(submit, async () => {
+      await ctx.session.act(`${MSG}/acts/reply`, "messaging.reply", { thread: id, body: form.body.value });
+      await threadScreen(ctx, id);
+    }, out);
+  });
+  render(
+    h("h1", {}, thread.title),
+    h("p", {}, h("a", { href: `#/forums?category=${encodeURIComponent(thread.category)}` }, "Back to the category")),
+    h("ol", { class: "list", "data-testid": "posts" }, posts),
+    form,
+  );
+  listen(ctx, (_kind, notice) => {
+    if (JSON.stringify(notice).includes(id) && document.activeElement !== form.body) threadScreen(ctx, id);
+  });
+}
+
+const forums = {
+  id: "forums",
+  title: "Forums",
+  route: "/forums",
+  available: (paths) => serves(paths, [`/c/{community}${MSG}/categories`]),
+  async summary(ctx) {
+    const listed = await ctx.session.get(`${MSG}/categories`).catch(() => ({ categories: [] }));
+    return h("section", { class: "card" }, h("h2", {}, "Forums"),
+      listed.categories.length
+        ? h("ul", { class: "plain" }, listed.categories.map((c) => h("li", {}, h("a", { href: `#/forums?category=${encodeURIComponent(c.category)}` }, c.name), ` (${c.threads})`)))
+        : h("p", {}, "No forums yet."));
+  },
+  async screen(params, ctx) {
+    if (params.get("thread")) return threadScreen(ctx, params.get("thread"));
+    const category = params.get("category");
+    if (!category) {
+      const listed = await ctx.session.get(`${MSG}/categories`);
+      return render(h("h1", {}, "Forums"),
+        listed.categories.length
+          ? h("ul", { class: "list" }, listed.categories.map((c) => h("li", { class: "member" },
+              h("a", { href: `#/forums?category=${encodeURIComponent(c.category)}` }, h("strong", {}, c.name)),
+              h("div", { class: "hint" }, c.description || "", ` · ${c.threads} thread(s)`))))
+          : h("p", { class: "card" }, "No forums yet."));
+    }
+    const listed = await ctx.session.get(`${MSG}/categories/${encodeURIComponent(category)}/threads`);
+    const out = h("div", { "aria-live": "polite" });
+    const title = field("Title", { name: "title", required: true, maxlength: 300 });
+    const body = field("Message", { name: "body", rows: 5, required: true }, { as: "textarea" });
+    const submit = h("button", { type: "submit" }, "Sign and post");
+    const form = h("form", { class: "card" }, h("h2", {}, "Start a thread"), title, body, submit, out);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      busy(submit, async () => {
+        const started = await ctx.session.act(`${MSG}/acts/start_thread`, "messaging.start_thread", { category, title: form.title.value.trim(), body: form.body.value });
+        ctx.go(`/forums?thread=${encodeURIComponent(started.thread)}`);
+      }, out);
+    });
+    render(
+      h("h1", {}, "Threads"),
+      h("p", {}, h("a", { href: "#/forums" }, "All forums")),
+      listed.threads.length
+        ? h("ul", { class: "list" }, listed.threads.map((t) => h("li", { class: "member" },
+            h("a", { href: `#/forums?thread=${encodeURIComponent(t.thread)}` }, h("strong", {}, t.title)), " ",
+            t.pinned ? h("span", { class: "badge" }, "pinned") : null, t.resolved ? h("span", { class: "badge" }, "resolved") : null,
+            h("div", { class: "hint" }, `${t.posts} post(s)`))))
+        : h("p", { class: "card" }, "No threads yet."),
+      form,
+    );
+  },
+};
+
+async function conversationScreen(ctx, id) {
+  const listed = await ctx.session.get(`${MSG}/conversations/${encodeURIComponent(id)}/messages`);
+  const all = await ctx.session.get(`${MSG}/conversations`);
+  const row = all.conversations.find((c) => c.conversation === id) || { members: [], name: "" };
+  const e2e = listed.encrypted ? await import("./sealed.js") : null;
+  const items = await Promise.all(listed.messages.map(async (m) => {
+    let content;
+    if (!listed.encrypted) content = richText(m.html, m.body);
+    else if (!m.sealed) content = h("p", { class: "hint" }, "(sent before you joined: not sealed to you)");
+    else {
+      try {
+        content = h("p", { class: "plain-text" }, await e2e.openSealed(m.sealed, await ctx.x25519()));
+      } catch (error) {
+        content = h("p", { class: "hint" }, `(cannot be opened on this device: ${error.message})`);
+      }
+    }
+    return h("li", { class: m.by === ctx.app.keys.did ? "message mine" : "message" },
+      h("div", { class: "hint" }, `${await nameOf(ctx, m.by)} · ${whenNs(m.at_ns)}`), content);
+  }));
+  const title = row.kind === "direct"
+    ? `Chat with ${(await Promise.all(row.members.filter((d) => d !== ctx.app.keys.did).map((d) => nameOf(ctx, d)))).join(", ")}`
+    : row.name || "Chat";
+  const out = h("div", { "aria-live": "polite" });
+  const text = field("Message", { name: "body", rows: 2, required: true, autocomplete: "off" }, { as: "textarea" });
+  const submit = h("button", { type: "submit" }, "Send");
+  const form = h("form", { class: "card composer" }, text, submit, out);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(submit, async () => {
+      const value = form.body.value;
+      if (!value.trim()) return;
+      const body = { conversation: id };
+      if (listed.encrypted) body.sealed = await Promise.all(row.members.map((did) => e2e.sealFor(value, did)));
+      else body.body = value;
+      await ctx.session.act(`${MSG}/acts/post_message`, "messaging.post_message", body);
+      form.body.value = "";
+      await conversationScreen(ctx, id);
+    }, out);
+  });
+  render(
+    h("h1", {}, title),
+    listed.encrypted ? h("p", { class: "hint" }, "End-to-end encrypted: only the members of this conversation can read it.") : null,
+    items.length ? h("ol", { class: "list chat", "data-testid": "messages" }, items) : h("p", { class: "card" }, "No messages yet. Say hello!"),
+    form,
+    h("p", {}, h("a", { href: "#/chat" }, "All conversations")),
+  );
+  listen(ctx, (_kind, notice) => {
+    if (JSON.stringify(notice).includes(id) && !form.body.value) conversationScreen(ctx, id);
+  });
+}
+
+async function directWith(ctx, did) {
+  const made = await ctx.session.act(`${MSG}/acts/create_conversation`, "messaging.create_conversation", { kind: "direct", members: [did] });
+  history.replaceState(null, "", `#/chat?c=${encodeURIComponent(made.conversation)}`);
+  return conversationScreen(ctx, made.conversation);
+}
+
+const chat = {
+  id: "chat",
+  title: "Chat",
+  route: "/chat",
+  available: (paths) => serves(paths, [`/c/{community}${MSG}/conversations`]),
+  async summary(ctx) {
+    const listed = await ctx.session.get(`${MSG}/conversations`).catch(() => ({ conversations: [] }));
+    const unread = listed.conversations.reduce((n, c) => n + (c.unread || 0), 0);
+    return h("section", { class: "card" }, h("h2", {}, "Chat"),
+      h("p", {}, listed.conversations.length ? `${listed.conversations.length} conversation(s)${unread ? `, ${unread} unread` : ""}.` : "No conversations yet."),
+      h("a", { href: "#/chat" }, "Open chat"));
+  },
+  async screen(params, ctx) {
+    if (params.get("with")) return directWith(ctx, params.get("with"));
+    if (params.get("c")) return conversationScreen(ctx, params.get("c"));
+    const listed = await ctx.session.get(`${MSG}/conversations`);
+    const rows = await Promise.all(listed.conversations.map(async (c) => {
+      const label = c.kind === "direct"
+        ? (await Promise.all(c.members.filter((d) => d !== ctx.app.keys.did).map((d) => nameOf(ctx, d)))).join(", ")
+        : `# ${c.name}`;
+      return h("li", { class: "member" }, h("a", { href: `#/chat?c=${encodeURIComponent(c.conversation)}` }, h("strong", {}, label)), " ",
+        c.unread ? h("span", { class: "badge" }, `${c.unread} new`) : null, c.encrypted ? h("span", { class: "badge" }, "encrypted") : null);
+    }));
+    const directory = await ctx.session.get("/directory?status=active").catch(() => ({ members: [] }));
+    const others = directory.members.filter((m) => m.did && m.did !== ctx.app.keys.did);
+    const pick = field("Message a member", { name: "member" }, { as: "select", options: others.map((m) => [m.did, m.name]) });
+    const start = h("button", { type: "submit", class: "secondary" }, "Start");
+    const form = h("form", { class: "card row" }, pick, start);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      ctx.go(`/chat?with=${encodeURIComponent(form.member.value)}`);
+    });
+    render(h("h1", {}, "Chat"), rows.length ? h("ul", { class: "list" }, rows) : h("p", { class: "card" }, "No conversations yet."), others.length ? form : null);
+  },
+};
+
+export const MODULES = [
+  announcements,
+  forums,
+  chat,
+  polls,
+  assistant,
+];
+
+export const moduleRoutes = Object.fromEntries(MODULES.map((m) => [m.route, (params, ctx) => m.screen(params, ctx)]));
+

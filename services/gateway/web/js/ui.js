@@ -1,0 +1,122 @@
+// Building the page from data without ever parsing it as HTML: every text is a text node.
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), value);
+    else if (name === "class") el.className = value;
+    else if (name === "dataset") Object.assign(el.dataset, value);
+    else if (value === true) el.setAttribute(name, "");
+    else el.setAttribute(name, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+let fieldIds = 0;
+
+/** A labelled input (or textarea/select when `as` says so). */
+export function field(label, attrs = {}, { as = "input", hint = "", options = [] } = {}) {
+  const id = attrs.id || `f${++fieldIds}`;
+  const hintId = hint ? `${id}-hint` : undefined;
+  const control =
+    as === "select"
+      ? h("select", { ...attrs, id, "aria-describedby": hintId }, options.map(([v, t]) => h("option", { value: v }, t)))
+      : h(as, { ...attrs, id, "aria-describedby": hintId });
+  return h("div", { class: "field" }, h("label", { for: id }, label), control, hint && h("p", { class: "hint", id: hintId }, hint));
+}
+
+export function render(...nodes) {
+  const main = document.getElementById("main");
+  main.replaceChildren(...nodes.flat(Infinity).filter((node) => node !== null && node !== undefined && node !== false));
+  const heading = main.querySelector("h1");
+  (heading || main).setAttribute("tabindex", "-1");
+  (heading || main).focus({ preventScroll: false });
+}
+
+export function toast(message, kind = "info") {
+  const el = document.getElementById("toast");
+  el.textContent = message;
+  el.dataset.kind = kind;
+  el.classList.add("shown");
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => el.classList.remove("shown"), 5000);
+}
+
+export function errorBox(error) {
+  const type = error && error.type ? error.type : "error";
+  return h(
+    "div",
+    { class: "error", role: "alert", dataset: { type } },
+    h("strong", {}, humanError(error)),
+    h("span", { class: "code" }, ` (${type})`),
+  );
+}
+
+const MESSAGES = {
+  offline: "The community's server cannot be reached. Check your connection and try again.",
+  invite_used: "This invite has already been used.",
+  invite_accepted: "This invite has already been used.",
+  invite_expired: "This invite has expired; ask for a new one.",
+  invite_revoked: "This invite was withdrawn by the person who sent it.",
+  invalid_invite_token: "This invite link is incomplete or altered.",
+  invalid_invitation: "The invitation does not match; ask the admin for a new one.",
+  invitation_used: "This invitation has already been used.",
+  not_an_admin: "Only an admin of this community can do that.",
+  not_a_member: "Only members in good standing can see this.",
+  statement_replayed: "That was already sent once; nothing was changed.",
+  forged_statement: "The signature did not verify; nothing was changed.",
+  unknown_community: "There is no such community here.",
+};
+
+export function humanError(error) {
+  if (!error) return "Something went wrong.";
+  return MESSAGES[error.type] || error.message || String(error);
+}
+
+/** Run `work` while `button` shows it is busy; errors land in `where` (or a toast). */
+export async function busy(button, work, where = null) {
+  const label = button.textContent;
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  try {
+    if (where) where.replaceChildren();
+    return await work();
+  } catch (error) {
+    console.error(error);
+    if (where) where.replaceChildren(errorBox(error));
+    else toast(humanError(error), "error");
+    return undefined;
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+    button.textContent = label;
+  }
+}
+
+export function shortDid(did) {
+  return did && did.length > 24 ? `${did.slice(0, 16)}…${did.slice(-6)}` : did;
+}
+
+export function when(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
+
+export function download(name, text, type = "application/json") {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = h("a", { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
