@@ -38,6 +38,7 @@ from .tally import (
     combine_partial_decryptions,
     partial_decrypt,
     tally_ballots,
+    tally_verified_ballots,
     verify_tally,
 )
 from .threshold import (
@@ -93,6 +94,7 @@ __all__ = [
     "run_ceremony_in_one_process",
     "short_tracker",
     "tally_ballots",
+    "tally_verified_ballots",
     "verification_keys",
     "verify_ballot",
     "verify_ballots",

@@ -16,12 +16,11 @@ from .elgamal import (
     Ciphertext,
     RawCiphertext,
     add_ciphertexts,
-    decode_ciphertext,
     encode_ciphertext,
     encrypt,
 )
 from .errors import BallotCryptoError
-from .group import ORDER, integer, point_from_hex, text
+from .group import ORDER, canonical_point_from_hex, integer, text, trusted_point_from_hex
 from .proofs import RangeProof, prove_range, verify_range
 from .randomness import Randomness
 
@@ -32,12 +31,17 @@ class BallotRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     Single choice: max_per_option=1, min_total=max_total=1. k of n: max_per_option=1, max_total=k.
     Approval: max_per_option=1, max_total=None. Score 0-5: max_per_option=5, max_total=None.
     `max_total=None` means no overall proof: the per-option proofs already bound the total.
+
+    `implicit_last` (single choice only): the ballot encrypts the first n-1 options, each 0 or 1 with a
+    total of 0 or 1, and the last option is what is left (its count is ballots minus the others). That
+    is one ciphertext and one proof fewer per ballot, and no overall proof at all for a yes/no choice.
     """
 
     options: int
     max_per_option: int = 1
     min_total: int = 0
     max_total: int | None = None
+    implicit_last: bool = False
 
     def check(self) -> None:
         """Raise ValueError when the rules themselves make no sense."""
@@ -45,6 +49,20 @@ class BallotRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError("a poll needs at least one option and a positive maximum per option")
         if self.max_total is not None and not 0 <= self.min_total <= self.max_total:
             raise ValueError("need 0 <= min_total <= max_total")
+        single = self.max_per_option == 1 and self.min_total == 1 and self.max_total == 1
+        if self.implicit_last and not (single and self.options >= 2):
+            raise ValueError("implicit_last is for single choice among two or more options")
+
+    @property
+    def encrypted_options(self) -> int:
+        """How many ciphertexts a ballot carries."""
+        return self.options - 1 if self.implicit_last else self.options
+
+    def full_counts(self, counts: Sequence[int], ballots: int) -> tuple[int, ...]:
+        """The count of every option from the decrypted counts of the encrypted ones."""
+        if not self.implicit_last:
+            return tuple(counts)
+        return (*counts, ballots - sum(counts))
 
 
 class PollKey(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -83,6 +101,8 @@ def _total_statement(poll_id: str, voter: str, choices: Sequence[RawCiphertext])
 
 
 def _total_range(rules: BallotRules) -> list[int] | None:
+    if rules.implicit_last:
+        return None if rules.options == 2 else [0, 1]
     if rules.max_total is None:
         return None
     return list(range(rules.min_total, rules.max_total + 1))
@@ -101,11 +121,12 @@ def encrypt_ballot(poll: PollKey, voter: str, votes: Sequence[int], rng: Randomn
     total_range = _total_range(rules)
     if any(v not in allowed for v in votes) or (total_range is not None and sum(votes) not in total_range):
         raise ValueError("the votes break the poll's rules")
-    public_key = point_from_hex(poll.public_key)
+    public_key = trusted_point_from_hex(poll.public_key)
     raw: list[RawCiphertext] = []
     proofs: list[RangeProof] = []
     randomness_total = 0
-    for option, vote in enumerate(votes):
+    encrypted = list(votes[: rules.encrypted_options])
+    for option, vote in enumerate(encrypted):
         r = rng.scalar()
         randomness_total = (randomness_total + r) % ORDER
         ciphertext = encrypt(public_key, vote, r)
@@ -117,7 +138,7 @@ def encrypt_ballot(poll: PollKey, voter: str, votes: Sequence[int], rng: Randomn
         total = _sum(raw)
         statement = _total_statement(poll.poll_id, voter, raw)
         total_proof = prove_range(
-            public_key, total, randomness_total, sum(votes), total_range, statement, rng
+            public_key, total, randomness_total, sum(encrypted), total_range, statement, rng
         )
     return EncryptedBallot(
         poll_id=poll.poll_id,
@@ -169,23 +190,33 @@ def _ballot_problem(poll: PollKey, ballot: EncryptedBallot, computed: str, track
         return "tracker does not match the ballot"
     if ballot.poll_id != poll.poll_id:
         return "ballot is for another poll"
-    if len(ballot.choices) != rules.options or len(ballot.choice_proofs) != rules.options:
+    expected = rules.encrypted_options
+    if len(ballot.choices) != expected or len(ballot.choice_proofs) != expected:
         return "wrong number of choices or proofs"
     try:
-        public_key = point_from_hex(poll.public_key)
-        raw = [decode_ciphertext(c) for c in ballot.choices]
+        public_key = trusted_point_from_hex(poll.public_key)
+        # Only the encoding is checked here: each point is then multiplied by a non-zero challenge
+        # (the challenges add up to a non-zero hash), and that multiplication refuses anything outside
+        # the prime-order subgroup, so a separate subgroup check would do the same work twice.
+        raw = [(canonical_point_from_hex(c.alpha), canonical_point_from_hex(c.beta)) for c in ballot.choices]
     except BallotCryptoError as error:
         return f"invalid ciphertext: {error}"
     allowed = list(range(rules.max_per_option + 1))
     for option, (ciphertext, proof) in enumerate(zip(raw, ballot.choice_proofs, strict=True)):
         statement = _choice_statement(poll.poll_id, ballot.voter, option)
-        if not verify_range(public_key, ciphertext, allowed, proof, statement):
+        try:
+            valid = verify_range(public_key, ciphertext, allowed, proof, statement)
+        except BallotCryptoError as error:
+            return f"invalid ciphertext for option {option}: {error}"
+        if not valid:
             return f"invalid proof for option {option}"
     total_range = _total_range(rules)
     if total_range is None:
         return "" if ballot.total_proof is None else "unexpected overall proof"
     if ballot.total_proof is None:
         return "missing overall proof"
+    if len(ballot.total_proof) != len(total_range):
+        return "invalid overall proof"
     statement = _total_statement(poll.poll_id, ballot.voter, raw)
     if not verify_range(public_key, _sum(raw), total_range, ballot.total_proof, statement):
         return "invalid overall proof"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
 
 import nacl.bindings as sodium
-import nacl.exceptions
+from nacl._sodium import ffi as _ffi
+from nacl._sodium import lib as _lib
 
 from .errors import InvalidPoint, InvalidScalar
 
@@ -20,10 +23,30 @@ IDENTITY = b"\x01" + bytes(31)
 
 DOMAIN_PREFIX = b"community-os/secret-ballot/v1/"
 
+# The group operations call pynacl's own libsodium binding (`nacl._sodium`) rather than the public
+# wrappers in `nacl.bindings`: those re-check and re-wrap every argument, which for an addition costs
+# three times the addition itself, and the verifier does six additions per 0/1 proof. Lengths are
+# checked here instead; libsodium checks the points.
+
 
 def scalar_bytes(k: int) -> bytes:
     """Little-endian 32-byte form of k mod L, as libsodium expects."""
     return (k % ORDER).to_bytes(SCALAR_BYTES, "little")
+
+
+def _out() -> Any:
+    return _ffi.new("unsigned char[32]")
+
+
+def _bytes(buffer: Any) -> bytes:
+    return bytes(_ffi.buffer(buffer, POINT_BYTES))
+
+
+def _check_length(*points: bytes) -> None:
+    # The raw libsodium calls below read exactly 32 bytes: a shorter argument must never reach them.
+    for point in points:
+        if len(point) != POINT_BYTES:
+            raise InvalidPoint("a point is 32 bytes")
 
 
 def base_mul(k: int) -> bytes:
@@ -31,29 +54,41 @@ def base_mul(k: int) -> bytes:
     k %= ORDER
     if k == 0:
         return IDENTITY
-    return bytes(sodium.crypto_scalarmult_ed25519_base_noclamp(scalar_bytes(k)))
+    out = _out()
+    if _lib.crypto_scalarmult_ed25519_base_noclamp(out, scalar_bytes(k)) != 0:
+        raise InvalidScalar("libsodium refused the scalar")
+    return _bytes(out)
 
 
 def mul(point: bytes, k: int) -> bytes:
-    """point^k for a point already known to be in the subgroup (or the identity)."""
+    """point^k. libsodium refuses (InvalidPoint) a point off the curve, of small order or outside the
+    prime-order subgroup, so a multiplication by a non-zero scalar also validates its point."""
     k %= ORDER
     if k == 0 or point == IDENTITY:
         return IDENTITY
-    try:
-        return bytes(sodium.crypto_scalarmult_ed25519_noclamp(scalar_bytes(k), point))
-    except nacl.exceptions.RuntimeError as error:
-        # libsodium refuses points outside the main subgroup; validated inputs never get here.
-        raise InvalidPoint("scalar multiplication refused the point") from error
+    _check_length(point)
+    out = _out()
+    if _lib.crypto_scalarmult_ed25519_noclamp(out, scalar_bytes(k), point) != 0:
+        raise InvalidPoint("scalar multiplication refused the point")
+    return _bytes(out)
 
 
 def add(p: bytes, q: bytes) -> bytes:
     """The group operation (product in multiplicative notation)."""
-    return bytes(sodium.crypto_core_ed25519_add(p, q))
+    _check_length(p, q)
+    out = _out()
+    if _lib.crypto_core_ed25519_add(out, p, q) != 0:
+        raise InvalidPoint("point addition refused a point that is not on the curve")
+    return _bytes(out)
 
 
 def sub(p: bytes, q: bytes) -> bytes:
     """p / q in multiplicative notation."""
-    return bytes(sodium.crypto_core_ed25519_sub(p, q))
+    _check_length(p, q)
+    out = _out()
+    if _lib.crypto_core_ed25519_sub(out, p, q) != 0:
+        raise InvalidPoint("point subtraction refused a point that is not on the curve")
+    return _bytes(out)
 
 
 def neg(p: bytes) -> bytes:
@@ -66,6 +101,36 @@ def validate_point(encoded: bytes) -> bytes:
     if len(encoded) != POINT_BYTES or not sodium.crypto_core_ed25519_is_valid_point(encoded):
         raise InvalidPoint("not a canonical point of the prime-order subgroup (or of small order)")
     return encoded
+
+
+FIELD_PRIME = 2**255 - 19
+_Y_MASK = (1 << 255) - 1
+
+
+def canonical_point(encoded: bytes) -> bytes:
+    """Cheap structural check of an outside point whose subgroup membership a multiplication will check.
+
+    libsodium's variable-base multiplication refuses points off the curve, of small order or outside the
+    prime-order subgroup (that check is half its cost), so a point that is certain to be multiplied by a
+    non-zero scalar needs only what that multiplication does not see: canonical encoding and not the
+    identity. Everything else goes through `validate_point`.
+    """
+    if len(encoded) != POINT_BYTES or encoded == IDENTITY:
+        raise InvalidPoint("not a canonical point of the prime-order subgroup (or of small order)")
+    if int.from_bytes(encoded, "little") & _Y_MASK >= FIELD_PRIME:
+        raise InvalidPoint("non-canonical point encoding")
+    return encoded
+
+
+def canonical_point_from_hex(text: str) -> bytes:
+    """`canonical_point` of 64 lowercase hex digits (see its caveat: a multiplication must follow)."""
+    return canonical_point(_canonical_hex(text, POINT_BYTES, InvalidPoint))
+
+
+@lru_cache(maxsize=256)
+def trusted_point_from_hex(text: str) -> bytes:
+    """`point_from_hex` remembered: for the few long-lived points (a poll's key) checked once per process."""
+    return point_from_hex(text)
 
 
 def point_from_hex(text: str) -> bytes:

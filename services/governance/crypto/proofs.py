@@ -126,7 +126,9 @@ def verify_range(
     for value, (challenge, response) in zip(allowed, decoded, strict=True):
         commitments += _range_commitments(public_key, alpha, beta, value, challenge, response)
     total = _range_challenge(statement, public_key, alpha, beta, allowed, commitments)
-    return total == sum(c for c, _ in decoded) % ORDER
+    # A zero hash would let every branch have a zero challenge, so that no multiplication checked the
+    # ciphertext's points; it has probability 1/L for honest ballots and is refused.
+    return total != 0 and total == sum(c for c, _ in decoded) % ORDER
 
 
 def prove_knowledge(secret: int, statement: Sequence[bytes], rng: Randomness) -> Proof:

@@ -1,0 +1,134 @@
+"""Decide: polls, ballots, proxies and results of a community, for its members.
+
+Acts carry the member's signed statement (action `governance.<command>`) and need her session (a
+bearer token for the same DID); the governance service checks the signature, the roll and the rules.
+Reading polls, results and the ballot board is for members in good standing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from services.gateway.auth import Member
+from services.gateway.deps import Nats
+from services.gateway.errors import GatewayError
+from services.gateway.forward import forward
+from services.gateway.routers.auth import ERRORS, Community, SignedStatement
+from shared.tokens import Claims
+
+ORDER = 60
+router = APIRouter(prefix="/c/{community}", tags=["decide"])
+Poll = Annotated[str, Path(pattern=r"^[A-Za-z0-9_\-]{1,128}$")]
+GOOD_STANDING = ("active", "in_grace")
+
+
+class PollAct(StrEnum):
+    close = "close_poll"
+    commit_trustee = "commit_trustee"
+    partial_decryption = "submit_partial_decryption"
+    outcome = "state_outcome"
+
+
+def _own(member: Claims, statement: dict[str, Any]) -> None:
+    if statement.get("actor") != member.sub:
+        raise GatewayError(403, "not_your_statement", "the statement is signed by another member")
+
+
+def _about(poll: str, statement: dict[str, Any]) -> None:
+    body = statement.get("body")
+    if not isinstance(body, dict) or body.get("poll") != poll:
+        raise GatewayError(422, "poll_mismatch", f"the signed statement is not about poll {poll!r}")
+
+
+async def _in_good_standing(nc: Nats, community: str, member: Claims) -> None:
+    try:
+        record = await forward(nc, "membership", "member", {"community": community, "member": member.sub})
+    except GatewayError as exc:
+        if exc.status != 404:
+            raise
+        record = {}
+    if record.get("standing") not in GOOD_STANDING:
+        raise GatewayError(403, "not_a_member", "only members in good standing may read this")
+
+
+async def _signed(nc: Nats, command: str, community: str, member: Claims, body: SignedStatement) -> Any:
+    _own(member, body.statement)
+    return await forward(nc, "governance", command, {"community": community, "statement": body.statement})
+
+
+@router.get("/polls", responses=ERRORS)
+async def list_polls(community: Community, member: Member, nc: Nats) -> Any:
+    await _in_good_standing(nc, community, member)
+    return await forward(nc, "governance", "list_polls", {"community": community})
+
+
+@router.post("/polls", responses=ERRORS, status_code=201)
+async def create_poll(community: Community, body: SignedStatement, member: Member, nc: Nats) -> Any:
+    return await _signed(nc, "create_poll", community, member, body)
+
+
+@router.get("/polls/{poll}", responses=ERRORS)
+async def get_poll(community: Community, poll: Poll, member: Member, nc: Nats) -> Any:
+    await _in_good_standing(nc, community, member)
+    return await forward(nc, "governance", "get_poll", {"community": community, "poll": poll})
+
+
+@router.get("/polls/{poll}/results", responses=ERRORS)
+async def results(community: Community, poll: Poll, member: Member, nc: Nats) -> Any:
+    await _in_good_standing(nc, community, member)
+    return await forward(nc, "governance", "results", {"community": community, "poll": poll})
+
+
+@router.get("/polls/{poll}/board", responses=ERRORS)
+async def board(community: Community, poll: Poll, member: Member, nc: Nats) -> Any:
+    """The public ballot board: open choices, or encrypted ballots with the trackers voters look for."""
+    await _in_good_standing(nc, community, member)
+    return await forward(nc, "governance", "board", {"community": community, "poll": poll})
+
+
+@router.post("/polls/{poll}/ballots", responses=ERRORS)
+async def cast_ballot(
+    community: Community, poll: Poll, body: SignedStatement, member: Member, nc: Nats
+) -> Any:
+    _about(poll, body.statement)
+    return await _signed(nc, "cast_ballot", community, member, body)
+
+
+@router.post("/polls/{poll}/acts/{act}", responses=ERRORS)
+async def poll_act(
+    community: Community, poll: Poll, act: PollAct, body: SignedStatement, member: Member, nc: Nats
+) -> Any:
+    _about(poll, body.statement)
+    return await _signed(nc, act.value, community, member, body)
+
+
+@router.post("/delegations", responses=ERRORS, status_code=201)
+async def delegate(community: Community, body: SignedStatement, member: Member, nc: Nats) -> Any:
+    return await _signed(nc, "delegate", community, member, body)
+
+
+@router.get("/delegations", responses=ERRORS)
+async def my_delegations(community: Community, member: Member, nc: Nats) -> Any:
+    return await forward(nc, "governance", "delegations", {"community": community, "member": member.sub})
+
+
+@router.post("/delegations/{delegation}/revoke", responses=ERRORS)
+async def revoke_delegation(
+    community: Community,
+    delegation: Annotated[str, Path(pattern=r"^[A-Za-z0-9_\-]{1,128}$")],
+    body: SignedStatement,
+    member: Member,
+    nc: Nats,
+) -> Any:
+    signed_body = body.statement.get("body")
+    if not isinstance(signed_body, dict) or signed_body.get("delegation") != delegation:
+        raise GatewayError(422, "delegation_mismatch", "the signed statement names another delegation")
+    return await _signed(nc, "revoke_delegation", community, member, body)
+
+
+@router.put("/governance/settings", responses=ERRORS)
+async def configure_settings(community: Community, body: SignedStatement, member: Member, nc: Nats) -> Any:
+    return await _signed(nc, "configure_settings", community, member, body)

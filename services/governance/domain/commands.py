@@ -1,0 +1,85 @@
+"""Commands of the governance service (`governance.cmd.<name>`) and the bodies of signed statements.
+
+A member's act carries her signed statement (action `governance.<command>`); what she asks for is
+the statement's `body`, decoded into one of the `*Body` types here, so nothing unsigned changes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from services.governance.domain.rules import PollSpec
+
+
+class Signed(msgspec.Struct, forbid_unknown_fields=True):
+    community: str
+    statement: dict[str, Any]
+
+
+class CommunityQuery(msgspec.Struct, forbid_unknown_fields=True):
+    community: str
+
+
+class PollQuery(msgspec.Struct, forbid_unknown_fields=True):
+    community: str
+    poll: str
+
+
+class MemberQuery(msgspec.Struct, forbid_unknown_fields=True):
+    community: str
+    member: str
+
+
+class SettingsBody(msgspec.Struct, forbid_unknown_fields=True):
+    proxy_limit: int
+    poll_creators: str = "members"
+
+
+class CreatePollBody(msgspec.Struct, forbid_unknown_fields=True):
+    spec: PollSpec
+    closes_at: str  # RFC 3339
+    opens_at: str | None = None  # default: now (after the key ceremony for a secret poll)
+    poll: str | None = None  # the id to use; default: a fresh one
+
+
+class PollBody(msgspec.Struct, forbid_unknown_fields=True):
+    poll: str
+
+
+class TrusteeBody(msgspec.Struct, forbid_unknown_fields=True):
+    poll: str
+    commitment: dict[str, Any]  # crypto.DealerCommitment as JSON
+
+
+class CastBody(msgspec.Struct, forbid_unknown_fields=True):
+    """An open ballot gives `choice`; a secret one gives the encrypted `ballot` (crypto.EncryptedBallot)."""
+
+    poll: str
+    choice: list[int] | None = None
+    ballot: dict[str, Any] | None = None
+    on_behalf_of: str | None = None  # a proxy votes for the member who delegated to her
+
+
+class PartialBody(msgspec.Struct, forbid_unknown_fields=True):
+    poll: str
+    partial: dict[str, Any]  # crypto.PartialDecryption as JSON
+
+
+class OutcomeBody(msgspec.Struct, forbid_unknown_fields=True):
+    poll: str
+    text: str
+
+
+class DelegateBody(msgspec.Struct, forbid_unknown_fields=True):
+    """A DelegationCredential's claim: `proxy` votes for the signer in `poll`, or in polls of a period."""
+
+    proxy: str
+    poll: str | None = None
+    valid_from: str | None = None
+    valid_until: str | None = None
+
+
+class RevokeBody(msgspec.Struct, forbid_unknown_fields=True):
+    delegation: str

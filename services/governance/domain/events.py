@@ -1,0 +1,156 @@
+"""Events of the GOVERNANCE stream (tags are the stored contract: never change one, add a new one).
+
+`statement` is the acting member's signed statement, verbatim, so anyone can re-check that the
+member herself asked for what the event records; None only for what the service does on its own
+(opening at a scheduled time, reminders, closing at the close time, recording results).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.governance.domain.rules import PollSpec
+from shared.domain import Event
+from shared.eventcodec import EventRegistry
+
+Statement = dict[str, Any] | None
+Json = dict[str, Any]
+
+
+class SettingsConfigured(Event, frozen=True, tag="governance.settings_configured.v1"):
+    """A community's governance policy: how many members one proxy may vote for, who may start polls."""
+
+    community: str
+    proxy_limit: int
+    poll_creators: str  # "members" | "admins"
+    by: str
+    statement: Statement = None
+
+
+class PollCreated(Event, frozen=True, tag="governance.poll_created.v1"):
+    community: str
+    poll: str
+    spec: PollSpec
+    opens_ns: int
+    closes_ns: int
+    proxy_limit: int  # the community's limit when the poll was created, fixed for the poll
+    by: str
+    statement: Statement = None
+
+
+class TrusteeCommitted(Event, frozen=True, tag="governance.trustee_committed.v1"):
+    """A trustee's public part of the key ceremony (secret polls): Feldman commitments and a proof."""
+
+    trustee: int
+    did: str
+    commitment: Json  # crypto.DealerCommitment as JSON
+    statement: Statement = None
+
+
+class PollOpened(Event, frozen=True, tag="governance.poll_opened.v1"):
+    """Voting opens on the roll committed by membership at this instant (snapshot id, Merkle root, size)."""
+
+    snapshot: str
+    root: str
+    size: int
+    roll_at_ns: int
+    public_key: str = ""  # secret polls: the trustees' joint ElGamal key
+    setup: Json | None = None  # secret polls: the whole ceremony record (crypto.TrusteeSetup)
+
+
+class ReminderSent(Event, frozen=True, tag="governance.reminder_sent.v1"):
+    """Eligible members who had not voted yet were reminded (the notice went out on NATS)."""
+
+    due_ns: int
+    recipients: int
+
+
+class PollClosed(Event, frozen=True, tag="governance.poll_closed.v1"):
+    """No ballot after this commit counts: a ballot counts only when its commit precedes this one."""
+
+    reason: str  # "close_time" | "all_voted" | "by_author"
+    by: str
+    statement: Statement = None
+
+
+class TallyEncrypted(Event, frozen=True, tag="governance.tally_encrypted.v1"):
+    """Secret polls: the homomorphic product of the counted ballots, for the trustees to decrypt."""
+
+    tally: Json  # crypto.EncryptedTally
+    voters: int
+    delegated: int
+
+
+class PartialDecryptionSubmitted(Event, frozen=True, tag="governance.partial_decryption_submitted.v1"):
+    trustee: int
+    partial: Json  # crypto.PartialDecryption
+    valid: bool
+    statement: Statement = None
+
+
+class ResultsRecorded(Event, frozen=True, tag="governance.results_recorded.v1"):
+    """The final count and outcome, recomputable by anyone from the log."""
+
+    result: Json
+
+
+class OutcomeStated(Event, frozen=True, tag="governance.outcome_stated.v1"):
+    """The author's statement of what was decided, recorded after close (Loomio's outcome)."""
+
+    text: str
+    by: str
+    statement: Statement = None
+
+
+class BallotCast(Event, frozen=True, tag="governance.ballot_cast.v1"):
+    """One member's ballot; a later one replaces it until close (both stay in the log).
+
+    Open polls carry `choice`; secret polls carry the encrypted `ballot` and its `tracker`. `cast_by`
+    differs from `voter` when a proxy voted under `delegation`.
+    """
+
+    community: str
+    poll: str
+    voter: str
+    cast_by: str
+    delegation: str = ""
+    choice: tuple[int, ...] = ()
+    ballot: Json | None = None
+    tracker: str = ""
+    statement: Statement = None
+
+
+class DelegationGranted(Event, frozen=True, tag="governance.delegation_granted.v1"):
+    """A member's signed DelegationCredential: `proxy` votes for her in `poll`, or in any poll of a period."""
+
+    community: str
+    delegator: str
+    proxy: str
+    poll: str = ""
+    valid_from_ns: int = 0
+    valid_until_ns: int = 0
+    statement: Statement = None
+
+
+class DelegationRevoked(Event, frozen=True, tag="governance.delegation_revoked.v1"):
+    by: str
+    statement: Statement = None
+
+
+REGISTRY = EventRegistry(
+    [
+        SettingsConfigured,
+        PollCreated,
+        TrusteeCommitted,
+        PollOpened,
+        ReminderSent,
+        PollClosed,
+        TallyEncrypted,
+        PartialDecryptionSubmitted,
+        ResultsRecorded,
+        OutcomeStated,
+        BallotCast,
+        DelegationGranted,
+        DelegationRevoked,
+    ]
+)

@@ -1,0 +1,386 @@
+"""Poll use cases: settings, starting a poll, the key ceremony, opening, closing, results, outcome."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import msgspec
+
+from services.governance.crypto import (
+    BallotCryptoError,
+    BallotRules,
+    DealerCommitment,
+    DecryptionFailed,
+    EncryptedBallot,
+    EncryptedTally,
+    PartialDecryption,
+    PollKey,
+    TrusteeSetup,
+    check_partial_decryption,
+    combine_partial_decryptions,
+    election_public_key,
+    tally_ballots,
+    verification_keys,
+    verify_dealer,
+    verify_setup,
+)
+from services.governance.crypto.group import point_hex
+from services.governance.domain.commands import (
+    CommunityQuery,
+    CreatePollBody,
+    OutcomeBody,
+    PartialBody,
+    PollBody,
+    PollQuery,
+    SettingsBody,
+    Signed,
+    TrusteeBody,
+)
+from services.governance.domain.counting import result_of_rankings, result_of_totals
+from services.governance.domain.poll import Poll
+from services.governance.handlers.base import Forbidden, HandlerBase, crypto_poll_id, instant, rfc3339, token
+from shared.domain import DomainError
+
+
+def poll_key(poll: Poll) -> PollKey:
+    return PollKey(
+        poll_id=crypto_poll_id(poll.community, poll.poll),
+        public_key=poll.public_key,
+        rules=msgspec.convert(poll.spec.ballot_rules(), BallotRules),
+    )
+
+
+def trustee_setup(poll: Poll) -> TrusteeSetup:
+    secret = poll.spec.secret
+    assert secret is not None
+    return TrusteeSetup(
+        poll_id=crypto_poll_id(poll.community, poll.poll),
+        threshold=secret.threshold,
+        trustees=len(secret.trustees),
+        dealers=tuple(
+            msgspec.convert(poll.commitments[i], DealerCommitment) for i in sorted(poll.commitments)
+        ),
+    )
+
+
+STALLED_NS = 60 * 10**9
+
+
+class PollHandlers(HandlerBase):
+    async def configure_settings(self, command: Signed) -> dict[str, Any]:
+        statement = await self.verified(command, "configure_settings")
+        body = self.body(statement, SettingsBody)
+        member = await self.acting_member(command.community, statement.actor)
+        if "admin" not in member.roles:
+            raise Forbidden("not_an_admin", f"{statement.actor} is not an admin of {command.community}")
+        settings = await self.run(self.settings, command.community)
+        settings.configure(
+            community=command.community,
+            proxy_limit=body.proxy_limit,
+            poll_creators=body.poll_creators,
+            by=statement.actor,
+            statement=statement.document,
+            now=self.clock(),
+        )
+        await self.save(settings)
+        return {"proxy_limit": settings.proxy_limit, "poll_creators": settings.poll_creators}
+
+    async def create_poll(self, command: Signed) -> dict[str, Any]:
+        statement = await self.verified(command, "create_poll")
+        body = self.body(statement, CreatePollBody)
+        community, now = command.community, self.clock()
+        member = await self.acting_member(community, statement.actor)
+        settings = await self.run(self.settings, community)
+        if settings.poll_creators == "admins" and "admin" not in member.roles:
+            raise Forbidden("not_an_admin", "in this community only admins start polls")
+        spec = body.spec.checked()
+        for trustee in spec.secret.trustees if spec.secret else ():
+            record = await self.membership.member(community, trustee)
+            if record is None or not record.in_good_standing:
+                raise DomainError("invalid_poll", f"trustee {trustee} is not a member in good standing")
+        poll_name = token(body.poll or secrets.token_hex(8), "poll")
+        poll = Poll.create(
+            community=community,
+            poll=poll_name,
+            spec=spec,
+            opens_ns=instant(body.opens_at, now),
+            closes_ns=instant(body.closes_at, now),
+            proxy_limit=settings.proxy_limit,
+            by=statement.actor,
+            statement=statement.document,
+            now=now,
+        )
+        if await self.run(self.app.exists, Poll, poll.id):
+            raise DomainError("poll_exists", f"there is already a poll {poll_name!r}")
+        await self.save(poll)
+        if poll.ready_to_open(now):
+            await self.open(poll)
+        return self.poll_view(poll)
+
+    async def commit_trustee(self, command: Signed) -> dict[str, Any]:
+        statement = await self.verified(command, "commit_trustee")
+        body = self.body(statement, TrusteeBody)
+        poll = await self.run(self.poll, command.community, body.poll)
+        index = poll.trustee_index(statement.actor)
+        secret = poll.spec.secret
+        assert secret is not None
+        try:
+            commitment = msgspec.convert(body.commitment, DealerCommitment)
+            verify_dealer(
+                crypto_poll_id(poll.community, poll.poll), secret.threshold, len(secret.trustees), commitment
+            )
+        except (msgspec.ValidationError, BallotCryptoError) as exc:
+            raise DomainError("invalid_commitment", f"trustee {index}: {exc}") from exc
+        poll.commit_trustee(
+            statement.actor, msgspec.to_builtins(commitment), statement.document, self.clock()
+        )
+        await self.save(poll)
+        if poll.ready_to_open(self.clock()):
+            await self.open(poll)
+        return self.poll_view(poll)
+
+    async def open(self, poll: Poll) -> None:
+        """Commit the roll through membership and open the poll on it (and on the trustees' key)."""
+        roll = await self.membership.snapshot_roll(poll.community)
+        self.check_roll(roll)
+        public_key, setup = "", None
+        if poll.spec.secret is not None:
+            ceremony = trustee_setup(poll)
+            try:
+                verify_setup(ceremony)
+            except BallotCryptoError as exc:
+                raise DomainError("invalid_commitment", str(exc)) from exc
+            public_key, setup = point_hex(election_public_key(ceremony)), msgspec.to_builtins(ceremony)
+        poll.open(
+            snapshot=roll.snapshot,
+            root=roll.root,
+            size=roll.size,
+            roll_at_ns=roll.at_ns,
+            public_key=public_key,
+            setup=setup,
+            now=self.clock(),
+        )
+        await self.save(poll)
+        self._rolls[roll.snapshot] = frozenset(roll.members)
+        await self.notices.notify(
+            poll.community,
+            {"kind": "poll_opened", "poll": poll.poll, "title": poll.spec.title,
+             "closes_at": rfc3339(poll.closes_ns), "recipients": list(roll.members)},
+        )  # fmt: skip
+
+    async def close_poll(self, command: Signed) -> dict[str, Any]:
+        statement = await self.verified(command, "close_poll")
+        body = self.body(statement, PollBody)
+        poll = await self.run(self.poll, command.community, body.poll)
+        poll.close("by_author", statement.actor, statement.document, self.clock())
+        await self.save(poll)
+        await self.finish(poll)
+        return self.poll_view(poll)
+
+    async def close(self, poll: Poll, reason: str) -> None:
+        poll.close(reason, "governance-service", None, self.clock())
+        await self.save(poll)
+        await self.finish(poll)
+
+    async def finish(self, poll: Poll) -> None:
+        """After close: count an open poll at once; add up a secret one for the trustees."""
+        counted = await self.run(self.catch_up.query, lambda: self.ballots.poll(poll.id).counted())
+        casts = [cast for _, cast in counted]
+        delegated = sum(1 for c in casts if c.cast_by != c.voter)
+        if poll.spec.secret is None:
+            if poll.spec.kind == "ranked":
+                result = result_of_rankings(
+                    poll.spec, [c.choice for c in casts], len(casts), poll.size, delegated
+                )
+            else:
+                totals = [
+                    sum(column) for column in zip(*(poll.spec.vector(c.choice) for c in casts), strict=True)
+                ]
+                totals = totals or [0] * len(poll.spec.choices)
+                result = result_of_totals(poll.spec, totals, len(casts), poll.size, delegated)
+            poll.record_results(result, self.clock())
+            await self.save(poll)
+            await self.announce(poll)
+            return
+        key = poll_key(poll)
+        ballots = [msgspec.convert(c.ballot, EncryptedBallot) for c in casts]
+        tally = await self.run(tally_ballots, key, ballots)
+        poll.record_encrypted_tally(msgspec.to_builtins(tally), len(casts), delegated, self.clock())
+        await self.save(poll)
+        await self.notices.notify(
+            poll.community,
+            {"kind": "decryption_requested", "poll": poll.poll, "title": poll.spec.title,
+             "recipients": list(poll.trustees)},
+        )  # fmt: skip
+
+    async def submit_partial_decryption(self, command: Signed) -> dict[str, Any]:
+        statement = await self.verified(command, "submit_partial_decryption")
+        body = self.body(statement, PartialBody)
+        poll = await self.run(self.poll, command.community, body.poll)
+        index = poll.trustee_index(statement.actor)
+        if poll.tally is None or poll.result is not None:
+            raise DomainError("not_decrypting", "there is no encrypted tally waiting for decryption")
+        tally = msgspec.convert(poll.tally["tally"], EncryptedTally)
+        setup = trustee_setup(poll)
+        try:
+            partial = msgspec.convert(body.partial, PartialDecryption)
+        except msgspec.ValidationError as exc:
+            raise DomainError("invalid_partial_decryption", str(exc)) from exc
+        key = verification_keys(setup)[index]
+        if partial.trustee != index or not await self.run(check_partial_decryption, tally, key, partial):
+            raise DomainError(
+                "invalid_partial_decryption", f"trustee {index}: the factors or their proofs do not verify"
+            )
+        poll.submit_partial(
+            statement.actor, msgspec.to_builtins(partial), True, statement.document, self.clock()
+        )
+        if len(poll.valid_partials) >= setup.threshold:
+            partials = [msgspec.convert(p["partial"], PartialDecryption) for p in poll.valid_partials]
+            try:
+                decrypted = await self.run(
+                    combine_partial_decryptions, setup, tally, partials, poll_key(poll).rules.max_per_option
+                )
+            except DecryptionFailed as exc:
+                raise DomainError("decryption_failed", str(exc)) from exc
+            voters, delegated = poll.tally["voters"], poll.tally["delegated"]
+            totals = list(poll_key(poll).rules.full_counts(decrypted.counts, voters))
+            result = result_of_totals(poll.spec, totals, voters, poll.size, delegated)
+            result["trustees_used"] = list(decrypted.trustees_used)
+            poll.record_results(result, self.clock())
+        await self.save(poll)
+        if poll.result is not None:
+            await self.announce(poll)
+        return self.poll_view(poll)
+
+    async def announce(self, poll: Poll) -> None:
+        members = await self.roll_of(poll)
+        await self.notices.notify(
+            poll.community,
+            {"kind": "poll_closed", "poll": poll.poll, "title": poll.spec.title,
+             "outcome": (poll.result or {}).get("outcome"), "recipients": sorted(members)},
+        )  # fmt: skip
+
+    async def state_outcome(self, command: Signed) -> dict[str, Any]:
+        statement = await self.verified(command, "state_outcome")
+        body = self.body(statement, OutcomeBody)
+        poll = await self.run(self.poll, command.community, body.poll)
+        poll.state_outcome(body.text, statement.actor, statement.document, self.clock())
+        await self.save(poll)
+        return self.poll_view(poll)
+
+    # -- the scheduler's tick ---------------------------------------------------------------------
+
+    async def tick(self) -> int:
+        """Open, remind and close what is due; returns how many polls changed."""
+        now = self.clock()
+        due = await self.run(self.catch_up.query, self.polls.active)
+        changed = 0
+        for entry in due:
+            poll = await self.run(self.poll, entry.community, entry.poll)
+            if poll.status == "closed":
+                # a count interrupted after the close commit is redone (not one still under way)
+                stalled = now - poll.closed_ns > STALLED_NS
+                if stalled and (poll.spec.secret is None or poll.tally is None):
+                    await self.finish(poll)
+                    changed += 1
+                continue  # a secret poll waits for its trustees
+            if poll.ready_to_open(now):
+                await self.open(poll)
+                changed += 1
+            elif poll.status == "open" and now >= poll.closes_ns:
+                await self.close(poll, "close_time")
+                changed += 1
+            elif poll.status == "open" and (reminders := poll.due_reminders(now)):
+                members = await self.roll_of(poll)
+                voted = await self.run(
+                    self.catch_up.query, lambda p=poll: set(self.ballots.poll(p.id).current())
+                )
+                waiting = sorted(members - voted)
+                for due_ns in reminders:
+                    poll.remind(due_ns, len(waiting), now)
+                await self.save(poll)
+                await self.notices.notify(
+                    poll.community,
+                    {"kind": "reminder", "poll": poll.poll, "title": poll.spec.title,
+                     "closes_at": rfc3339(poll.closes_ns), "recipients": waiting},
+                )  # fmt: skip
+                changed += 1
+        return changed
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    async def get_poll(self, query: PollQuery) -> dict[str, Any]:
+        poll = await self.run(self.poll, query.community, query.poll)
+        return self.poll_view(poll)
+
+    async def list_polls(self, query: CommunityQuery) -> dict[str, Any]:
+        token(query.community, "community")
+        entries = await self.run(self.catch_up.query, lambda: self.polls.of(query.community))
+        return {
+            "community": query.community,
+            "polls": [
+                {"poll": e.poll, "title": e.title, "kind": e.kind, "secret": e.secret, "status": e.status,
+                 "opens_at": rfc3339(e.opens_ns), "closes_at": rfc3339(e.closes_ns)}
+                for e in entries
+            ],
+        }  # fmt: skip
+
+    async def results(self, query: PollQuery) -> dict[str, Any]:
+        """Live turnout while open; the final results with their breakdown once decided."""
+        poll = await self.run(self.poll, query.community, query.poll)
+        current = await self.run(self.catch_up.query, lambda: self.ballots.poll(poll.id).current())
+        voters = len(current)
+        return {
+            "poll": poll.poll,
+            "status": poll.status,
+            "eligible": poll.size,
+            "voted": voters,
+            "delegated": sum(1 for b in current.values() if b.cast_by != b.voter),
+            "turnout_pct": round(100 * voters / poll.size, 2) if poll.size else 0.0,
+            "result": poll.result,
+            "outcome": poll.outcome or None,
+        }
+
+    async def board(self, query: PollQuery) -> dict[str, Any]:
+        """The public ballot board: every counted ballot (open choices, or encrypted ballots and trackers)."""
+        poll = await self.run(self.poll, query.community, query.poll)
+        current = await self.run(self.catch_up.query, lambda: self.ballots.poll(poll.id).current())
+        entries = []
+        for voter in sorted(current):
+            cast = current[voter]
+            entry: dict[str, Any] = {"voter": voter, "cast_by": cast.cast_by}
+            if poll.spec.secret is None:
+                entry["choice"] = list(cast.choice)
+            else:
+                entry["tracker"] = cast.tracker
+                entry["ballot"] = cast.ballot
+            entries.append(entry)
+        return {"poll": poll.poll, "secret": poll.spec.secret is not None, "ballots": entries}
+
+    @staticmethod
+    def poll_view(poll: Poll) -> dict[str, Any]:
+        view: dict[str, Any] = {
+            "poll": poll.poll,
+            "community": poll.community,
+            "status": poll.status,
+            "spec": msgspec.to_builtins(poll.spec),
+            "options": list(poll.spec.choices),
+            "author": poll.author,
+            "opens_at": rfc3339(poll.opens_ns),
+            "closes_at": rfc3339(poll.closes_ns),
+            "proxy_limit": poll.proxy_limit,
+            "roll": {"snapshot": poll.snapshot, "root": poll.root, "size": poll.size}
+            if poll.snapshot
+            else None,
+            "result": poll.result,
+            "outcome": poll.outcome or None,
+        }
+        if poll.spec.secret is not None:
+            view["public_key"] = poll.public_key or None
+            view["crypto_poll_id"] = crypto_poll_id(poll.community, poll.poll)
+            view["ballot_rules"] = poll.spec.ballot_rules()
+            view["trustees_committed"] = sorted(poll.commitments)
+            view["encrypted_tally"] = poll.tally["tally"] if poll.tally else None
+            view["partial_decryptions"] = sorted(poll.partials)
+        return view

@@ -1,0 +1,1 @@
+"""Read models of the governance service, kept level with the log by `CatchUp`."""

@@ -1,0 +1,117 @@
+"""Polls per community with their status and times (what the scheduler and the poll list read)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.governance.domain.events import (
+    DelegationGranted,
+    DelegationRevoked,
+    PollClosed,
+    PollCreated,
+    PollOpened,
+    ResultsRecorded,
+    TrusteeCommitted,
+)
+from shared.domain import Event
+
+
+@dataclass
+class PollEntry:
+    community: str
+    poll: str
+    title: str
+    kind: str
+    secret: bool
+    opens_ns: int
+    closes_ns: int
+    status: str = "created"
+    trustees_committed: int = 0
+
+
+class PollsView:
+    def __init__(self) -> None:
+        self.position = 0
+        self._polls: dict[str, PollEntry] = {}
+
+    def apply(self, event: Event, notification_id: int) -> None:
+        if isinstance(event, PollCreated):
+            self._polls[event.originator_id] = PollEntry(
+                event.community,
+                event.poll,
+                event.spec.title,
+                event.spec.kind,
+                event.spec.secret is not None,
+                event.opens_ns,
+                event.closes_ns,
+            )
+            return
+        entry = self._polls.get(event.originator_id)
+        if entry is None:
+            return
+        if isinstance(event, TrusteeCommitted):
+            entry.trustees_committed += 1
+        elif isinstance(event, PollOpened):
+            entry.status = "open"
+        elif isinstance(event, PollClosed):
+            entry.status = "closed"
+        elif isinstance(event, ResultsRecorded):
+            entry.status = "decided"
+
+    def of(self, community: str) -> list[PollEntry]:
+        return sorted(
+            (p for p in self._polls.values() if p.community == community), key=lambda p: (p.opens_ns, p.poll)
+        )
+
+    def active(self) -> list[PollEntry]:
+        """Polls the scheduler still has to open, remind, close or decrypt."""
+        return [p for p in self._polls.values() if p.status in ("created", "open", "closed")]
+
+
+@dataclass
+class DelegationEntry:
+    delegation: str
+    delegator: str
+    proxy: str
+    poll: str
+    valid_from_ns: int
+    valid_until_ns: int
+    revoked: bool = False
+
+    def covers(self, poll: str, at_ns: int) -> bool:
+        if self.revoked:
+            return False
+        if self.poll:
+            return self.poll == poll
+        return self.valid_from_ns <= at_ns < self.valid_until_ns
+
+
+class DelegationsView:
+    def __init__(self) -> None:
+        self.position = 0
+        self._by_id: dict[str, DelegationEntry] = {}
+        self._community: dict[str, str] = {}
+
+    def apply(self, event: Event, notification_id: int) -> None:
+        if isinstance(event, DelegationGranted):
+            key = event.originator_id.rsplit(".", 1)[-1]
+            self._by_id[event.originator_id] = DelegationEntry(
+                key, event.delegator, event.proxy, event.poll, event.valid_from_ns, event.valid_until_ns
+            )
+            self._community[event.originator_id] = event.community
+        elif isinstance(event, DelegationRevoked) and event.originator_id in self._by_id:
+            self._by_id[event.originator_id].revoked = True
+
+    def involving(self, community: str, member: str) -> list[DelegationEntry]:
+        return [
+            d
+            for aggregate, d in self._by_id.items()
+            if self._community[aggregate] == community and member in (d.delegator, d.proxy)
+        ]
+
+    def active_from(self, community: str, delegator: str, poll: str, at_ns: int) -> list[DelegationEntry]:
+        return [
+            d
+            for d in self.involving(community, delegator)
+            if d.delegator == delegator and d.covers(poll, at_ns)
+        ]

@@ -1,0 +1,1 @@
+"""Pure tests of the governance domain and of the auditor's own rules."""
