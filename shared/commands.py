@@ -22,6 +22,7 @@ from nats.aio.subscription import Subscription
 from opentelemetry.trace import SpanKind
 
 from shared.domain import DomainError
+from shared.subjects import InvalidSubject
 from shared.telemetry import extract_context, inject_context, instruments, mark_error, span_in_context
 
 __all__ = [
@@ -169,6 +170,8 @@ class CommandRouter:
             return _refuse(exc.type, exc.message, exc.status)
         except DomainError as exc:
             return _refuse(exc.code, exc.message, exc.status)
+        except InvalidSubject as exc:  # a name that cannot address anything (reserved, malformed)
+            return _refuse("invalid_name", str(exc), 422)
         except Exception:
             log.exception("command %s.cmd.%s failed", self.service, route.name)
             return _refuse("internal", "the service failed; nothing was recorded", 500)

@@ -12,11 +12,17 @@ __all__ = [
     "check_token",
     "community_filter",
     "encode_token",
+    "is_reserved_community",
 ]
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 RESERVED_PREFIX = "_"  # tokens starting with "_" name infrastructure, never a community
 RESERVED_NAMES = frozenset({"cmd"})  # `<service>.cmd.<name>` carries commands
+
+
+def is_reserved_community(name: str) -> bool:
+    """Names that address infrastructure (`_tracking`, `cmd`), never a community."""
+    return (name.startswith(RESERVED_PREFIX) and name != "_") or name in RESERVED_NAMES
 
 
 class InvalidSubject(ValueError):
@@ -43,7 +49,7 @@ def aggregate_subject(service: str, community: str, aggregate: str, ident: str) 
     """The subject of one aggregate's commits."""
     check_token(service, "service")
     check_token(community, "community")
-    if (community.startswith(RESERVED_PREFIX) and community != "_") or community in RESERVED_NAMES:
+    if is_reserved_community(community):
         raise InvalidSubject(f"community {community!r} is a reserved name")
     check_token(aggregate, "aggregate type")
     check_token(ident, "aggregate id")

@@ -7,10 +7,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway.config import GatewaySettings
-from services.gateway.errors import GatewayError, gateway_error_handler, validation_error_handler
-from services.gateway.limits import BodySizeLimit
+from services.gateway.errors import (
+    GatewayError,
+    gateway_error_handler,
+    http_error_handler,
+    validation_error_handler,
+)
+from services.gateway.limits import BodySizeLimit, ReservedCommunities
 from services.gateway.routers import discover_routers
 from services.gateway.telemetry import fastapi_telemetry
 from shared.natsclient import connect
@@ -37,7 +43,9 @@ def create_app(settings: GatewaySettings, required_streams: Sequence[str]) -> Fa
     app.state.required_streams = list(required_streams)
     app.add_exception_handler(GatewayError, gateway_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(ReservedCommunities)
     for router in discover_routers():
         app.include_router(router)
     return app

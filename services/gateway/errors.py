@@ -6,6 +6,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class ErrorDetail(BaseModel):
@@ -44,3 +45,15 @@ async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(status_code=400, content=body.model_dump())
     body = ErrorBody(error=ErrorDetail(type="invalid_request", message=f"{where}: {first['msg']}"))
     return JSONResponse(status_code=422, content=body.model_dump())
+
+
+HTTP_ERROR_TYPES = {404: "not_found", 405: "method_not_allowed"}
+
+
+async def http_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own errors (no such route, wrong method) in our typed shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    type_ = HTTP_ERROR_TYPES.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else "request refused"
+    body = ErrorBody(error=ErrorDetail(type=type_, message=message))
+    return JSONResponse(status_code=exc.status_code, content=body.model_dump(), headers=exc.headers)

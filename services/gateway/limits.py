@@ -1,10 +1,13 @@
-"""Request body size limit, enforced while the body streams in (not only by Content-Length)."""
+"""Guards every request passes first: the body size limit, enforced while the body streams in (not
+only by Content-Length), and reserved names that can never be a community in `/c/<community>/…`."""
 
 from __future__ import annotations
 
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.subjects import is_reserved_community
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -57,3 +60,31 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class ReservedCommunities:
+    """`/c/_tracking/…` or `/c/cmd/…` name infrastructure subjects, never a community: 404 at the door."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            parts = scope.get("path", "").split("/", 3)
+            if len(parts) > 2 and parts[1] == "c" and is_reserved_community(parts[2]):
+                body = json.dumps(
+                    {"error": {"type": "unknown_community", "message": f"{parts[2]!r} is a reserved name"}}
+                ).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 404,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)

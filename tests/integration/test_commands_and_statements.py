@@ -18,6 +18,7 @@ from shared.statements import (
     sign_statement,
     verify_statement,
 )
+from shared.subjects import aggregate_subject
 from shared.testkit.plugin import unique_service
 from shared.trust.member_keys import MemberKeys
 
@@ -39,6 +40,7 @@ async def test_commands_answer_results_and_typed_refusals(nc: NATS) -> None:
             raise DomainError("not_welcome", "mallory is banned from this space")
         if payload.name == "boom":
             raise RuntimeError("bug")
+        aggregate_subject(service, payload.community, "greeting", "x")  # refuses infrastructure names
         return {"hello": payload.name, "subject": ctx.subject}
 
     await router.start(nc)
@@ -60,6 +62,10 @@ async def test_commands_answer_results_and_typed_refusals(nc: NATS) -> None:
     with pytest.raises(CommandRejected) as internal:
         await client.call(service, "greet", Greet("acme", "boom"))
     assert (internal.value.type, internal.value.status) == ("internal", 500)
+    for reserved in ("cmd", "_tracking"):
+        with pytest.raises(CommandRejected) as named:
+            await client.call(service, "greet", Greet(reserved, "ada"))
+        assert (named.value.type, named.value.status) == ("invalid_name", 422)
     with pytest.raises(CommandRejected) as big:
         await client.call(service, "greet", b"x" * (300 * 1024))
     assert big.value.status == 413

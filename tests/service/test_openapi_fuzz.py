@@ -29,20 +29,14 @@ from shared.trust.member_keys import MemberKeys
 from tests.browser.stack import Stack, running_stack
 
 EXAMPLES_PER_OPERATION = 6
-# Known and reported: a community named like infrastructure ("_x", "cmd") passes the gateway's path
-# pattern and then fails inside the services (500). Those names are steered away from here and
-# pinned by the strict xfail below, which starts failing (XPASS) the day they are refused as 4xx.
-RESERVED_COMMUNITIES = ("cmd", "_x", "_l")
+# Names that address infrastructure subjects, never a community: refused at the gateway's door.
+RESERVED_COMMUNITIES = ("cmd", "_x", "_l", "_tracking")
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with running_stack(tmp_path_factory.mktemp("fuzz")) as running:
         yield running
-
-
-def is_reserved(community: str) -> bool:
-    return (community.startswith("_") and community != "_") or community == "cmd"
 
 
 def access_token(stack: Stack) -> str:
@@ -92,7 +86,7 @@ def test_no_generated_request_gets_a_server_error_or_an_untyped_refusal(
         )
         def probe(case: Any, at_demo: bool, auth: str | None) -> None:
             community = (case.path_parameters or {}).get("community")
-            if community is not None and (at_demo or is_reserved(community)):
+            if community is not None and at_demo:
                 case.path_parameters["community"] = "demo"
             headers = {"authorization": f"Bearer {auth}"} if auth else {}
             response = case.call(base_url=platform.base, headers=headers, timeout=30)
@@ -119,11 +113,16 @@ def test_no_generated_request_gets_a_server_error_or_an_untyped_refusal(
     assert any(code < 300 for codes in seen.values() for code in codes)
 
 
-@pytest.mark.xfail(strict=True, reason="reported: reserved community names reach the services and fail (500)")
-def test_reserved_community_names_are_refused_with_a_typed_4xx(platform: Stack) -> None:
+def test_reserved_community_names_and_unknown_routes_are_typed_4xx(platform: Stack) -> None:
     with httpx.Client(base_url=platform.base, timeout=20) as client:
         answers = [client.get(f"/c/{name}") for name in RESERVED_COMMUNITIES]
         answers += [client.get(f"/c/{name}/did.jsonl") for name in RESERVED_COMMUNITIES]
         session = {"session": "s", "refresh_token": "r" * 20}
         answers += [client.post(f"/c/{name}/auth/refresh", json=session) for name in RESERVED_COMMUNITIES]
-    assert [answer.status_code for answer in answers if answer.status_code >= 500] == []
+    assert {answer.status_code for answer in answers} == {404}
+    assert {answer.json()["error"]["type"] for answer in answers} == {"unknown_community"}
+    with httpx.Client(base_url=platform.base, timeout=20) as client:
+        missing = client.get("/no/such/route")
+        wrong_method = client.delete("/healthz")
+    assert (missing.status_code, missing.json()["error"]["type"]) == (404, "not_found")
+    assert (wrong_method.status_code, wrong_method.json()["error"]["type"]) == (405, "method_not_allowed")
