@@ -16,6 +16,7 @@ from typing import Protocol
 import uvicorn
 from nats.aio.client import Client as NATS
 
+from cos.demo import seed_demo
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
 from services.governance.subjects import SUBJECTS as GOVERNANCE
@@ -63,6 +64,7 @@ class PlatformOptions:
     port: int = 8000
     nats_url: str | None = None  # None: start an embedded nats-server in data_dir
     replicas: int = 1
+    demo: bool = True  # seed (or find) the demo community once the services answer
 
 
 class _Server(uvicorn.Server):
@@ -104,11 +106,35 @@ async def serve(options: PlatformOptions, nats_url: str) -> None:
             start = _module_start(name)
             if start is not None:
                 started.append(await start(nc, nats_url, options.data_dir / name))
-        await _serve_gateway(options, nats_url)
+        seeding = asyncio.create_task(_seed_demo(options, nats_url)) if options.demo else None
+        try:
+            await _serve_gateway(options, nats_url)
+        finally:
+            if seeding is not None and not seeding.done():
+                seeding.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await seeding
     finally:
         for service in reversed(started):
             await service.stop()
         await nc.close()
+
+
+async def _seed_demo(options: PlatformOptions, nats_url: str) -> None:
+    """Seed the demo community beside a serving gateway; a failure is reported, never fatal."""
+    host = "localhost" if options.host in ("0.0.0.0", "::", "") else options.host  # noqa: S104
+    demo_dir = options.data_dir / "demo"
+    try:
+        demo = await seed_demo(nats_url, f"http://{host}:{options.port}", demo_dir)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the platform serves on without its demo
+        print(f"  demo         not seeded: {type(exc).__name__}: {exc}", flush=True)
+        return
+    state = "seeded" if demo.seeded else "already there"
+    print(f"  demo         {demo.name} ({demo.community}, {state}): {demo.url}", flush=True)
+    print(f"  join as the demo user: {demo.invite_url}", flush=True)
+    print(f"  demo people's recovery phrases (owner-only file): {demo_dir / 'demo.json'}", flush=True)
 
 
 def _module_start(name: str) -> ServiceStart | None:
@@ -135,10 +161,10 @@ async def _serve_gateway(options: PlatformOptions, nats_url: str) -> None:
     print(f"  message bus  {nats_url}", flush=True)
     print(f"  data         {options.data_dir}", flush=True)
     print("  health       /healthz   readiness /readyz   API docs /docs", flush=True)
-    print("  start a community (keep admin.json: its phrase is the admin's key):", flush=True)
+    print("  start a community of your own (keep admin.json: its phrase is the admin's key):", flush=True)
     print("    .venv/bin/cos keys new --json > admin.json", flush=True)
     print(
-        f"    NATS_URL={nats_url} .venv/bin/cos community create demo --name 'Demo Co-op' "
+        f"    NATS_URL={nats_url} .venv/bin/cos community create mycoop --name 'My Co-op' "
         """--admin "$(python3 -c 'import json; print(json.load(open("admin.json"))["did"])')\"""",
         flush=True,
     )

@@ -22,6 +22,12 @@ def register(subparsers: Any) -> None:
         default=os.environ.get("NATS_URL"),
         help="use this NATS server instead of starting one (default: $NATS_URL)",
     )
+    parser.add_argument(
+        "--no-demo",
+        dest="demo",
+        action="store_false",
+        help="do not seed the demo community (seeded by default, once; later starts find it)",
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -32,5 +38,6 @@ def _handle(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             nats_url=args.nats_url,
+            demo=args.demo,
         )
     )

@@ -8,10 +8,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -25,8 +26,18 @@ from shared.natsserver import free_port
 class Platform:
     base: str
     data_dir: Path
-    output: str = ""
+    output: str = ""  # all of it, once stopped
     returncode: int | None = None
+    lines: list[str] = field(default_factory=list)  # what it has printed so far, while running
+
+    def wait_for_line(self, text: str, timeout: float = 180) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                if text in line:
+                    return line
+            time.sleep(0.2)
+        raise AssertionError(f"cos run printed no line with {text!r}:\n{''.join(self.lines)}")
 
     def nats_url(self) -> str:
         for line in (self.data_dir / "nats" / "cos.log").read_text().splitlines():
@@ -36,17 +47,24 @@ class Platform:
 
 
 @contextmanager
-def running_platform(data_dir: Path) -> Iterator[Platform]:
+def running_platform(data_dir: Path, *, demo: bool = False) -> Iterator[Platform]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "NATS_URL"}
+    command = [sys.executable, "-m", "cos.cli", "run", "--data-dir", str(data_dir), "--port", str(port)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cos.cli", "run", "--data-dir", str(data_dir), "--port", str(port)],
+        command if demo else [*command, "--no-demo"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     platform = Platform(f"http://127.0.0.1:{port}", data_dir)
+    lines: list[str] = []
+    assert proc.stdout is not None
+    stdout = proc.stdout
+    reader = threading.Thread(target=lambda: lines.extend(iter(stdout.readline, "")), daemon=True)
+    reader.start()
+    platform.lines = lines
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -61,10 +79,14 @@ def running_platform(data_dir: Path) -> Iterator[Platform]:
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            platform.output, _ = proc.communicate(timeout=30)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-            platform.output, _ = proc.communicate()
+            proc.wait()
+        reader.join(timeout=10)
+        assert proc.stdout is not None
+        proc.stdout.close()
+        platform.output = "".join(lines)
         platform.returncode = proc.returncode
 
 
@@ -141,3 +163,21 @@ def test_a_hosting_provider_creates_a_community_on_a_running_platform(tmp_path: 
         assert again.returncode != 0
         assert "exists" in (again.stdout + again.stderr)
     assert platform.returncode == 0, platform.output
+
+
+def test_cos_run_seeds_the_demo_community_once_and_prints_the_invite(tmp_path: Path) -> None:
+    with running_platform(tmp_path, demo=True) as platform:
+        invite = platform.wait_for_line("join as the demo user: ")
+        assert f"{platform.base}/app/#/join?c=demo" in invite
+        platform.wait_for_line("(demo, seeded)")
+        community = httpx.get(f"{platform.base}/c/demo", timeout=10).json()
+        assert community["name"] == "Riverside Food Co-op"
+        state = json.loads((tmp_path / "demo" / "demo.json").read_text())
+        assert state["poll"]
+        assert state["forums"]
+        assert state["announcements"]
+    assert platform.returncode == 0, platform.output
+
+    with running_platform(tmp_path, demo=True) as again:  # a second start finds it all there
+        again.wait_for_line("(demo, already there)")
+    assert again.returncode == 0, again.output
