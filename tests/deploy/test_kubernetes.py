@@ -29,10 +29,28 @@ SINGLETONS = {"governance", "transparency"}  # timers and checkpoints: one proce
 Doc = dict[str, Any]
 
 
+def render_plainly(directory: Path) -> list[Doc]:
+    """Without kustomize: a kustomization's own resources as written, plus its generated ConfigMaps
+    (unhashed names, which the resources name too). Enough to validate every object we wrote."""
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    docs: list[Doc] = []
+    for resource in kustomization.get("resources", []):
+        path = directory / resource
+        if path.is_dir():
+            pytest.skip(f"{directory.name} builds on {resource}: rendering it needs kubectl kustomize")
+        docs += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    for generator in kustomization.get("configMapGenerator", []):
+        data = dict(literal.split("=", 1) for literal in generator.get("literals", []))
+        docs.append(
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": generator["name"]}, "data": data}
+        )
+    return docs
+
+
 def render(directory: Path) -> list[Doc]:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
-        pytest.skip("kubectl (with its built-in kustomize) is not installed on this machine")
+        return render_plainly(directory)
     result = subprocess.run(
         [kubectl, "kustomize", str(directory)], capture_output=True, text=True, timeout=120, check=False
     )
