@@ -3,6 +3,10 @@
 nats-py's `publish_async` leaves a future unresolved when JetStream rejects an expected-sequence
 header, so a conflict would look like a timeout. This publisher owns its reply inbox instead:
 every acknowledgement or error object resolves exactly the future of the message it answers.
+
+On the project's own client (`shared.natsclient.Client`) acknowledgements are handled directly on
+the read loop and messages are queued pre-encoded (docs/decisions/0004); any other nats-py client
+takes the ordinary `subscribe`/`publish` path with the same results.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from shared.jetstream.errors import (
     PublishTimeout,
     StreamNotFound,
 )
+from shared.natsclient import Client as FastClient
+from shared.natsclient import encode_headers
 
 __all__ = ["OutgoingMessage", "PubAck", "Publisher"]
 
@@ -72,6 +78,7 @@ class Publisher:
         self._deadlines: dict[str, float] = {}
         self._tokens = itertools.count(1)
         self._sub: Subscription | None = None
+        self._fast = nc if isinstance(nc, FastClient) else None
         self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -79,7 +86,10 @@ class Publisher:
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         if self._sub is None:
             try:
-                self._sub = await self._nc.subscribe(self._prefix + ".*", cb=self._on_reply)
+                if self._fast is not None:
+                    self._sub = await self._fast.subscribe_direct(self._prefix + ".*", self._on_direct)
+                else:
+                    self._sub = await self._nc.subscribe(self._prefix + ".*", cb=self._on_reply)
             except nats.errors.Error as exc:
                 raise JetStreamError(f"could not subscribe for acknowledgements: {exc!r}") from exc
 
@@ -106,27 +116,37 @@ class Publisher:
             self._sweeper = None
         if self._sub is not None:
             sub, self._sub = self._sub, None
-            await sub.unsubscribe()
+            if self._fast is not None:
+                await self._fast.unsubscribe_direct(sub)
+            else:
+                await sub.unsubscribe()
         for fut in self._futures.values():
             if not fut.done():
                 fut.set_exception(JetStreamError("publisher closed"))
         self._futures.clear()
 
     async def _on_reply(self, msg: Msg) -> None:
-        token = msg.subject.rsplit(".", 1)[-1]
-        fut = self._futures.get(token)
-        if fut is None or fut.done():
+        fut = self._futures.get(msg.subject.rsplit(".", 1)[-1])
+        if fut is not None and not fut.done():
+            self._settle(fut, (msg.headers or {}).get("Status") == "503", msg.subject, msg.data)
+
+    def _on_direct(self, subject: bytes, headers: bytes | None, data: bytes) -> None:
+        fut = self._futures.get(subject.rsplit(b".", 1)[-1].decode())
+        if fut is not None and not fut.done():
+            unavailable = headers is not None and headers.startswith(b"NATS/1.0 503")
+            self._settle(fut, unavailable, subject.decode(), data)
+
+    @staticmethod
+    def _settle(fut: asyncio.Future[PubAck], unavailable: bool, subject: str, data: bytes) -> None:
+        if unavailable:
+            fut.set_exception(StreamNotFound(f"no stream answers {subject}"))
             return
-        status = (msg.headers or {}).get("Status")
-        if status == "503":
-            fut.set_exception(StreamNotFound(f"no stream answers {msg.subject}"))
-            return
-        if not msg.data:
+        if not data:
             return  # an intermediate batch reply; the commit message's reply settles it
         try:
-            reply = _ack_decoder.decode(msg.data)
+            reply = _ack_decoder.decode(data)
         except msgspec.DecodeError:
-            fut.set_exception(JetStreamError(f"unreadable acknowledgement {msg.data[:80]!r}"))
+            fut.set_exception(JetStreamError(f"unreadable acknowledgement {data[:80]!r}"))
             return
         if reply.error is not None:
             fut.set_exception(
@@ -154,15 +174,17 @@ class Publisher:
 
     async def publish(self, message: OutgoingMessage) -> PubAck:
         """Publish one message and wait for its acknowledgement."""
-        await self.start()
+        if self._sub is None or self._sweeper is None:
+            await self.start()
         token, fut = self._register()
+        reply = f"{self._prefix}.{token}"
         try:
-            await self._nc.publish(
-                message.subject,
-                message.data,
-                reply=f"{self._prefix}.{token}",
-                headers=message.headers,
-            )
+            if self._fast is not None:
+                await self._fast.publish_frames(
+                    [(message.subject, reply, encode_headers(message.headers), message.data)]
+                )
+            else:
+                await self._nc.publish(message.subject, message.data, reply=reply, headers=message.headers)
         except nats.errors.Error as exc:
             self._futures.pop(token, None)
             self._deadlines.pop(token, None)
@@ -173,23 +195,29 @@ class Publisher:
         """Publish messages as one JetStream atomic batch: all are stored, or none."""
         if len(messages) == 1:
             return await self.publish(messages[0])
-        await self.start()
+        if self._sub is None or self._sweeper is None:
+            await self.start()
         batch_id = uuid.uuid4().hex
         token, fut = self._register()
         last = len(messages) - 1
+        ack_reply = f"{self._prefix}.{token}"
+        outgoing: list[tuple[str, str, dict[str, str], bytes]] = []
         for i, message in enumerate(messages):
             headers = dict(message.headers)
             headers["Nats-Batch-Id"] = batch_id
             headers["Nats-Batch-Sequence"] = str(i + 1)
-            reply = ""
-            if i == 0 or i == last:
-                reply = f"{self._prefix}.{token}"  # errors on the first message come back too
             if i == last:
                 headers["Nats-Batch-Commit"] = "1"
-            try:
-                await self._nc.publish(message.subject, message.data, reply=reply, headers=headers)
-            except nats.errors.Error as exc:
-                self._futures.pop(token, None)
-                self._deadlines.pop(token, None)
-                raise JetStreamError(f"could not publish batch: {exc!r}") from exc
+            # Errors on the first message come back too, so it carries the reply subject as well.
+            reply = ack_reply if i in (0, last) else ""
+            outgoing.append((message.subject, reply, headers, message.data))
+        try:
+            # Message by message through `publish`, on every client: batches are the rarer case,
+            # and the crash tests (tests/faults) cut a batch in half by intercepting `publish`.
+            for subject, reply, headers, data in outgoing:
+                await self._nc.publish(subject, data, reply=reply, headers=headers)
+        except nats.errors.Error as exc:
+            self._futures.pop(token, None)
+            self._deadlines.pop(token, None)
+            raise JetStreamError(f"could not publish batch: {exc!r}") from exc
         return await self._await(token, fut, f"batch of {len(messages)}")

@@ -14,6 +14,8 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
 from shared.jetstream.errors import JetStreamError, StreamNotFound
+from shared.natsclient import Client as FastClient
+from shared.natsclient import parse_headers
 from shared.telemetry import trace_headers
 
 __all__ = ["RawMessage", "StreamReader"]
@@ -32,11 +34,14 @@ class RawMessage:
 
 
 def _raw(msg: Msg) -> RawMessage:
-    headers = msg.headers or {}
+    return _raw_from(msg.headers or {}, msg.data)
+
+
+def _raw_from(headers: dict[str, str], data: bytes) -> RawMessage:
     return RawMessage(
         seq=int(headers["Nats-Sequence"]),
         subject=headers["Nats-Subject"],
-        data=msg.data,
+        data=data,
         msg_id=headers.get("Nats-Msg-Id"),
         trace=trace_headers(headers),
     )
@@ -91,15 +96,13 @@ class StreamReader:
         done: asyncio.Future[int] = loop.create_future()
         out: list[RawMessage] = []
 
-        async def collect(msg: Msg) -> None:
-            # One callback per message, no task or timeout per message: the batch ends on the
+        def take(status: str | None, headers: dict[str, str], data: bytes) -> None:
+            # One call per message, no task or timeout per message: the batch ends on the
             # server's end-of-batch status, which settles `done` with the pending count.
             if done.done():
                 return
-            headers = msg.headers or {}
-            status = headers.get("Status")
             if status is None:
-                out.append(_raw(msg))
+                out.append(_raw_from(headers, data))
             elif status == "204":
                 done.set_result(int(headers.get("Nats-Num-Pending", 0)))
             elif status == "404":
@@ -109,9 +112,21 @@ class StreamReader:
             else:
                 done.set_exception(JetStreamError(f"direct batch get answered {status}"))
 
+        def take_direct(subject: bytes, raw_headers: bytes | None, data: bytes) -> None:
+            status, headers = parse_headers(raw_headers)
+            take(status, headers, data)
+
+        async def collect(msg: Msg) -> None:
+            headers = msg.headers or {}
+            take(headers.get("Status"), headers, msg.data)
+
         inbox = self._nc.new_inbox()
+        fast = self._nc if isinstance(self._nc, FastClient) else None
         try:
-            sub = await self._nc.subscribe(inbox, cb=collect)
+            if fast is not None:
+                sub = await fast.subscribe_direct(inbox, take_direct)
+            else:
+                sub = await self._nc.subscribe(inbox, cb=collect)
         except nats.errors.Error as exc:
             raise JetStreamError(f"direct batch get failed: {exc!r}") from exc
         try:
@@ -127,7 +142,10 @@ class StreamReader:
             return out, pending
         finally:
             with contextlib.suppress(Exception):
-                await sub.unsubscribe()
+                if fast is not None:
+                    await fast.unsubscribe_direct(sub)
+                else:
+                    await sub.unsubscribe()
 
     async def scan(
         self, start_seq: int, subject: str | None = None, stop_seq: int | None = None

@@ -14,6 +14,7 @@ grow in stream order, and every event of a multi-event commit has its own id.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import os
@@ -37,6 +38,7 @@ from shared.envelope import (
     distinct_topics,
     open_envelope,
     peek_body,
+    seal,
 )
 from shared.jetstream.errors import (
     BATCH_DUPLICATE_MSG_ID,
@@ -300,7 +302,10 @@ class EventStore:
         # The append span's context travels in the headers and is stored with the message, so
         # whoever applies the commit later continues the trace of the command that made it.
         trace_context = propagated_context()
-        sealed = [await self._sealer.seal(c) for c in commits]
+        if self._sealer.threaded:
+            sealed = [await self._sealer.seal(c) for c in commits]
+        else:  # inline signing (the default, docs/decisions/0004): no coroutine per commit
+            sealed = [seal(c, self.key) for c in commits]
         marker_data: bytes | None = None
         marker_id = ""
         if tracking is not None:
@@ -541,36 +546,79 @@ class EventStore:
         executor: Executor | None = None,
         page_size: int = 1000,
         workers: int = 2,
+        fetch_ahead: int = 2,
     ) -> int:
         """Read every commit of the stream (or `subject` filter) and verify every signature.
 
-        Each page is split across `workers` verifier threads (Ed25519 verification releases the
-        GIL) while the next page is fetched, so fetching and verifying overlap on all cores.
-        Raises the first EnvelopeError met, naming its stream sequence; returns the count.
+        Each page is split across `workers` verifiers (threads by default: Ed25519 verification
+        releases the GIL; a process pool may be passed as `executor`) while the next pages are
+        fetched, so fetching and verifying overlap on all cores. A whole-stream replay keeps
+        `fetch_ahead` pages of consecutive sequences in flight at once and drops tracking markers
+        itself; a filtered replay fetches page after page. Raises the first EnvelopeError met,
+        naming its stream sequence; returns the count.
         """
         loop = asyncio.get_running_loop()
+        verifying: list[asyncio.Future[int]] = []
         count = 0
-        pending: list[asyncio.Future[int]] = []
-        seq = 1
-        filter_subject = subject or self.subjects.commits
-        while True:
-            page, remaining = await self._reader.batch(seq, filter_subject, batch=page_size)
-            for future in pending:
-                count += await future
-            pending = []
-            if not page:
-                break
-            items = [(m.seq, m.data) for m in page]
-            chunk = -(-len(items) // workers)
-            pending = [
-                loop.run_in_executor(executor, _verify_page, items[i : i + chunk])
-                for i in range(0, len(items), chunk)
-            ]
-            seq = page[-1].seq + 1
-            if remaining == 0:
-                break
-        for future in pending:
-            count += await future
+
+        async def verified(page: list[RawMessage]) -> int:
+            nonlocal verifying
+            done = 0
+            for future in verifying:
+                done += await future
+            verifying = []
+            if page:
+                items = [(m.seq, m.data) for m in page]
+                chunk = -(-len(items) // max(workers, 1))
+                verifying = [
+                    loop.run_in_executor(executor, _verify_page, items[i : i + chunk])
+                    for i in range(0, len(items), chunk)
+                ]
+            return done
+
+        try:
+            seq = 1
+            if subject is None and fetch_ahead > 1:
+                info = await stream_info(self.nc, self.subjects.stream)
+                seq = max(int(info["state"].get("first_seq", 1)), 1)
+                last = int(info["state"].get("last_seq", 0))
+                fetches: collections.deque[tuple[int, asyncio.Future[tuple[list[RawMessage], int]]]] = (
+                    collections.deque()
+                )
+                try:
+                    while seq <= last or fetches:
+                        while seq <= last and len(fetches) < fetch_ahead:
+                            end = min(seq + page_size, last + 1)
+                            fetches.append(
+                                (end, asyncio.ensure_future(self._reader.batch(seq, None, end - seq)))
+                            )
+                            seq = end
+                        end, fetch = fetches.popleft()
+                        page, _ = await fetch
+                        # A window [start, end) holds at most end - start messages; one that runs
+                        # on past `end` (deleted messages) has its tail fetched by the next window.
+                        commits = [
+                            m for m in page if m.seq < end and _is_commit(m.subject, self.subjects.prefix)
+                        ]
+                        count += await verified(commits)
+                finally:
+                    for _, fetch in fetches:
+                        fetch.cancel()
+                    if fetches:
+                        await asyncio.gather(*(f for _, f in fetches), return_exceptions=True)
+            filter_subject = subject or self.subjects.commits
+            while True:  # page after page (a filtered replay, or what was stored while we replayed)
+                page, remaining = await self._reader.batch(seq, filter_subject, batch=page_size)
+                count += await verified(page)
+                if not page:
+                    break
+                seq = page[-1].seq + 1
+                if remaining == 0:
+                    break
+            count += await verified([])
+        finally:
+            for future in verifying:
+                future.cancel()
         return count
 
     async def subscribe(
@@ -606,6 +654,12 @@ class EventStore:
         finally:
             with contextlib.suppress(Exception):  # the connection may already be closed
                 await sub.unsubscribe()
+
+
+def _is_commit(subject: str, prefix: str) -> bool:
+    """Whether a stored subject is a commit's `<prefix>.<community>.<aggregate>.<id>`, not a marker."""
+    parts = subject.split(".")
+    return len(parts) == 4 and parts[0] == prefix
 
 
 def _verify_page(page: Iterable[tuple[int, bytes]]) -> int:

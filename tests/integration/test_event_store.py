@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 
 import msgspec
+import nats
+import nats.errors
 import pytest
 from nats.aio.client import Client as NATS
 
@@ -20,10 +25,24 @@ from shared.jetstream import (
     CommitTooLarge,
     ConcurrencyConflict,
     EventStore,
+    StreamNotFound,
     StreamSettings,
 )
+from shared.jetstream.publisher import OutgoingMessage, Publisher
+from shared.natsclient import Client, connect, encode_headers, parse_headers
 from shared.signing import SigningKey
 from shared.subjects import InvalidSubject, community_filter
+from shared.testkit.polling import eventually
+
+
+@pytest.fixture(params=["nats-py", "project-client"])
+async def nc(nats_url: str, request: pytest.FixtureRequest) -> AsyncIterator[NATS]:
+    """Every test here runs on nats-py's client and on the project's, whose direct reply handlers
+    and pre-encoded publishing take another code path to the same results."""
+    client = await (nats.connect(nats_url) if request.param == "nats-py" else connect(nats_url))
+    assert isinstance(client, Client) == (request.param == "project-client")
+    yield client
+    await client.close()
 
 
 def commit(
@@ -205,3 +224,75 @@ async def test_streams_are_provisioned_idempotently(nc: NATS, event_store: Event
     assert info.config.duplicate_window == 60
     await again.start()
     await again.close()
+
+
+async def test_the_project_client_publishes_pre_encoded_frames_and_handles_replies_directly(
+    nats_url: str,
+) -> None:
+    client = await connect(nats_url)
+    seen: list[tuple[bytes, str | None, dict[str, str], bytes]] = []
+
+    def handler(subject: bytes, raw_headers: bytes | None, data: bytes) -> None:
+        status, headers = parse_headers(raw_headers)
+        seen.append((subject, status, headers, data))
+
+    try:
+        sub = await client.subscribe_direct("direct.test.*", handler)
+        header = encode_headers({"Nats-Msg-Id": "m-1", "X-Count": "7"})
+        await client.publish_frames(
+            [("direct.test.a", "", header, b"one"), ("direct.test.b", "reply.x", encode_headers({}), b"")]
+        )
+        # nats-py's flush() writes its PING ahead of queued data, so wait for the deliveries.
+        await eventually(lambda: len(seen) == 2)
+        assert seen == [
+            (b"direct.test.a", None, {"Nats-Msg-Id": "m-1", "X-Count": "7"}, b"one"),
+            (b"direct.test.b", None, {}, b""),
+        ]
+        await client.unsubscribe_direct(sub)
+        await client.publish_frames([("direct.test.b", "", header, b"late")])
+        marker = await client.subscribe("direct.test.b")
+        await client.publish_frames([("direct.test.b", "", header, b"after")])
+        assert (await marker.next_msg(timeout=10)).data == b"after"
+        assert len(seen) == 2  # "late" and "after" were delivered after the handler was removed
+
+        with pytest.raises(nats.errors.MaxPayloadError):
+            await client.publish_frames([("direct.test.a", "", header, b"x" * (client.max_payload + 1))])
+        with pytest.raises(nats.errors.BadHeaderError):
+            encode_headers({"Bad": "line\r\nInjected: 1"})
+    finally:
+        await client.close()
+    with pytest.raises(nats.errors.ConnectionClosedError):
+        await client.publish_frames([("direct.test.a", "", header, b"closed")])
+
+
+def test_inline_status_lines_are_parsed_with_their_headers() -> None:
+    assert parse_headers(b"NATS/1.0 204 EOB\r\nNats-Num-Pending: 3\r\n\r\n") == (
+        "204",
+        {"Nats-Num-Pending": "3"},
+    )
+    assert parse_headers(b"NATS/1.0 503\r\n\r\n") == ("503", {})
+    assert parse_headers(None) == (None, {})
+
+
+async def test_a_publish_to_no_stream_is_reported_as_such_on_both_clients(nc: NATS) -> None:
+    publisher = Publisher(nc, timeout=5)
+    await publisher.start()
+    with pytest.raises(StreamNotFound):
+        await publisher.publish(OutgoingMessage("nostream.acme.member.m1", b"x", {"Nats-Msg-Id": "1"}))
+    await publisher.close()
+
+
+async def test_replay_verifies_on_a_process_pool_and_names_a_forged_commit(
+    event_store: EventStore, nc: NATS
+) -> None:
+    for i in range(1, 301):
+        await event_store.append([commit(event_store, f"m{i % 5}", [i // 5 + 1])])
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert await event_store.replay(executor=pool, page_size=100) == 300
+        forged = msgspec.msgpack.decode(seal(commit(event_store, "m9", [1]), event_store.key))
+        forged["signature"] = SigningKey.generate().sign(forged["body"])
+        await nc.jetstream().publish(
+            event_store.subjects.aggregate("acme", "member", "m9"), msgspec.msgpack.encode(forged)
+        )
+        with pytest.raises(SignerMismatch, match="stream sequence 301"):
+            await event_store.replay(executor=pool, page_size=100)

@@ -16,7 +16,7 @@ from shared.envelope import (
     open_envelope,
     seal,
 )
-from shared.signing import SigningKey
+from shared.signing import BadSignature, SigningKey, verify_detached
 
 
 def make_commit(key: SigningKey, **changes: object) -> Commit:
@@ -70,6 +70,24 @@ def test_a_signature_by_another_key_is_refused(key: SigningKey) -> None:
     forged["signature"] = other.sign(forged["body"])
     with pytest.raises(SignerMismatch, match="does not verify"):
         open_envelope(msgspec.msgpack.encode(forged))
+
+
+def test_detached_verification_refuses_every_bad_input_even_with_a_cached_signer(key: SigningKey) -> None:
+    message = b"stored bytes"
+    signature = key.sign(message)
+    for _ in range(2):  # the second round answers from the cache of decoded did:keys
+        verify_detached(message, signature, key.key_id)
+        verify_detached(message, signature, key.public_key)
+        with pytest.raises(BadSignature):
+            verify_detached(message + b"!", signature, key.key_id)
+        with pytest.raises(BadSignature):
+            verify_detached(message, signature, SigningKey.generate().key_id)
+        with pytest.raises(BadSignature):
+            verify_detached(message, signature[:63], key.public_key)
+        with pytest.raises(BadSignature):
+            verify_detached(message, signature, key.public_key[:31])
+        with pytest.raises(ValueError, match="did:key"):
+            verify_detached(message, signature, "did:web:example.org")
 
 
 def test_sealing_with_a_key_other_than_the_named_signer_is_refused(key: SigningKey) -> None:
