@@ -13,6 +13,7 @@ from services.identity.domain.events import REGISTRY
 from services.identity.domain.invite import Invite, invite_id
 from services.identity.domain.inviter import Inviter, inviter_id
 from services.identity.domain.session import Session, session_id
+from services.identity.retry import Conflict, retrying
 from shared.application import NotFound, ServiceApplication
 from shared.domain import DomainError
 from shared.signing import SigningKey
@@ -52,6 +53,7 @@ class IdentityApplication(ServiceApplication):
 
     # -- invites ---------------------------------------------------------------------------
 
+    @retrying
     def create_invite(self, statement: VerifiedStatement, now: int) -> dict[str, Any]:
         body = statement.body
         ident = _ident(body.get("invite"), "invite")
@@ -87,9 +89,10 @@ class IdentityApplication(ServiceApplication):
         except IntegrityError as exc:
             if self.exists(Invite, invite.id):
                 raise DomainError("invite_exists", f"invite {ident} already exists") from exc
-            raise DomainError("conflict", "the inviter changed concurrently; try again") from exc
+            raise Conflict(inviter.id) from exc
         return self._invite_view(invite, now)
 
+    @retrying
     def accept_invite(self, statement: VerifiedStatement, now: int) -> dict[str, Any]:
         ident = _ident(statement.body.get("invite"), "invite")
         invite = self.load(Invite, invite_id(statement.community, ident))
@@ -104,6 +107,7 @@ class IdentityApplication(ServiceApplication):
         self._save_or_conflict(invite, inviter)
         return self._invite_view(invite, now)
 
+    @retrying
     def revoke_invite(self, statement: VerifiedStatement, now: int) -> dict[str, Any]:
         ident = _ident(statement.body.get("invite"), "invite")
         invite = self.load(Invite, invite_id(statement.community, ident))
@@ -128,7 +132,7 @@ class IdentityApplication(ServiceApplication):
         try:
             self.save(*aggregates)
         except IntegrityError as exc:
-            raise DomainError("conflict", "changed concurrently; try again") from exc
+            raise Conflict(", ".join(str(a.id) for a in aggregates)) from exc
 
     @staticmethod
     def _invite_view(invite: Invite, now: int) -> dict[str, Any]:

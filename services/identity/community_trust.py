@@ -10,6 +10,7 @@ from eventsourcing.persistence import IntegrityError
 from services.identity.application import IdentityApplication
 from services.identity.domain.trust_agent import PURPOSES, CommunityTrustAgent, trust_agent_id
 from services.identity.keys import TrustAgentKeys
+from services.identity.retry import Conflict, retrying
 from shared.application import NotFound
 from shared.domain import DomainError
 from shared.subjects import InvalidSubject, check_token
@@ -67,7 +68,7 @@ class CommunityTrust:
         try:
             self.app.save(agent)
         except IntegrityError as exc:
-            raise DomainError("conflict", "the community's trust agent changed; try again") from exc
+            raise Conflict(agent.id) from exc
 
     def _settings(self) -> Any:
         return self.app.settings
@@ -75,9 +76,15 @@ class CommunityTrust:
     def _log(self, agent: CommunityTrustAgent) -> WebvhLog:
         return WebvhLog(tuple(agent.log))
 
+    @retrying
     def community_did(self, community: str, now: int) -> dict[str, Any]:
         """The community's did:webvh, created (key 0, committing to key 1) on first use."""
-        community = self._community(community)
+        agent = self._agent_with_did(self._community(community), now)
+        return {"did": agent.did, "key_index": agent.key_index}
+
+    def _agent_with_did(self, community: str, now: int, *, save: bool = True) -> CommunityTrustAgent:
+        """The community's trust agent, loaded once, its did:webvh created if it has none (and saved
+        then, unless the caller saves it with what it does next, in the same commit)."""
         agent = self._agent(community)
         if agent.did is None:
             settings = self._settings()
@@ -93,9 +100,11 @@ class CommunityTrust:
                 next_key_hashes=[next_key_hash(key1.public_key)],
             )
             agent.create_did(community=community, did=log.did, log_entry=log.entries[0], now=now)
-            self._save(agent)
-        return {"did": agent.did, "key_index": agent.key_index}
+            if save:
+                self._save(agent)
+        return agent
 
+    @retrying
     def rotate_key(self, community: str, now: int) -> dict[str, Any]:
         """Move to the committed next key and commit to the one after it (pre-rotation)."""
         community = self._community(community)
@@ -135,6 +144,7 @@ class CommunityTrust:
     def status_list_url(self, community: str, purpose: str) -> str:
         return f"{self._settings().base_url}/c/{community}/status/{purpose}"
 
+    @retrying
     def issue_credential(
         self,
         community: str,
@@ -145,8 +155,8 @@ class CommunityTrust:
         now: int,
     ) -> dict[str, Any]:
         community = self._community(community)
-        self.community_did(community, now)
-        agent = self._agent(community)
+        # One load, and for a new community one commit: the DID is created with its first credential.
+        agent = self._agent_with_did(community, now, save=False)
         assert agent.did is not None
         issued_at = _at(now)
         try:
@@ -216,6 +226,7 @@ class CommunityTrust:
             },
         }
 
+    @retrying
     def sign_document(self, community: str, credential: dict[str, Any], now: int) -> dict[str, Any]:
         """Secure a credential another service composed (an announcement, say) as the community.
 
@@ -224,8 +235,7 @@ class CommunityTrust:
         through `issue_credential`, so this door cannot mint a membership.
         """
         community = self._community(community)
-        self.community_did(community, now)
-        agent = self._agent(community)
+        agent = self._agent_with_did(community, now)
         assert agent.did is not None
         issuer = credential.get("issuer")
         issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
@@ -252,6 +262,7 @@ class CommunityTrust:
             raise DomainError("invalid_credential", str(exc)) from exc
         return {"credential": signed}
 
+    @retrying
     def set_status(self, community: str, index: int, purpose: str, value: bool, now: int) -> dict[str, Any]:
         community = self._community(community)
         agent = self._agent(community)

@@ -10,6 +10,7 @@ from services.membership.domain.community import Community, community_id
 from services.membership.domain.events import REGISTRY
 from services.membership.domain.member import Member
 from services.membership.domain.member_key import MemberKey, member_key_id
+from services.membership.retry import Conflict
 from shared.application import NotFound, ServiceApplication
 from shared.domain import DomainError, Event
 from shared.subjects import InvalidSubject, check_token
@@ -59,4 +60,4 @@ class MembershipApplication(ServiceApplication):
                 raise DomainError(
                     "duplicate_member", "this person is already known in the community"
                 ) from exc
-            raise DomainError("conflict", "changed concurrently; nothing was recorded, try again") from exc
+            raise Conflict("conflict", "changed concurrently; nothing was recorded, try again") from exc

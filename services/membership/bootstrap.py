@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import nats.errors
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 
 from services.membership.adapters.credentials import CredentialIssuer, NatsCredentials
 from services.membership.application import MembershipApplication
@@ -16,6 +21,7 @@ from services.membership.entrypoints import build_router
 from services.membership.handlers import MembershipHandlers, Nonces
 from shared.commands import CommandClient, CommandRouter
 from shared.statements import NonceRegistry
+from shared.subjects import StreamSubjects
 
 
 @dataclass
@@ -23,9 +29,14 @@ class MembershipService:
     app: MembershipApplication
     handlers: MembershipHandlers
     router: CommandRouter
+    landed: Subscription | None = None
 
     async def stop(self) -> None:
         await self.router.stop()
+        if self.landed is not None:
+            with contextlib.suppress(nats.errors.Error):  # the connection may already be closing
+                await self.landed.unsubscribe()
+        await asyncio.to_thread(self.handlers.catch_up.stop)
         await asyncio.to_thread(self.app.close)
 
 
@@ -55,7 +66,19 @@ async def start_membership(
     app = await asyncio.to_thread(MembershipApplication, app_env)
     issuer = credentials or NatsCredentials(CommandClient(nc, timeout=settings.identity_timeout_s))
     handlers = MembershipHandlers(app, issuer, nonces or await NonceRegistry.open(nc))
-    await asyncio.to_thread(handlers.catch_up)  # read models rebuilt from the stream
+    # Read models rebuilt from the stream, then kept level by following it: every commit published
+    # on the stream's subjects wakes the follower, which applies it from the log (verified, traced).
+    await asyncio.to_thread(handlers.catch_up.follow)
+    landed = await nc.subscribe(
+        StreamSubjects.for_service("membership").commits, cb=_waker(handlers.catch_up.wake)
+    )
     router = build_router(handlers)
     await router.start(nc)
-    return MembershipService(app=app, handlers=handlers, router=router)
+    return MembershipService(app=app, handlers=handlers, router=router, landed=landed)
+
+
+def _waker(wake: Callable[[], None]) -> Callable[[Msg], Awaitable[None]]:
+    async def on_commit(_: Msg) -> None:
+        wake()
+
+    return on_commit

@@ -18,6 +18,7 @@ from services.membership.domain.commands import (
     SnapshotQuery,
 )
 from services.membership.handlers import MembershipHandlers
+from services.membership.retry import retrying
 from shared.commands import CommandContext, CommandRouter
 
 SIGNED_COMMANDS = (
@@ -42,16 +43,21 @@ SIGNED_COMMANDS = (
 def build_router(handlers: MembershipHandlers) -> CommandRouter:
     router = CommandRouter("membership")
 
-    def route(name: str, payload: type[msgspec.Struct], handler: Callable[[Any], Awaitable[Any]]) -> None:
+    def route(
+        name: str, payload: type[msgspec.Struct], handler: Callable[[Any], Awaitable[Any]], retry: bool = True
+    ) -> None:
         async def handle(command: Any, _: CommandContext) -> Any:
-            return await handler(command)
+            if not retry:
+                return await handler(command)
+            return await retrying(lambda: handler(command))
 
         router.command(name, payload)(handle)
 
     for name in SIGNED_COMMANDS:
         route(name, Signed, getattr(handlers, name))
     route("create_community", CreateCommunity, handlers.create_community)
-    route("import_members", ImportMembers, handlers.import_members)
+    # A bulk import saves row by row and reports each row's outcome itself: never run twice.
+    route("import_members", ImportMembers, handlers.import_members, retry=False)
 
     async def get_community(query: CommunityQuery) -> Any:
         return await handlers.get_community(query.community)

@@ -20,6 +20,7 @@ from services.membership.projections.audit import AuditView
 from services.membership.projections.catchup import CatchUp
 from services.membership.projections.directory import DirectoryView
 from services.membership.projections.roll import RollView
+from services.membership.retry import VERIFIED
 from shared.application import NotFound
 from shared.commands import CommandRejected
 from shared.domain import DomainError
@@ -81,8 +82,15 @@ class HandlerBase:
         return await asyncio.to_thread(fn, *args)
 
     async def verified(self, command: Signed | Any, action: str) -> VerifiedStatement:
-        """The statement, checked (signature, action, community, window) and its nonce claimed."""
+        """The statement, checked (signature, action, community, window) and its nonce claimed.
+
+        When the command is run again after an optimistic-concurrency conflict (`retry.py`), the
+        statement verified by the first attempt is reused: its nonce is already (rightly) claimed.
+        """
         slug_token(command.community)
+        memo = VERIFIED.get()
+        if memo is not None and action in memo:
+            return memo[action]
         try:
             statement = verify_statement(
                 command.statement,
@@ -93,6 +101,8 @@ class HandlerBase:
             await self.nonces.claim(statement)
         except StatementRejected as exc:
             raise CommandRejected(str(exc.code), exc.message, 401) from exc
+        if memo is not None:
+            memo[action] = statement
         return statement
 
     @staticmethod

@@ -43,11 +43,13 @@ class CommunityHandlers(HandlerBase):
                 raise DomainError("invalid_request", "the first admin is a member did:key")
         if await self.run(self.app.exists, Community, community_id(slug)):
             raise DomainError("community_exists", f"community {slug!r} already exists")
-        did = await self.credentials.community_did(slug)
-        community = Community.create(
+        # The community is checked (name, policy) before identity is asked for anything; identity
+        # creates the community's did:webvh together with the founder's first credential (one round
+        # trip and one commit fewer than asking for the DID first), and the DID is read off it.
+        checked = Community.create(
             slug=slug,
             name=command.name,
-            did=did,
+            did=PENDING_DID,
             policy=command.policy,
             admin=admin,
             by=by,
@@ -56,15 +58,25 @@ class CommunityHandlers(HandlerBase):
         )
         founder = Member(member_id(slug, admin))
         founder.admit(
-            kind=community.policy.membership_type(None),
-            roles=community.policy.check_roles(("admin",)),
+            kind=checked.policy.membership_type(None),
+            roles=checked.policy.check_roles(("admin",)),
             by=by,
             statement=document,
             now=now,
             did=admin,
             name=founder_name,
         )
-        issued = await self.issue_membership(community, founder, now)
+        issued = await self.issue_membership(checked, founder, now)
+        community = Community.create(
+            slug=slug,
+            name=command.name,
+            did=_issuer(founder.credentials[0].credential),
+            policy=command.policy,
+            admin=admin,
+            by=by,
+            statement=document,
+            now=now,
+        )
         key = MemberKey.claim(slug, admin, founder.id, now)
         try:
             await self.save(community, founder, key, issued=issued, slug=slug)
@@ -113,3 +125,15 @@ class CommunityHandlers(HandlerBase):
             "policy": community.policy,
             "version": community.version,
         }
+
+
+PENDING_DID = "did:pending:community"
+
+
+def _issuer(credential: dict[str, Any]) -> str:
+    """The DID that issued a credential (`issuer` is a DID or an object with its `id`)."""
+    issuer = credential.get("issuer")
+    found = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if not isinstance(found, str) or not found.startswith("did:"):
+        raise DomainError("identity_unavailable", "identity issued a credential without an issuer DID")
+    return found

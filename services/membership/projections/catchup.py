@@ -3,6 +3,13 @@
 Each read model remembers the last notification id it applied, so catching up after a restart,
 or twice, never applies an event twice; a fresh model rebuilds from sequence 0.
 
+Once `follow()` is called, a follower thread applies commits as they land: woken by the
+service's subscription to the stream's commit subjects (or by a query, or every POLL_S), it reads
+the new commits from the log and applies them one by one, taking the models' lock only for one commit at a
+time. A query does not replay anything itself: it waits until the models have applied the position
+it must see (by default the head of the log when the query arrived, or a commit's notification id
+the caller passes, so a client reads its own writes), then reads under the lock.
+
 When the log keeps the trace context of the command that stored a commit (the JetStream recorder
 does), applying that commit is a span in the command's trace; the lag of the read models behind
 the log is reported as `cos.consumer.lag`.
@@ -11,6 +18,7 @@ the log is reported as `cos.consumer.lag`.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +34,10 @@ from shared.jetstream import split_notification_id
 from shared.telemetry import extract_context, instruments, register_consumer_lag, span_in_context
 
 PAGE = 500
+POLL_S = 1.0  # how often the follower looks at the log when no subscription wakes it
+WAIT_S = 30.0  # how long a query waits for the follower before applying by itself
 R = TypeVar("R")
+log = logging.getLogger(__name__)
 _NO_TRACE: Mapping[str, str] = {}
 
 
@@ -54,17 +65,94 @@ class CatchUp:
             return None if catch_up is None else catch_up.lag()
 
         register_consumer_lag(self.name, self._stream, measure, owner=self)
+        # `_lock` guards the models (held per applied commit and per read); `_applying` lets one
+        # thread at a time read the log and apply it; `_advanced` tells waiting queries of progress.
+        self._applying = threading.Lock()
+        self._advanced = threading.Condition(self._lock)
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._follower: threading.Thread | None = None
 
     def __call__(self) -> int:
         """Apply everything recorded so far; returns the position reached."""
-        with self._lock:
+        with self._applying:
             return self._catch_up()
 
-    def query(self, read: Callable[[], R]) -> R:
-        """Catch up, then read the models while no other thread changes them."""
+    def query(self, read: Callable[[], R], *, at_least: int | None = None) -> R:
+        """Read the models once they hold `at_least` (default: the whole log as it is now).
+
+        `at_least` is a notification id, e.g. of the caller's own commit (read-your-writes). The
+        follower does the applying; without one (or if it stalls) the query applies by itself.
+        """
+        target = self.head() if at_least is None else at_least
+        if not self._reached(target):
+            self._wait_for(target)
         with self._lock:
-            self._catch_up()
             return read()
+
+    def head(self) -> int:
+        """The notification id of the last event in the log (0 when empty)."""
+        return self._app.recorder.max_notification_id() or 0
+
+    def _reached(self, target: int) -> bool:
+        position = self.position
+        if self._traced is not None:
+            return split_notification_id(position)[0] >= split_notification_id(target)[0]
+        return position >= target
+
+    def _wait_for(self, target: int) -> None:
+        follower = self._follower
+        if follower is not None and follower.is_alive():
+            self._wake.set()
+            with self._advanced:
+                if self._advanced.wait_for(lambda: self._reached(target), timeout=WAIT_S):
+                    return
+            log.warning(
+                "%s: the follower did not reach %s in %ss; applying inline", self.name, target, WAIT_S
+            )
+        self()
+
+    # -- following the log -----------------------------------------------------------------------
+
+    def follow(self) -> None:
+        """Start applying commits as they land (after catching up), until `stop()`.
+
+        Call `wake()` whenever a commit is seen on the stream (the service subscribes to the
+        stream's commit subjects); the follower also looks at the log every POLL_S, so a missed
+        signal delays a commit, never loses it.
+        """
+        if self._follower is not None:
+            return
+        self()
+        self._stopped.clear()
+        self._follower = threading.Thread(target=self._follow, name=f"{self.name}-follower", daemon=True)
+        self._follower.start()
+
+    def wake(self) -> None:
+        """A commit landed: let the follower apply it now (cheap, callable from any thread)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Stop following (the models keep what they applied; a query then applies by itself)."""
+        self._stopped.set()
+        self._wake.set()
+        if self._follower is not None:
+            self._follower.join(timeout=5)
+            self._follower = None
+
+    def _follow(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait(timeout=POLL_S)
+            self._wake.clear()
+            if self._stopped.is_set():
+                return
+            try:
+                self()
+            except Exception:
+                if self._stopped.is_set():
+                    return
+                log.exception("%s: applying the log failed; retrying", self.name)
+                self._stopped.wait(POLL_S)
 
     @property
     def position(self) -> int:
@@ -126,11 +214,13 @@ class CatchUp:
             self._apply(notifications)
 
     def _apply(self, notifications: list[Notification]) -> None:
-        for notification in notifications:
-            event = self._app.mapper.to_domain_event(notification)
-            for model in self._models:
-                if notification.id > model.position:
-                    if isinstance(event, Event):
-                        model.apply(event)
-                    model.position = notification.id
+        events = [(n.id, self._app.mapper.to_domain_event(n)) for n in notifications]
+        with self._advanced:  # one commit at a time: queries read between commits, never inside one
+            for notification_id, event in events:
+                for model in self._models:
+                    if notification_id > model.position:
+                        if isinstance(event, Event):
+                            model.apply(event)
+                        model.position = notification_id
+            self._advanced.notify_all()
         instruments().projection_commits.add(1, {"cos.consumer": self.name})
