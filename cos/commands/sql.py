@@ -2,8 +2,9 @@
 
 Before the query runs, the warehouse catches up with the deployment at $NATS_URL (only what is new
 is loaded). The warehouse is embedded (chdb, in `<data dir>/warehouse/<community or _all>`) unless
-`--warehouse http(s)://…` (or $COS_WAREHOUSE) names a ClickHouse server. `--community` keeps a
-warehouse of that community's events alone; `--bundle FILE` queries an exported bundle offline.
+`--warehouse http(s)://…` (or $COS_WAREHOUSE) names a ClickHouse server (22.8 or newer; an older
+one is refused with its version named). `--community` keeps a warehouse of that community's events
+alone; `--bundle FILE` queries an exported bundle offline.
 
 Table `events` and views `membership_growth`, `participation`, `turnout_per_poll`,
 `announcement_reach`; see `services/transparency/warehouse.py` for their columns.
@@ -24,6 +25,7 @@ import nats.errors
 
 from cos.commands.export import DEFAULT_NATS, cli_connect
 from services.transparency.warehouse import (
+    MIN_SERVER_VERSION,
     LoadSummary,
     QueryResult,
     Warehouse,
@@ -53,7 +55,8 @@ def register(subparsers: Any) -> None:
         "--warehouse",
         default=os.environ.get("COS_WAREHOUSE"),
         metavar="PATH|URL",
-        help="chdb directory or ClickHouse server URL ($COS_WAREHOUSE)",
+        help="chdb directory, or ClickHouse server URL http(s)://user:password@host:port/database "
+        f"(ClickHouse {'.'.join(map(str, MIN_SERVER_VERSION))} or newer; $COS_WAREHOUSE)",
     )
     parser.add_argument(
         "--data-dir", type=Path, default=Path("var"), help="where the embedded warehouse lives"

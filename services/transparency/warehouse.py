@@ -1,11 +1,11 @@
 """The warehouse: every committed event as a row in ClickHouse, with views for auditors and dashboards.
 
 One interface (`Warehouse`) over two engines: chdb, ClickHouse embedded in this process (the
-default: a directory on disk, or a temporary one), and a ClickHouse server through
-clickhouse-connect. The loader reads commits from the streams (Direct Get batches, in stream order)
-or from a community bundle, decodes each event's msgpack state to JSON, and inserts one row per
-event; it resumes after the highest stream sequence already loaded, so loading is incremental and
-never duplicates a row.
+default: a directory on disk, or a temporary one), and a ClickHouse server (MIN_SERVER_VERSION or
+newer, checked when it is opened) through clickhouse-connect. The loader reads commits from the
+streams (Direct Get batches, in stream order) or from a community bundle, decodes each event's
+msgpack state to JSON, and inserts one row per event; it resumes after the highest stream sequence
+already loaded, so loading is incremental and never duplicates a row.
 
 Table `events` (one row per event):
 
@@ -44,6 +44,7 @@ from shared.subjects import check_token
 from shared.transparency.layout import LOGGED_STREAMS, stream_prefix
 
 __all__ = [
+    "MIN_SERVER_VERSION",
     "SCHEMA",
     "VIEWS",
     "ChdbWarehouse",
@@ -241,8 +242,62 @@ class ChdbWarehouse:
             self._tmp.cleanup()
 
 
+# The oldest server the warehouse claims: the schema needs DateTime64 and fromUnixTimestamp64Nano,
+# the views window functions and CREATE OR REPLACE VIEW, and clickhouse-connect itself reads columns
+# of system.settings that old servers lack. 22.8 is the oldest long-term release with all of them.
+MIN_SERVER_VERSION = (22, 8)
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    parts = []
+    for part in version.split(".")[:2]:
+        if not part.isdigit():
+            break
+        parts.append(int(part))
+    return tuple(parts)
+
+
+def server_version(url: str, timeout_s: float = 5.0) -> str:
+    """What `SELECT version()` answers over the HTTP interface (raises WarehouseError when unreachable)."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "localhost", parsed.port or (8443 if parsed.scheme == "https" else 8123)
+    request = urllib.request.Request(  # noqa: S310 - http(s) only, checked by open_warehouse
+        f"{parsed.scheme}://{host}:{port}/?query=SELECT%20version()",
+        headers={
+            "X-ClickHouse-User": parsed.username or "default",
+            "X-ClickHouse-Key": parsed.password or "",
+        },
+    )
+    context = ssl.create_default_context() if parsed.scheme == "https" else None
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s, context=context) as reply:  # noqa: S310
+            return str(reply.read().decode().strip())
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace").strip()
+        raise WarehouseError(f"ClickHouse at {host}:{port} refused: {exc.code} {detail}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise WarehouseError(f"cannot reach ClickHouse at {host}:{port}: {exc}") from exc
+
+
+# Results read the same from either engine: 64-bit numbers as JSON numbers (chdb's defaults; a
+# server's default quotes 64-bit integers as strings, so `max(sequence)` or `count()` came back as text).
+_JSON_SETTINGS = {
+    "output_format_json_quote_64bit_integers": 0,
+    "output_format_json_quote_64bit_floats": 0,
+    "output_format_json_quote_decimals": 0,
+}
+
+
 class ClickHouseWarehouse:
-    """A ClickHouse server through clickhouse-connect (`http[s]://user:password@host:port/database`)."""
+    """A ClickHouse server through clickhouse-connect (`http[s]://user:password@host:port/database`).
+
+    The server must be ClickHouse MIN_SERVER_VERSION or newer; an older one is refused up front with
+    its version named, rather than failing later on the first view.
+    """
 
     def __init__(self, url: str) -> None:
         import clickhouse_connect
@@ -250,6 +305,14 @@ class ClickHouseWarehouse:
 
         self._errors = ClickHouseError
         parsed = urlparse(url)
+        self.version = server_version(url)
+        if _version_tuple(self.version) < MIN_SERVER_VERSION:
+            minimum = ".".join(map(str, MIN_SERVER_VERSION))
+            raise WarehouseError(
+                f"ClickHouse {self.version} at {parsed.hostname}:{parsed.port} is older than {minimum}, "
+                "the oldest the warehouse supports (it needs DateTime64, window functions and "
+                "CREATE OR REPLACE VIEW)"
+            )
         try:
             self._client = clickhouse_connect.get_client(
                 host=parsed.hostname or "localhost",
@@ -263,7 +326,11 @@ class ClickHouseWarehouse:
             raise WarehouseError(
                 f"cannot reach ClickHouse at {parsed.hostname}:{parsed.port}: {exc}"
             ) from exc
-        create_schema(self)
+        try:
+            create_schema(self)
+        except WarehouseError:
+            self._client.close()
+            raise
 
     def execute(self, sql: str) -> None:
         try:
@@ -273,7 +340,7 @@ class ClickHouseWarehouse:
 
     def query(self, sql: str) -> QueryResult:
         try:
-            raw = self._client.raw_query(sql, fmt="JSONCompact")
+            raw = self._client.raw_query(sql, settings=_JSON_SETTINGS, fmt="JSONCompact")
         except self._errors as exc:
             raise WarehouseError(str(exc)) from exc
         return _json_result(raw)
