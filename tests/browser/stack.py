@@ -101,7 +101,7 @@ def running_stack(data_dir: Path) -> Iterator[Stack]:
 # The services the web app uses, started the way `cos run` starts them (identity and membership,
 # then each module's `services.<name>.bootstrap.start`); modules the app does not use are left out,
 # so these tests do not depend on them.
-MODULES = ("messaging", "governance", "knowledge")
+MODULES = ("messaging", "governance", "knowledge", "social")
 
 
 class Stoppable(Protocol):

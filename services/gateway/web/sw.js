@@ -1,6 +1,6 @@
 // The app shell works offline: its files are cached at install and refreshed from the network
 // whenever it answers. API calls (/c/…) always go to the network and are never cached.
-const CACHE = "cos-shell-v1";
+const CACHE = "cos-shell-v2";
 const SHELL = [
   "/app/",
   "/app/app.css",
@@ -16,6 +16,10 @@ const SHELL = [
   "/app/js/verify.js",
   "/app/js/modules.js",
   "/app/js/sealed.js",
+  "/app/js/social.js",
+  "/app/js/moderation.js",
+  "/app/js/decide.js",
+  "/app/js/ballot.js",
 ];
 
 self.addEventListener("install", (event) => {

@@ -14,7 +14,8 @@ import {
   formatDatetime,
   PhraseError,
 } from "./crypto.js";
-import { MODULES, moduleRoutes } from "./modules.js";
+import { MODULES, moduleRoutes, richText } from "./modules.js";
+import { publicBlog } from "./social.js";
 import * as store from "./store.js";
 import { busy, download, errorBox, field, h, render, shortDid, toast, when } from "./ui.js";
 import { verifyCredential } from "./verify.js";
@@ -60,6 +61,7 @@ async function route() {
   try {
     if (path === "/join") return await join(params);
     if (path === "/restore") return await restore(params);
+    if (path === "/read") return await publicBlog(params, { richText });
     if (path === "/" || path === "") return await landing();
     const handler = MEMBER_ROUTES[path] || moduleRoutes[path];
     if (!handler) return render(h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/home" }, "Go home")));

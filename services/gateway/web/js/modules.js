@@ -2,6 +2,10 @@
 // routes (read from /openapi.json), so the app never shows a screen whose API is missing.
 
 import { bytesToHex, formatDatetime, sha256 } from "./crypto.js";
+import { encryptBallot, voteVector } from "./ballot.js";
+import { proxies, proxiesFor, resultView, trackerLookup } from "./decide.js";
+import { moderation, moderationTools } from "./moderation.js";
+import { SOCIAL_MODULES } from "./social.js";
 import { busy, field, h, render, shortDid, toast, when } from "./ui.js";
 
 function serves(paths, prefixes) {
@@ -72,38 +76,74 @@ function ballotControls(poll, current) {
 async function pollScreen(ctx, id) {
   const { session, app } = ctx;
   const base = `/polls/${encodeURIComponent(id)}`;
-  const [poll, results, board] = await Promise.all([session.get(base), session.get(`${base}/results`), session.get(`${base}/board`)]);
+  const [poll, results, board, delegations] = await Promise.all([
+    session.get(base),
+    session.get(`${base}/results`),
+    session.get(`${base}/board`),
+    session.get("/delegations").catch(() => ({ delegations: [] })),
+  ]);
+  const represented = proxiesFor(delegations.delegations, app.keys.did, poll.poll);
   const mine = board.ballots.find((b) => b.voter === app.keys.did);
   const out = h("div", { "aria-live": "polite" });
   const parts = [
     h("h1", {}, poll.spec.title),
     poll.spec.description ? h("p", { class: "lead" }, poll.spec.description) : null,
-    h("p", {}, h("span", { class: "badge" }, poll.status), ` Closes ${when(poll.closes_at)} · ${results.voted} of ${results.eligible} voted (${results.turnout_pct}%)`),
+    h("p", {}, h("span", { class: "badge" }, poll.status), ` Closes ${when(poll.closes_at)} · ${results.voted} of ${results.eligible} voted (${results.turnout_pct}%)${results.delegated ? `, ${results.delegated} by proxy` : ""}`),
   ];
   if (mine) {
     const chosen = mine.choice ? mine.choice.map((i) => poll.options[i] ?? i).join(", ") : `tracker ${mine.tracker}`;
     parts.push(h("p", { class: "card", "data-testid": "my-ballot" }, "Your ballot is on the public board: ", h("strong", {}, chosen), poll.status === "open" ? ". You may change it until the poll closes." : "."));
   }
-  if (poll.status === "open" && poll.spec.secret) {
-    parts.push(h("p", { class: "card" }, "This poll uses a secret ballot, encrypted for its trustees; casting one from this app is not available yet."));
+  const secret = Boolean(poll.spec.secret);
+  if (poll.status === "open" && secret && !poll.public_key) {
+    parts.push(h("p", { class: "card" }, "This poll uses a secret ballot; voting starts once its trustees have made the poll's key."));
   } else if (poll.status === "open") {
-    const controls = ballotControls(poll, SINGLE.has(poll.spec.kind) || poll.spec.kind === "multiple" ? mine?.choice : null);
+    const controls = ballotControls(poll, !secret && (SINGLE.has(poll.spec.kind) || poll.spec.kind === "multiple") ? mine?.choice : null);
     const submit = h("button", { type: "submit" }, mine ? "Change my vote" : "Sign and cast my vote");
-    const form = h("form", { class: "card" }, h("fieldset", { class: "options" }, h("legend", {}, "Your vote"), controls.nodes), submit, out);
+    const names = await Promise.all(represented.map(async (d) => [d.delegator, await nameOf(ctx, d.delegator)]));
+    const onBehalf = represented.length
+      ? field("Vote for", { name: "behalf" }, { as: "select", options: [["", "myself"], ...names.map(([did, name]) => [did, `${name} (as proxy)`])],
+          hint: "Members who delegated to you; their own vote, if they cast one, always wins." })
+      : null;
+    const form = h("form", { class: "card" }, onBehalf, h("fieldset", { class: "options" }, h("legend", {}, "Your vote"), controls.nodes), submit, out);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       busy(submit, async () => {
         const choice = controls.read(form);
-        await session.act(`${base}/ballots`, "governance.cast_ballot", { poll: poll.poll, choice });
-        toast("Your vote is signed and counted.");
+        const body = { poll: poll.poll };
+        const voter = form.behalf?.value || app.keys.did;
+        if (voter !== app.keys.did) body.on_behalf_of = voter;
+        if (secret) {
+          // Encrypted here for the poll's trustees, with proofs that it is a valid vote.
+          const votes = voteVector(poll.spec, poll.options, choice);
+          const made = await encryptBallot({ pollId: poll.crypto_poll_id, publicKey: poll.public_key, rules: poll.ballot_rules }, voter, votes);
+          body.ballot = made.ballot;
+        } else {
+          body.choice = choice;
+        }
+        await session.act(`${base}/ballots`, "governance.cast_ballot", body);
+        toast(body.on_behalf_of ? "Your proxy vote is signed and counted." : "Your vote is signed and counted.");
+
         await pollScreen(ctx, id);
       }, out);
     });
     parts.push(form);
   }
-  if (results.result) {
-    parts.push(h("section", { class: "card" }, h("h2", {}, "Result"), h("pre", { class: "result" }, JSON.stringify(results.result, null, 2))));
+  if (poll.status === "open" && poll.author === app.keys.did) {
+    const close = h("button", { type: "button", class: "secondary" }, "Close the poll now");
+    const closing = h("div", { "aria-live": "polite" });
+    close.addEventListener("click", () => busy(close, async () => {
+      if (!confirm("Close this poll now and count the votes?")) return;
+      await session.act(`${base}/acts/close_poll`, "governance.close_poll", { poll: poll.poll });
+      toast("Closed and counted.");
+      await pollScreen(ctx, id);
+    }, closing));
+    parts.push(h("div", { class: "card" }, close, closing));
   }
+  if (results.result) {
+    parts.push(resultView(results.result));
+  }
+  if (board.secret) parts.push(trackerLookup(board));
   parts.push(h("p", {}, h("a", { href: "#/polls" }, "All polls")));
   render(parts);
 }
@@ -260,7 +300,7 @@ const assistant = {
 const MSG = "/messaging";
 
 /** Server-rendered (sanitized) markdown, parsed inertly and stripped once more of anything active. */
-function richText(html, fallback) {
+export function richText(html, fallback) {
   if (typeof html !== "string") return h("p", { class: "plain-text" }, fallback || "");
   const doc = new DOMParser().parseFromString(`<div>${html}</div>`, "text/html");
   const root = doc.body.firstElementChild;
@@ -387,7 +427,9 @@ async function threadScreen(ctx, id) {
   const thread = await ctx.session.get(`${MSG}/threads/${encodeURIComponent(id)}`);
   const posts = await Promise.all(thread.posts.map(async (p) => h("li", { class: "member post", id: `post-${p.post}` },
     h("div", { class: "hint" }, `${await nameOf(ctx, p.by)} · ${whenNs(p.created_ns)}${p.edited ? " · edited" : ""}`),
-    p.state === "visible" || p.body !== undefined ? richText(p.html, p.body) : h("p", { class: "hint" }, `(${p.state})`))));
+    p.state === "visible" || p.body !== undefined ? richText(p.html, p.body) : h("p", { class: "hint" }, `(${p.state})`),
+    p.state && p.state !== "visible" && p.body !== undefined ? h("p", { class: "badge" }, p.state) : null,
+    moderationTools(ctx, { kind: "post", target: p.post, by: p.by, state: p.state || "visible", space: `category:${thread.category}` }, () => threadScreen(ctx, id)))));
   const out = h("div", { "aria-live": "polite" });
   const body = field("Your reply", { name: "body", rows: 4, required: true }, { as: "textarea" });
   const submit = h("button", { type: "submit" }, "Sign and reply");
@@ -554,11 +596,25 @@ const chat = {
   },
 };
 
+/** A PLANET social module, given the helpers it shares with these screens. */
+function social(module) {
+  const extend = (ctx) => ({ ...ctx, richText, nameOf: (did) => nameOf(ctx, did) });
+  return {
+    ...module,
+    summary: (ctx) => module.summary(extend(ctx)),
+    screen: (params, ctx) => module.screen(params, extend(ctx)),
+  };
+}
+
 export const MODULES = [
+  ...SOCIAL_MODULES.filter((m) => m.id === "feed").map(social),
   announcements,
   forums,
   chat,
+  ...SOCIAL_MODULES.filter((m) => m.id !== "feed").map(social),
+  social(moderation),
   polls,
+  proxies,
   assistant,
 ];
 

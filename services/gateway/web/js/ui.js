@@ -91,7 +91,8 @@ export async function busy(button, work, where = null) {
     if (where) where.replaceChildren();
     return await work();
   } catch (error) {
-    console.error(error);
+    // A typed refusal is an answer shown to the member, not a fault in the page.
+    if (!(error && error.type && error.status >= 400 && error.status < 500)) console.error(error);
     if (where) where.replaceChildren(errorBox(error));
     else toast(humanError(error), "error");
     return undefined;
