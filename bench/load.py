@@ -320,7 +320,8 @@ async def run_load(args: argparse.Namespace, nats_url: str, data_dir: Path, log:
     while len(ports) < 2 + args.gateways:
         ports.add(free_port())
     port_list = sorted(ports)
-    env = {"COS_PUBLIC_PORT": str(port_list[2])}
+    # the bench measures the services, not the gateway's per-client limiter (one address, many clients)
+    env = {"COS_PUBLIC_PORT": str(port_list[2]), "COS_RATE_LIMIT": "off"}
     provision = ServeProcess("provision", nats_url, data_dir, port=port_list[0])
     provision.start()
     if await asyncio.to_thread(provision.wait) != 0:

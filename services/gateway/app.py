@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway.config import GatewaySettings
@@ -16,7 +17,7 @@ from services.gateway.errors import (
     http_error_handler,
     validation_error_handler,
 )
-from services.gateway.limits import BodySizeLimit, ReservedCommunities
+from services.gateway.limits import BodySizeLimit, RateLimit, ReservedCommunities
 from services.gateway.routers import discover_routers
 from services.gateway.telemetry import fastapi_telemetry
 from shared.natsclient import connect
@@ -46,6 +47,18 @@ def create_app(settings: GatewaySettings, required_streams: Sequence[str]) -> Fa
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(ReservedCommunities)
+    app.add_middleware(RateLimit, limits=settings.rate_limits)
+    if settings.cors_origins:
+        # Bearer tokens, never cookies: no ambient credential a cross-site page could ride (no CSRF);
+        # other sites' pages reach the API only from the origins the operator lists.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["authorization", "content-type", "traceparent"],
+            allow_credentials=False,
+            max_age=600,
+        )
     for router in discover_routers():
         app.include_router(router)
     return app
