@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 from nats.aio.client import Client as NATS
 
+from services.social.client.signing import signed_post
 from shared.commands import CommandClient, CommandRejected, CommandUnavailable
 from shared.natsclient import connect
 from shared.statements import sign_statement
@@ -70,7 +71,7 @@ class DemoInfo:
     applicants: tuple[str, ...]  # DIDs of people whose applications wait for an admin
     created: bool  # False when an earlier start had seeded it already
     # What this start added: "community", "members", "applicants", "documents", "poll", "forums",
-    # "announcements", "chat", "invite" (none of them on a start that found everything there).
+    # "announcements", "chat", "blog", "invite" (none of them on a start that found everything there).
     seeded: tuple[str, ...]
 
 
@@ -406,6 +407,25 @@ def _chat() -> list[Act]:
     ]
 
 
+def _blog(demo: _Demo) -> list[Act]:
+    """A First Person Page signed by its author on "her device" (here), and a reader following her."""
+    cleo, dev = MEMBERS[0].name, MEMBERS[1].name
+    post = "seed-library"
+    document = signed_post(
+        demo.keys(cleo),
+        demo.community,
+        post,
+        headline="Starting a seed library at the shop",
+        body="I have been saving **tomato and bean seeds** for three summers. From next month there is "
+        "a box by the till: take a packet, bring one back at the end of the season. #seeds #regenerative",
+        hashtags=["seeds", "regenerative"],
+    )
+    return [
+        Act("social", "publish_post", cleo, {"post": post, "document": document}),
+        Act("social", "follow", dev, {"author": demo.keys(cleo).did, "hashtags": ["regenerative"]}),
+    ]
+
+
 def _poll(poll: str) -> Act:
     closes = datetime.now(tz=UTC) + timedelta(days=14)
     spec = {
@@ -446,7 +466,12 @@ async def seed_demo(
             seeded.append("documents")
         if await demo.seed_module("poll", [_poll("market-day")]):
             seeded.append("poll")
-        for key, acts in (("forums", _forums()), ("announcements", _announcements()), ("chat", _chat())):
+        for key, acts in (
+            ("forums", _forums()),
+            ("announcements", _announcements()),
+            ("chat", _chat()),
+            ("blog", _blog(demo)),
+        ):
             if await demo.seed_module(key, acts):
                 seeded.append(key)
         if not await demo.invite_still_open():

@@ -176,6 +176,10 @@ def test_cos_run_seeds_the_demo_community_once_and_prints_the_invite(tmp_path: P
         assert state["poll"]
         assert state["forums"]
         assert state["announcements"]
+        assert state["blog"]
+        posts = httpx.get(f"{platform.base}/c/demo/blog", timeout=10)  # public: no sign-in
+        assert posts.status_code == 200, posts.text
+        assert "Starting a seed library at the shop" in posts.text
     assert platform.returncode == 0, platform.output
 
     with running_platform(tmp_path, demo=True) as again:  # a second start finds it all there
