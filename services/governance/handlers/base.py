@@ -17,9 +17,9 @@ from services.governance.domain.merkle import roll_root
 from services.governance.domain.poll import Poll, poll_id
 from services.governance.domain.settings import GovernanceSettings, settings_id
 from services.governance.projections.ballots import BallotsView
-from services.governance.projections.catchup import CatchUp
 from services.governance.projections.polls import DelegationsView, PollsView
 from shared.application import NotFound
+from shared.catchup import OrderedCatchUp
 from shared.commands import CommandRejected
 from shared.domain import Aggregate, DomainError
 from shared.statements import StatementRejected, VerifiedStatement, verify_statement
@@ -87,7 +87,7 @@ class HandlerBase:
         self.ballots = BallotsView()
         self.polls = PollsView()
         self.delegations = DelegationsView()
-        self.catch_up = CatchUp(app, [self.ballots, self.polls, self.delegations])
+        self.catch_up = OrderedCatchUp(app, [self.ballots, self.polls, self.delegations])
         self._rolls: dict[str, frozenset[str]] = {}
 
     @staticmethod

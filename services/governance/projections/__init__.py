@@ -1,1 +1,1 @@
-"""Read models of the governance service, kept level with the log by `CatchUp`."""
+"""Read models of the governance service, kept level with the log by `shared.catchup.OrderedCatchUp`."""

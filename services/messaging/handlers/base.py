@@ -20,11 +20,11 @@ from services.messaging.config import MessagingSettings
 from services.messaging.domain.commands import Body, Signed
 from services.messaging.domain.content import check_id
 from services.messaging.domain.errors import Forbidden, Invalid
-from services.messaging.projections.catchup import CatchUp
 from services.messaging.projections.chat import ChatView
 from services.messaging.projections.forum import ForumView
 from services.messaging.projections.inbox import InboxView
 from services.messaging.projections.moderation import ModerationView
+from shared.catchup import CatchUp
 from shared.commands import CommandRejected
 from shared.domain import Aggregate, Event
 from shared.statements import StatementRejected, VerifiedStatement, verify_statement

@@ -14,11 +14,11 @@ from services.social.adapters.chat import ChatOpener
 from services.social.adapters.members import MemberRecord, Roster
 from services.social.application import SocialApplication, token
 from services.social.domain.commands import Signed
-from services.social.projections.catchup import CatchUp
 from services.social.projections.content import ContentView
 from services.social.projections.network import NetworkView
 from services.social.projections.posts import PostsView
 from services.social.projections.vault import VaultIndex
+from shared.catchup import CatchUp
 from shared.commands import CommandRejected
 from shared.domain import DomainError
 from shared.statements import StatementRejected, VerifiedStatement, verify_statement
