@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import nacl.bindings
 import nacl.exceptions
@@ -261,6 +261,12 @@ def _proof_verifies_fast(document: dict[str, Any], actor: str) -> bool:
         # the reference verifier will say which.
         return False
     return True
+
+
+class Nonces(Protocol):
+    """Refuses a statement whose nonce was seen before (`NonceRegistry`, or a test double)."""
+
+    async def claim(self, statement: VerifiedStatement) -> None: ...
 
 
 class NonceRegistry:

@@ -20,7 +20,7 @@ from services.knowledge.adapters.llm import ChatEndpoint
 from services.knowledge.adapters.roster import NatsRoster, Roster
 from services.knowledge.config import KnowledgeSettings
 from services.knowledge.entrypoints import build_router
-from services.knowledge.handlers import KnowledgeHandlers, Nonces
+from services.knowledge.handlers import KnowledgeHandlers
 from services.knowledge.index.indexer import Indexer
 from services.knowledge.subjects import SUBJECTS as KNOWLEDGE
 from services.messaging.subjects import SUBJECTS as MESSAGING
@@ -28,7 +28,7 @@ from shared.commands import CommandRouter
 from shared.jetstream.store import EventStore
 from shared.jetstream.streams import StreamSettings
 from shared.signing import SigningKey
-from shared.statements import NonceRegistry
+from shared.statements import NonceRegistry, Nonces
 
 log = logging.getLogger(__name__)
 

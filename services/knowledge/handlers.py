@@ -10,7 +10,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from services.knowledge.adapters.embeddings import Embedder
 from services.knowledge.adapters.extraction import extract
@@ -31,16 +31,12 @@ from shared.envelope import EventRecord
 from shared.eventcodec import EventCodec
 from shared.jetstream.errors import ConcurrencyConflict
 from shared.jetstream.store import EventStore
-from shared.statements import StatementRejected, VerifiedStatement, verify_statement
+from shared.statements import Nonces, StatementRejected, VerifiedStatement, verify_statement
 from shared.subjects import InvalidSubject, check_token
 
 A = TypeVar("A", bound=Aggregate)
 MAX_LIMIT = 20
 _ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
-
-
-class Nonces(Protocol):
-    async def claim(self, statement: VerifiedStatement) -> None: ...
 
 
 class StatementRefused(DomainError):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.governance.handlers.base import Nonces
 from services.governance.handlers.voting import VotingHandlers
+from shared.statements import Nonces
 
 __all__ = ["GovernanceHandlers", "Nonces"]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -20,42 +19,19 @@ from services.governance.projections.ballots import BallotsView
 from services.governance.projections.polls import DelegationsView, PollsView
 from shared.application import NotFound
 from shared.catchup import OrderedCatchUp
+from shared.clock import moment
 from shared.commands import CommandRejected
 from shared.domain import Aggregate, DomainError
-from shared.statements import StatementRejected, VerifiedStatement, verify_statement
+from shared.statements import Nonces, StatementRejected, VerifiedStatement, verify_statement
 from shared.subjects import InvalidSubject, check_token
-from shared.trust.datetimes import format_datetime, parse_datetime
-from shared.trust.errors import TrustError
 
-NS = 10**9
 B = TypeVar("B", bound=msgspec.Struct)
 R = TypeVar("R")
 A = TypeVar("A", bound=Aggregate)
 
 
-class Nonces(Protocol):
-    async def claim(self, statement: VerifiedStatement) -> None: ...
-
-
 class Forbidden(DomainError):
     status = 403
-
-
-def moment(now_ns: int) -> datetime:
-    return datetime.fromtimestamp(now_ns / NS, tz=UTC)
-
-
-def rfc3339(now_ns: int) -> str:
-    return format_datetime(moment(now_ns))
-
-
-def instant(value: str | None, default: int) -> int:
-    if value is None:
-        return default
-    try:
-        return int(parse_datetime(value).timestamp() * NS)
-    except (TrustError, TypeError, ValueError) as exc:
-        raise DomainError("invalid_request", f"not an RFC 3339 instant: {value!r}") from exc
 
 
 def token(value: str, what: str) -> str:

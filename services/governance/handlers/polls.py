@@ -39,7 +39,8 @@ from services.governance.domain.commands import (
 )
 from services.governance.domain.counting import result_of_rankings, result_of_totals
 from services.governance.domain.poll import Poll
-from services.governance.handlers.base import Forbidden, HandlerBase, crypto_poll_id, instant, rfc3339, token
+from services.governance.handlers.base import Forbidden, HandlerBase, crypto_poll_id, token
+from shared.clock import instant, rfc3339
 from shared.domain import DomainError
 
 

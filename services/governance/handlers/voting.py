@@ -12,9 +12,10 @@ from services.governance.domain.ballot import Ballot, ballot_id
 from services.governance.domain.commands import CastBody, DelegateBody, MemberQuery, RevokeBody, Signed
 from services.governance.domain.delegation import Delegation, delegation_id
 from services.governance.domain.poll import Poll
-from services.governance.handlers.base import Forbidden, HandlerBase, crypto_poll_id, instant, rfc3339, token
+from services.governance.handlers.base import Forbidden, HandlerBase, crypto_poll_id, token
 from services.governance.handlers.polls import PollHandlers, poll_key
 from shared.application import NotFound
+from shared.clock import instant, rfc3339
 from shared.domain import DomainError
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from services.membership.handlers.base import Nonces
 from services.membership.handlers.bulk import BulkHandlers
 from services.membership.handlers.community import CommunityHandlers
 from services.membership.handlers.lifecycle import LifecycleHandlers
 from services.membership.handlers.roll import RollHandlers
+from shared.statements import Nonces
 
 __all__ = ["MembershipHandlers", "Nonces"]
 

@@ -6,8 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -22,42 +21,17 @@ from services.membership.projections.directory import DirectoryView
 from services.membership.projections.roll import RollView
 from services.membership.retry import VERIFIED
 from shared.application import NotFound
+from shared.clock import moment, rfc3339
 from shared.commands import CommandRejected
 from shared.domain import DomainError
-from shared.statements import StatementRejected, VerifiedStatement, verify_statement
-from shared.trust.datetimes import format_datetime, parse_datetime
-from shared.trust.errors import TrustError
+from shared.statements import Nonces, StatementRejected, VerifiedStatement, verify_statement
 
-NS = 10**9
 B = TypeVar("B", bound=msgspec.Struct)
 R = TypeVar("R")
 
 
-class Nonces(Protocol):
-    """Refuses a statement whose nonce was seen before (shared.statements.NonceRegistry)."""
-
-    async def claim(self, statement: VerifiedStatement) -> None: ...
-
-
 class Forbidden(DomainError):
     status = 403
-
-
-def moment(now_ns: int) -> datetime:
-    return datetime.fromtimestamp(now_ns / NS, tz=UTC)
-
-
-def rfc3339(now_ns: int) -> str:
-    return format_datetime(moment(now_ns))
-
-
-def instant(value: str | None, default: int) -> int:
-    if value is None:
-        return default
-    try:
-        return int(parse_datetime(value).timestamp() * NS)
-    except (TrustError, TypeError, ValueError) as exc:
-        raise DomainError("invalid_request", f"not an RFC 3339 instant: {value!r}") from exc
 
 
 class HandlerBase:

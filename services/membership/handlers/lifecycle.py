@@ -19,7 +19,8 @@ from services.membership.domain.commands import (
 from services.membership.domain.community import Community
 from services.membership.domain.member import Member, member_id
 from services.membership.domain.member_key import MemberKey, email_key, external_key
-from services.membership.handlers.base import Forbidden, HandlerBase, moment
+from services.membership.handlers.base import Forbidden, HandlerBase
+from shared.clock import moment
 from shared.domain import DomainError
 from shared.statements import VerifiedStatement
 from shared.trust.credentials import verify_credential

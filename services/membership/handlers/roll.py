@@ -8,7 +8,8 @@ from typing import Any
 from services.membership.domain.commands import DirectoryQuery, MemberQuery, RollQuery, SnapshotQuery
 from services.membership.domain.merkle import merkle_root
 from services.membership.domain.roll import RollSnapshot, roll_id
-from services.membership.handlers.base import HandlerBase, instant, rfc3339
+from services.membership.handlers.base import HandlerBase
+from shared.clock import instant, rfc3339
 from shared.subjects import check_token
 
 

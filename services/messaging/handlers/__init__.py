@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from services.messaging.handlers.announcements import AnnouncementHandlers
-from services.messaging.handlers.base import Nonces
 from services.messaging.handlers.moderation import ModerationHandlers
 from services.messaging.handlers.reads import ReadHandlers
+from shared.statements import Nonces
 
 __all__ = ["MessagingHandlers", "Nonces"]
 

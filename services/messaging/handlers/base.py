@@ -27,7 +27,7 @@ from services.messaging.projections.moderation import ModerationView
 from shared.catchup import CatchUp
 from shared.commands import CommandRejected
 from shared.domain import Aggregate, Event
-from shared.statements import StatementRejected, VerifiedStatement, verify_statement
+from shared.statements import Nonces, StatementRejected, VerifiedStatement, verify_statement
 from shared.subjects import InvalidSubject, aggregate_subject
 from shared.trust.datetimes import format_datetime
 
@@ -36,10 +36,6 @@ B = TypeVar("B", bound=Body)
 R = TypeVar("R")
 AG = TypeVar("AG", bound=Aggregate)
 MODERATOR_ROLES = frozenset({"admin", "moderator"})
-
-
-class Nonces(Protocol):
-    async def claim(self, statement: VerifiedStatement) -> None: ...
 
 
 class Sync(Protocol):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from services.social.handlers.base import Nonces
 from services.social.handlers.blog import BlogHandlers
 from services.social.handlers.feeds import FeedHandlers
 from services.social.handlers.introductions import IntroductionHandlers
 from services.social.handlers.vault import VaultHandlers
+from shared.statements import Nonces
 
 __all__ = ["Nonces", "SocialHandlers"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 import msgspec
@@ -19,19 +18,13 @@ from services.social.projections.network import NetworkView
 from services.social.projections.posts import PostsView
 from services.social.projections.vault import VaultIndex
 from shared.catchup import CatchUp
+from shared.clock import moment
 from shared.commands import CommandRejected
 from shared.domain import DomainError
-from shared.statements import StatementRejected, VerifiedStatement, verify_statement
+from shared.statements import Nonces, StatementRejected, VerifiedStatement, verify_statement
 
-NS = 10**9
 B = TypeVar("B", bound=msgspec.Struct)
 R = TypeVar("R")
-
-
-class Nonces(Protocol):
-    """Refuses a statement whose nonce was seen before (shared.statements.NonceRegistry)."""
-
-    async def claim(self, statement: VerifiedStatement) -> None: ...
 
 
 class ContentSource(Protocol):
@@ -42,10 +35,6 @@ class ContentSource(Protocol):
 
 class Forbidden(DomainError):
     status = 403
-
-
-def moment(now_ns: int) -> datetime:
-    return datetime.fromtimestamp(now_ns / NS, tz=UTC)
 
 
 class HandlerBase:

@@ -17,8 +17,9 @@ from services.social.domain.commands import (
 )
 from services.social.domain.post import Post, comment_id, post_id
 from services.social.domain.post_document import PostContent, normalize_hashtag, read_post
-from services.social.handlers.base import HandlerBase, moment
+from services.social.handlers.base import HandlerBase
 from shared.application import NotFound
+from shared.clock import moment
 from shared.domain import DomainError
 from shared.rendering import render
 from shared.trust.credentials import verify_credential

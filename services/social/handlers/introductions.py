@@ -24,8 +24,9 @@ from services.social.domain.commands import (
 )
 from services.social.domain.introduction import Introduction, introduction_id
 from services.social.domain.relationship import Relationship, relationship_id
-from services.social.handlers.base import HandlerBase, moment
+from services.social.handlers.base import HandlerBase
 from shared.application import NotFound
+from shared.clock import moment
 from shared.domain import DomainError
 from shared.trust.credentials import verify_credential
 from shared.trust.dtg_edges import validate_relationship_credential
