@@ -1,4 +1,11 @@
-"""Event schemas by versioned tag: encoding with msgspec, upcasting old tags, refusing unknown ones."""
+"""Event schemas by versioned tag: encoding with msgspec, upcasting old tags, refusing unknown ones.
+
+Rolling upgrades (docs/decisions/0019): a release that introduces a new event version first ships
+reading it but still writing the old one. `EventRegistry.downcaster(new_tag, old_tag)` is that
+release's rule: events tagged `new_tag` are written as `old_tag`, and only when the stored old
+event reads back (through the upcasters) equal to the event decided, so a downcast never loses a
+fact; otherwise the write is refused with UpcastError.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,18 @@ from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 
 from shared.domain import Event
 
-__all__ = ["EventCodec", "EventRegistry", "MsgspecMapper", "UnknownEventType", "UpcastError"]
+__all__ = [
+    "Downcaster",
+    "EventCodec",
+    "EventRegistry",
+    "MsgspecMapper",
+    "UnknownEventType",
+    "UpcastError",
+    "Upcaster",
+]
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+Downcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class UnknownEventType(ValueError):
@@ -20,15 +36,17 @@ class UnknownEventType(ValueError):
 
 
 class UpcastError(ValueError):
-    """An old event could not be brought to the current schema."""
+    """An old event could not be brought to the current schema (or, written, down to an old one)."""
 
 
 class EventRegistry:
-    """The tags a service knows, their schemas, and upcasters from retired tags."""
+    """The tags a service knows, their schemas, upcasters from retired tags, and downcasters to
+    the tags it still writes while a newer version rolls out."""
 
     def __init__(self, events: Iterable[type[Event]] = ()) -> None:
         self._by_tag: dict[str, type[Event]] = {}
         self._upcasters: dict[str, tuple[str, Upcaster]] = {}
+        self._downcasters: dict[str, tuple[str, Downcaster]] = {}
         for event_class in events:
             self.register(event_class)
 
@@ -49,6 +67,39 @@ class EventRegistry:
             return fn
 
         return register
+
+    def downcaster(self, new_tag: str, old_tag: str) -> Callable[[Downcaster], Downcaster]:
+        """Register `fn(new_fields) -> old_fields`: while it is registered, events tagged `new_tag`
+        are written as `old_tag` (the "reads new, writes old" release of a rolling upgrade).
+
+        The codec writes a downcast event only if it reads back, through the upcasters from
+        `old_tag`, equal to the event; otherwise `EventCodec.encode` raises UpcastError.
+        """
+        if new_tag == old_tag:
+            raise ValueError(f"a downcaster from {new_tag} to itself")
+
+        def register(fn: Downcaster) -> Downcaster:
+            self._downcasters[new_tag] = (old_tag, fn)
+            return fn
+
+        return register
+
+    def write_tag(self, tag: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The tag and fields an event tagged `tag` is written as, after its downcasters."""
+        seen = set()
+        while tag in self._downcasters:
+            if tag in seen:
+                raise UpcastError(f"downcasters loop at {tag}")
+            seen.add(tag)
+            old_tag, fn = self._downcasters[tag]
+            try:
+                fields = fn(dict(fields))
+            except Exception as exc:
+                raise UpcastError(f"downcasting {tag} to {old_tag} failed: {exc}") from exc
+            if not isinstance(fields, dict):
+                raise UpcastError(f"downcasting {tag} to {old_tag} did not give a map")
+            tag = old_tag
+        return tag, fields
 
     def schema(self, tag: str) -> type[Event]:
         try:
@@ -76,6 +127,11 @@ class EventRegistry:
     def tags(self) -> list[str]:
         return sorted(self._by_tag)
 
+    @property
+    def downcasts(self) -> dict[str, str]:
+        """Each tag written under an older one, and that older tag (one step)."""
+        return {new: old for new, (old, _) in self._downcasters.items()}
+
 
 class EventCodec:
     """Encodes events as msgpack and decodes stored ones, upcasting retired tags on the way."""
@@ -85,10 +141,32 @@ class EventCodec:
         self._encoder = msgspec.msgpack.Encoder()
 
     def encode(self, event: Event) -> tuple[str, bytes]:
+        """(tag, msgpack) to store for `event`: its own tag, or the older tag its downcasters
+        give, provided the downcast event decodes back to an equal one (else UpcastError)."""
         tag = type(event).__struct_config__.tag
         assert isinstance(tag, str)
         self.registry.schema(tag)  # refuse to write what we could not read back
-        return tag, self._encoder.encode(event)
+        if tag not in self.registry.downcasts:
+            return tag, self._encoder.encode(event)
+        fields = msgspec.to_builtins(event)
+        assert isinstance(fields, dict)
+        old_tag, fields = self.registry.write_tag(tag, fields)
+        fields["type"] = old_tag
+        try:
+            data = self._encoder.encode(fields)
+        except (TypeError, msgspec.EncodeError) as exc:
+            raise UpcastError(f"downcasting {tag} to {old_tag} gave unencodable fields: {exc}") from exc
+        try:
+            back = self.decode(old_tag, data)
+        except (UnknownEventType, UpcastError) as exc:
+            raise UpcastError(f"refusing to write {tag} as {old_tag}: it does not read back: {exc}") from exc
+        if back != event:
+            lost = _differing_fields(event, back)
+            raise UpcastError(
+                f"refusing to write {tag} as {old_tag}: the downcast loses information "
+                f"(reads back with different {', '.join(lost)})"
+            )
+        return old_tag, data
 
     def decode(self, tag: str, data: bytes) -> Event:
         if tag in self.registry.tags:
@@ -108,6 +186,14 @@ class EventCodec:
             return msgspec.convert(fields, self.registry.schema(new_tag))
         except msgspec.ValidationError as exc:
             raise UpcastError(f"{tag} upcast to {new_tag} does not fit the schema: {exc}") from exc
+
+
+def _differing_fields(event: Event, back: Event) -> list[str]:
+    """The names of the fields that differ (values left out: events may hold personal data)."""
+    ours, theirs = msgspec.to_builtins(event), msgspec.to_builtins(back)
+    assert isinstance(ours, dict)
+    assert isinstance(theirs, dict)
+    return sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k)) or ["class"]
 
 
 class _NoTranscoder(Transcoder):

@@ -117,3 +117,76 @@ def test_an_application_stores_and_loads_aggregates(persistence: str, nats_url: 
             app.load(Counter, "acme.counter.missing")
     finally:
         app.close()
+
+
+# The "reads new, writes old" release of a rolling upgrade (docs/decisions/0019): it knows
+# test.counter_bumped.v2 and reads v1, but writes v1 until every replica reads v2.
+READS_NEW_WRITES_OLD = EventRegistry([Opened, Bumped])
+
+
+@READS_NEW_WRITES_OLD.upcaster("test.counter_bumped.v1", "test.counter_bumped.v2")
+def _amount_became_by_again(fields: dict[str, object]) -> dict[str, object]:
+    fields["by"] = fields.pop("amount")
+    return fields
+
+
+@READS_NEW_WRITES_OLD.downcaster("test.counter_bumped.v2", "test.counter_bumped.v1")
+def _by_was_amount(fields: dict[str, object]) -> dict[str, object]:
+    fields["amount"] = fields.pop("by")
+    fields.pop("reason", None)  # v1 has no reason: lossy unless the reason is the default
+    return fields
+
+
+def test_a_downcaster_writes_the_old_tag_that_reads_back_equal() -> None:
+    codec = EventCodec(READS_NEW_WRITES_OLD)
+    event = Bumped(originator_id="a.c.1", originator_version=2, occurred_ns=7, by=3)
+    tag, data = codec.encode(event)
+    assert tag == "test.counter_bumped.v1"
+    assert msgspec.msgpack.decode(data) == {
+        "type": "test.counter_bumped.v1",
+        "originator_id": "a.c.1",
+        "originator_version": 2,
+        "occurred_ns": 7,
+        "amount": 3,
+    }
+    assert codec.decode(tag, data) == event
+    assert EventCodec(REGISTRY).decode(tag, data) == event  # and so does the release after
+    assert READS_NEW_WRITES_OLD.downcasts == {"test.counter_bumped.v2": "test.counter_bumped.v1"}
+    opened = Opened(originator_id="a.c.1", originator_version=1, occurred_ns=5, name="n")
+    assert codec.encode(opened)[0] == "test.counter_opened.v1"  # other tags are written as they are
+
+
+def test_a_lossy_downcast_is_refused_naming_both_tags() -> None:
+    codec = EventCodec(READS_NEW_WRITES_OLD)
+    event = Bumped(originator_id="a.c.1", originator_version=2, occurred_ns=7, by=3, reason="x")
+    with pytest.raises(UpcastError, match=r"test\.counter_bumped\.v2 as test\.counter_bumped\.v1") as info:
+        codec.encode(event)
+    assert "reason" in str(info.value)
+    assert "'x'" not in str(info.value)  # field names, not values, in the error
+
+
+def test_a_downcast_that_does_not_read_back_is_refused() -> None:
+    failing = EventRegistry([Opened, Bumped])
+    failing.upcaster("test.counter_bumped.v1", "test.counter_bumped.v2")(_amount_became_by)
+
+    @failing.downcaster("test.counter_bumped.v2", "test.counter_bumped.v1")
+    def _forgets_amount(fields: dict[str, object]) -> dict[str, object]:
+        del fields["by"]
+        return fields
+
+    event = Bumped(originator_id="a.c.1", originator_version=2, occurred_ns=7, by=3)
+    with pytest.raises(UpcastError, match=r"test\.counter_bumped\.v2 as test\.counter_bumped\.v1"):
+        EventCodec(failing).encode(event)
+
+    broken = EventRegistry([Opened, Bumped])
+
+    @broken.downcaster("test.counter_bumped.v2", "test.counter_bumped.v1")
+    def _raises(fields: dict[str, object]) -> dict[str, object]:
+        raise KeyError("amount")
+
+    with pytest.raises(
+        UpcastError, match=r"downcasting test\.counter_bumped\.v2 to test\.counter_bumped\.v1"
+    ):
+        EventCodec(broken).encode(event)
+    with pytest.raises(ValueError, match="itself"):
+        broken.downcaster("test.counter_bumped.v2", "test.counter_bumped.v2")
