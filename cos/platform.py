@@ -47,7 +47,7 @@ STREAMS: tuple[StreamSubjects, ...] = (
 
 
 # Services after identity and membership, started in this order with the same signature.
-MODULE_SERVICES = ("messaging", "governance", "knowledge", "social", "transparency")
+MODULE_SERVICES = ("messaging", "governance", "knowledge", "social", "transparency", "warehouse")
 
 
 class Stoppable(Protocol):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +10,6 @@ from nats.aio.client import Client as NATS
 from services.transparency.checkpointer import Checkpointer
 from services.transparency.config import TransparencySettings
 from services.transparency.entrypoints import build_router
-from services.transparency.warehouse import WarehouseProjection, open_warehouse
 from shared.commands import CommandRouter
 from shared.signing import SigningKey
 
@@ -20,12 +18,9 @@ from shared.signing import SigningKey
 class TransparencyService:
     checkpointer: Checkpointer
     router: CommandRouter
-    warehouse: WarehouseProjection | None = None
 
     async def stop(self) -> None:
         await self.router.stop()
-        if self.warehouse is not None:
-            await self.warehouse.stop()
         await self.checkpointer.stop()
 
 
@@ -42,10 +37,4 @@ async def start(
     await checkpointer.start()
     router = build_router(checkpointer)
     await router.start(nc)
-    projection = None
-    if settings.warehouse:
-        target = settings.warehouse
-        warehouse = await asyncio.to_thread(open_warehouse, target if "://" in target else Path(target))
-        projection = WarehouseProjection(nc, warehouse)
-        await projection.start()
-    return TransparencyService(checkpointer, router, projection)
+    return TransparencyService(checkpointer, router)

@@ -14,7 +14,6 @@ class TransparencySettings:
     deployment: str = "cos.localhost"  # names this deployment in checkpoint origins and its note key
     interval_s: float = 1.0  # at most one checkpoint per community and stream this often
     poll_s: float = 2.0  # re-read the streams this often even when no new commit was announced
-    warehouse: str | None = None  # keep this warehouse (ClickHouse URL or chdb directory) loaded
 
     @classmethod
     def from_env(cls) -> TransparencySettings:
@@ -23,7 +22,6 @@ class TransparencySettings:
             deployment=deployment,
             interval_s=float(os.environ.get("TRANSPARENCY_INTERVAL", "1.0")),
             poll_s=float(os.environ.get("TRANSPARENCY_POLL", "2.0")),
-            warehouse=os.environ.get("COS_WAREHOUSE") or None,
         )
 
     def __post_init__(self) -> None:

@@ -2,15 +2,20 @@
 
 One interface (`Warehouse`) over two engines: chdb, ClickHouse embedded in this process (the
 default: a directory on disk, or a temporary one), and a ClickHouse server (MIN_SERVER_VERSION or
-newer, checked when it is opened) through clickhouse-connect. The loader reads commits from the
-streams (Direct Get batches, in stream order) or from a community bundle, decodes each event's
-msgpack state to JSON, and inserts one row per event; it resumes after the highest stream sequence
-already loaded, so loading is incremental and never duplicates a row.
+newer, checked when it is opened) through clickhouse-connect. Two loaders fill it:
 
-Table `events` (one row per event):
+- `load_streams` (what `cos sql` runs before a query) reads commits from the streams (Direct Get
+  batches, in stream order), resuming after the highest stream sequence already loaded;
+- `WarehouseProjection` (the `warehouse` service) keeps a warehouse level with the streams through
+  one shared durable consumer per stream (`shared/projection.py`): run it in as many processes as
+  you like against one ClickHouse server and the streams' commits are divided between them.
+
+Each decodes an event's msgpack state to JSON and writes one row per event into `event_rows`, a
+ReplacingMergeTree keyed by (community, stream, sequence, event_index), so a commit loaded twice
+is still one row. Query the view `events`, which reads the rows FINAL (one per event):
 
     stream, community, subject, aggregate, aggregate_id, sequence, commit_id, event_index,
-    event_type, version, timestamp_ns, timestamp (DateTime64(9, 'UTC'), alias), signer (service
+    event_type, version, timestamp_ns, timestamp (DateTime64(9, 'UTC')), signer (service
     did:key), actor (the member's DID from the signed statement, else `by`/`voter`/`member`/`did`),
     payload (the event as JSON; bytes as base64)
 
@@ -26,7 +31,8 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,12 +40,14 @@ from urllib.parse import urlparse
 
 import msgspec
 import nats.errors
+import nats.js.errors
 from nats.aio.client import Client as NATS
 
 from shared.bundle import Bundle
 from shared.envelope import Commit, EnvelopeError, peek_body
-from shared.jetstream.errors import JetStreamError, StreamNotFound
+from shared.jetstream.errors import StreamNotFound
 from shared.jetstream.reader import StreamReader
+from shared.projection import Delivery, ProjectionWorker
 from shared.subjects import check_token
 from shared.transparency.layout import LOGGED_STREAMS, stream_prefix
 
@@ -85,9 +93,21 @@ class Warehouse(Protocol):
     def close(self) -> None: ...
 
 
+ROWS_TABLE = "event_rows"
+
+# The columns of a row, in table order (`timestamp` is computed from `timestamp_ns`).
+COLUMNS = (
+    "stream", "community", "subject", "aggregate", "aggregate_id", "sequence", "commit_id",
+    "event_index", "event_type", "version", "timestamp_ns", "timestamp", "signer", "actor", "payload",
+)  # fmt: skip
+
+# Rows are keyed by (community, stream, sequence, event_index) and collapse on merge: a commit that
+# reaches the table twice (a projection worker that died after inserting and before acknowledging,
+# a `cos sql` catch-up racing the workers) is one row again. `events` reads the table FINAL, so
+# every query sees each event once even before the merge.
 SCHEMA = [
-    """
-    CREATE TABLE IF NOT EXISTS events (
+    f"""
+    CREATE TABLE IF NOT EXISTS {ROWS_TABLE} (
         stream LowCardinality(String),
         community String,
         subject String,
@@ -103,8 +123,9 @@ SCHEMA = [
         signer String,
         actor String,
         payload String
-    ) ENGINE = MergeTree ORDER BY (community, stream, sequence, event_index)
+    ) ENGINE = ReplacingMergeTree ORDER BY (community, stream, sequence, event_index)
     """,
+    f"CREATE OR REPLACE VIEW events AS SELECT {', '.join(COLUMNS)} FROM {ROWS_TABLE} FINAL",  # noqa: S608
 ]
 
 VIEWS = {
@@ -173,7 +194,26 @@ VIEWS = {
 }
 
 
+def _migrate_plain_events_table(warehouse: Warehouse) -> None:
+    """Warehouses made before rows were keyed kept them in a plain MergeTree table `events`: move
+    its rows into `event_rows` once, so that `events` can become the view that reads them FINAL."""
+    found = warehouse.query(
+        "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = 'events'"
+    )
+    if not found.rows or found.rows[0][0] == "View":
+        return
+    log.info("warehouse: moving the rows of the old events table into %s", ROWS_TABLE)
+    warehouse.execute("RENAME TABLE events TO events_before_keyed_rows")
+    warehouse.execute(SCHEMA[0])
+    columns = ", ".join(c for c in COLUMNS if c != "timestamp")
+    warehouse.execute(
+        f"INSERT INTO {ROWS_TABLE} ({columns}) SELECT {columns} FROM events_before_keyed_rows"  # noqa: S608
+    )
+    warehouse.execute("DROP TABLE events_before_keyed_rows")
+
+
 def create_schema(warehouse: Warehouse) -> None:
+    _migrate_plain_events_table(warehouse)
     for statement in SCHEMA:
         warehouse.execute(statement)
     for name, body in VIEWS.items():
@@ -208,11 +248,15 @@ class ChdbWarehouse:
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._session = session.Session(str(path))  # type: ignore[no-untyped-call]
+        # One statement at a time: projection workers insert from threads, and a chdb session is
+        # not documented as safe to share between threads.
+        self._lock = threading.Lock()
         create_schema(self)
 
     def _run(self, sql: str, fmt: str = "CSV") -> bytes:
         try:
-            result = self._session.query(sql, fmt)  # type: ignore[no-untyped-call]
+            with self._lock:
+                result = self._session.query(sql, fmt)  # type: ignore[no-untyped-call]
         except RuntimeError as exc:  # chdb reports the engine's error text as a RuntimeError
             raise WarehouseError(str(exc).strip()) from exc
         data: bytes = result.bytes()
@@ -321,6 +365,9 @@ class ClickHouseWarehouse:
                 password=parsed.password or "",
                 database=parsed.path.strip("/") or "default",
                 secure=parsed.scheme == "https",
+                # Projection workers insert from several threads at once; a shared server-side
+                # session would refuse concurrent statements, and none of ours needs one.
+                autogenerate_session_id=False,
             )
         except ClickHouseError as exc:
             raise WarehouseError(
@@ -445,7 +492,7 @@ class LoadSummary:
 def loaded_up_to(warehouse: Warehouse, community: str | None = None) -> dict[str, int]:
     """The highest stream sequence loaded per stream (of one community, or of all)."""
     where = f"WHERE community = '{check_token(community, 'community')}'" if community else ""
-    sql = f"SELECT stream, max(sequence) FROM events {where} GROUP BY stream"  # noqa: S608 - a checked token
+    sql = f"SELECT stream, max(sequence) FROM {ROWS_TABLE} {where} GROUP BY stream"  # noqa: S608 - a checked token
     result = warehouse.query(sql)
     return {str(stream): int(seq) for stream, seq in result.rows}
 
@@ -483,13 +530,13 @@ async def load_streams(
                     pending.extend(event_rows(stream, raw.seq, raw.data))
                 count += len(page)
                 if len(pending) >= insert_batch:
-                    await asyncio.to_thread(warehouse.insert_rows, "events", pending)
+                    await asyncio.to_thread(warehouse.insert_rows, ROWS_TABLE, pending)
                     summary.events += len(pending)
                     pending = []
         except StreamNotFound:
             continue
         if pending:
-            await asyncio.to_thread(warehouse.insert_rows, "events", pending)
+            await asyncio.to_thread(warehouse.insert_rows, ROWS_TABLE, pending)
             summary.events += len(pending)
         if count:
             summary.commits[stream] = count
@@ -504,7 +551,7 @@ def load_bundle(bundle: Bundle, warehouse: Warehouse, *, insert_batch: int = 20_
     for stream in bundle.streams:
         rows = (row for c in bundle.commits(stream) for row in event_rows(stream, c.sequence, c.data))
         for batch in _batches(rows, insert_batch):
-            warehouse.insert_rows("events", batch)
+            warehouse.insert_rows(ROWS_TABLE, batch)
             summary.events += len(batch)
         summary.commits[stream] = len(bundle.commits(stream))
     return summary
@@ -525,49 +572,71 @@ def opened(target: str | Path | None) -> Iterator[Warehouse]:
 
 
 class WarehouseProjection:
-    """Keeps a warehouse level with the streams: loads what is new every `interval_s` seconds.
+    """Keeps a warehouse level with the streams: one `ProjectionWorker` per stream, all named
+    `name`, so every process running this projection shares the streams' commits with the others.
 
-    Run by the transparency service when `COS_WAREHOUSE` names a warehouse (a ClickHouse server URL,
-    or a chdb directory this process then holds open; `cos sql` keeps its own embedded copy).
+    Run by the warehouse service (`cos serve warehouse`) with `COS_WAREHOUSE` naming a ClickHouse
+    server; with a chdb directory, only the one process holding it can run the projection.
     """
 
     def __init__(
         self,
         nc: NATS,
         warehouse: Warehouse,
-        interval_s: float = 2.0,
+        *,
         streams: Sequence[str] = LOGGED_STREAMS,
+        name: str = "warehouse",
+        batch: int = 2_000,
+        ack_wait_s: float = 60.0,
+        fetch_wait_s: float = 1.0,
     ) -> None:
         self.nc = nc
         self.streams = streams
         self.warehouse = warehouse
-        self.interval_s = interval_s
+        self.name = name
         self.loaded = LoadSummary()
-        self._task: asyncio.Task[None] | None = None
+        self.workers = [
+            ProjectionWorker(
+                nc,
+                stream,
+                name,
+                self._loader(stream),
+                filter_subject=f"{stream_prefix(stream)}.*.*.*",
+                batch=batch,
+                ack_wait_s=ack_wait_s,
+                fetch_wait_s=fetch_wait_s,
+            )
+            for stream in streams
+        ]
+        self._started: list[ProjectionWorker] = []
+
+    def _loader(self, stream: str) -> Callable[[Sequence[Delivery]], Awaitable[None]]:
+        async def load(deliveries: Sequence[Delivery]) -> None:
+            rows = [row for d in deliveries for row in event_rows(stream, d.sequence, d.data)]
+            if rows:
+                await asyncio.to_thread(self.warehouse.insert_rows, ROWS_TABLE, rows)
+            self.loaded.events += len(rows)
+            self.loaded.commits[stream] = self.loaded.commits.get(stream, 0) + len(deliveries)
+
+        return load
 
     async def start(self) -> None:
-        await self.catch_up()
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def catch_up(self) -> LoadSummary:
-        summary = await load_streams(self.nc, self.warehouse, streams=self.streams)
-        self.loaded.events += summary.events
-        for stream, n in summary.commits.items():
-            self.loaded.commits[stream] = self.loaded.commits.get(stream, 0) + n
-        return summary
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval_s)
+        """Bind to (or create) each stream's consumer; a stream not provisioned yet is skipped."""
+        for worker in self.workers:
             try:
-                await self.catch_up()
-            except (WarehouseError, JetStreamError, nats.errors.Error):
-                log.warning("warehouse load failed; retrying", exc_info=True)
+                await worker.start()
+            except nats.js.errors.NotFoundError:
+                log.warning("warehouse: stream %s does not exist; not loading it", worker.stream)
+                continue
+            self._started.append(worker)
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await asyncio.to_thread(self.warehouse.close)
+    async def pending(self) -> int:
+        """Commits of every stream that no worker of this projection has loaded yet."""
+        return sum([await worker.pending() for worker in self._started])
+
+    async def stop(self, *, close: bool = True) -> None:
+        for worker in self._started:
+            await worker.stop()
+        self._started = []
+        if close:
+            await asyncio.to_thread(self.warehouse.close)

@@ -92,7 +92,8 @@ def test_jetstream_and_every_service_keep_their_files_on_named_volumes(compose: 
         ):
             assert any(m.endswith(":/data") for m in service.get("volumes", [])), f"{name} keeps no /data"
     assert services["gateway"]["ports"] == ["${COS_PUBLIC_PORT:-8000}:8000"]
-    assert "clickhouse:8123" in services["transparency"]["environment"]["COS_WAREHOUSE"]
+    assert "clickhouse:8123" in services["warehouse"]["environment"]["COS_WAREHOUSE"]
+    assert "COS_WAREHOUSE" not in services["transparency"].get("environment", {})
 
 
 def _dockerignore() -> list[str]:

@@ -115,7 +115,7 @@ def test_one_deployment_per_service_with_probes_and_resources(rendered: list[Doc
 def test_autoscalers_and_disruption_budgets_point_at_deployments(rendered: list[Doc]) -> None:
     deployments = by_kind(rendered, "Deployment")
     autoscalers = by_kind(rendered, "HorizontalPodAutoscaler")
-    assert {"cos-gateway", "cos-identity", "cos-membership"} <= autoscalers.keys()
+    assert {"cos-gateway", "cos-identity", "cos-membership", "cos-warehouse"} <= autoscalers.keys()
     for name, hpa in autoscalers.items():
         target = hpa["spec"]["scaleTargetRef"]
         assert (target["kind"], target["name"]) == ("Deployment", name)

@@ -184,7 +184,7 @@ async def test_the_projection_keeps_the_warehouse_level_with_the_streams(nats_ur
     settings = StreamSettings(StreamSubjects.for_service(unique_service("w")))
     store = await EventStore(nc, settings, SigningKey.generate()).start()
     stream = settings.subjects.stream
-    projection = WarehouseProjection(nc, open_warehouse(None), interval_s=0.05, streams=(stream,))
+    projection = WarehouseProjection(nc, open_warehouse(None), streams=(stream,), fetch_wait_s=0.1)
     try:
         await record(store, community, "thing", "t1", "w.thing_made.v1", by="did:key:zA")
         await projection.start()
@@ -205,3 +205,47 @@ async def test_the_projection_keeps_the_warehouse_level_with_the_streams(nats_ur
         await store.close()
         await nc.jetstream().delete_stream(stream)
         await nc.close()
+
+
+def test_a_warehouse_made_before_rows_were_keyed_keeps_its_rows(tmp_path: Path) -> None:
+    """The first schema kept rows in a plain MergeTree table `events`; opening such a warehouse
+    moves them into `event_rows` once and makes `events` the view that reads one row per event."""
+    from chdb import session
+
+    old = session.Session(str(tmp_path))  # type: ignore[no-untyped-call]
+    old.query(
+        """CREATE TABLE events (
+            stream LowCardinality(String), community String, subject String,
+            aggregate LowCardinality(String), aggregate_id String, sequence UInt64, commit_id String,
+            event_index UInt32, event_type LowCardinality(String), version UInt64, timestamp_ns UInt64,
+            timestamp DateTime64(9, 'UTC') ALIAS fromUnixTimestamp64Nano(toInt64(timestamp_ns), 'UTC'),
+            signer String, actor String, payload String
+        ) ENGINE = MergeTree ORDER BY (community, stream, sequence, event_index)"""
+    )
+    for seq in (1, 2):
+        old.query(
+            "INSERT INTO events (stream, community, subject, aggregate, aggregate_id, sequence, commit_id, "
+            "event_index, event_type, version, timestamp_ns, signer, actor, payload) VALUES "
+            f"('MEMBERSHIP', 'acme', 'membership.acme.member.m{seq}', 'member', 'm{seq}', {seq}, 'c{seq}', "
+            f"0, 'membership.member_admitted.v1', 1, 1700000000000000000, 'did:key:zS', 'did:key:zA', '{{}}')"
+        )
+    old.close()  # type: ignore[no-untyped-call]
+
+    warehouse = open_warehouse(tmp_path)
+    try:
+        engines = warehouse.query(
+            "SELECT name, engine FROM system.tables WHERE database = currentDatabase() "
+            "AND name IN ('events', 'event_rows') ORDER BY name"
+        )
+        assert engines.rows == [["event_rows", "ReplacingMergeTree"], ["events", "View"]]
+        moved = warehouse.query(
+            "SELECT sequence, aggregate_id, toYear(timestamp) FROM events ORDER BY sequence"
+        )
+        assert moved.rows == [[1, "m1", 2023], [2, "m2", 2023]]
+    finally:
+        warehouse.close()
+    reopened = open_warehouse(tmp_path)  # a second open finds the new schema and moves nothing
+    try:
+        assert reopened.query("SELECT count() FROM events").rows == [[2]]
+    finally:
+        reopened.close()

@@ -1,0 +1,1 @@
+"""The warehouse service: projection workers loading every stream into ClickHouse."""

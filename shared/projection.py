@@ -1,0 +1,257 @@
+"""Projection workers that divide a stream's work: a shared durable pull consumer per projection.
+
+Every process that runs a projection of the same name binds to the same durable consumer on the
+stream (`<projection>` with the projection's filter), so JetStream hands each commit to one of
+them: start more workers and the work divides; kill one and what it had not acknowledged is handed
+to the others after `ack_wait`. The consumer's acknowledgement floor is the projection's position:
+a restarted worker resumes where the group stopped, not at the start of the stream.
+
+Delivery is at least once and, across workers, in no particular order. A projection run this way
+must therefore be idempotent and order-insensitive: it keys what it writes by the commit's stream
+sequence (the warehouse's rows are keyed by `(stream, sequence, event_index)` and collapse on
+merge). Read models that depend on order are kept per replica instead (see
+docs/decisions/0019-deployment.md).
+
+A batch is applied, then each message acknowledged. When `apply` raises, the batch is negatively
+acknowledged with a growing delay and tried again (by this worker or another); a commit that can
+never apply (a forged signature, an undecodable body) is the projection's to skip and count, not
+to raise, or it would be redelivered forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import api
+
+from shared.subjects import check_token
+from shared.telemetry import extract_context, instruments, register_consumer_lag, span_in_context
+
+__all__ = ["Delivery", "ProjectionError", "ProjectionWorker"]
+
+log = logging.getLogger(__name__)
+
+_LOOK_EVERY_S = 5.0  # how often a busy worker asks the server for the group's backlog
+
+
+class ProjectionError(RuntimeError):
+    """The projection's consumer cannot be created or bound (a different one holds its name)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One commit as the consumer delivered it."""
+
+    stream: str
+    sequence: int
+    subject: str
+    data: bytes
+    delivered: int  # 1 on first delivery, more on redelivery
+    trace: dict[str, str] = field(default_factory=dict)
+
+
+Apply = Callable[[Sequence[Delivery]], Awaitable[None]]
+
+
+@dataclass
+class WorkerStats:
+    applied: int = 0  # commits applied and acknowledged by this worker
+    batches: int = 0
+    redelivered: int = 0  # commits this worker received that another delivery had already had
+    failures: int = 0  # batches whose apply raised (negatively acknowledged)
+
+
+class ProjectionWorker:
+    """One worker of projection `name` over `stream`; any number may run, in any processes."""
+
+    def __init__(
+        self,
+        nc: NATS,
+        stream: str,
+        name: str,
+        apply: Apply,
+        *,
+        filter_subject: str | None = None,
+        batch: int = 500,
+        ack_wait_s: float = 30.0,
+        fetch_wait_s: float = 1.0,
+        max_ack_pending: int = 20_000,
+        retry_delays_s: Sequence[float] = (0.5, 2.0, 10.0, 30.0),
+    ) -> None:
+        self.nc = nc
+        self.stream = stream
+        self.name = check_token(name, "projection")
+        self.apply = apply
+        self.filter_subject = filter_subject
+        self.batch = batch
+        self.ack_wait_s = ack_wait_s
+        self.fetch_wait_s = fetch_wait_s
+        self.max_ack_pending = max_ack_pending
+        self.retry_delays_s = tuple(retry_delays_s)
+        self.stats = WorkerStats()
+        self._sub: nats.js.JetStreamContext.PullSubscription | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._pending: int | None = None  # the group's backlog, as of the last look
+        self._looked_at = 0.0
+        self._unregister_lag: Callable[[], None] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def config(self) -> api.ConsumerConfig:
+        return api.ConsumerConfig(
+            durable_name=self.name,
+            description=f"projection {self.name}: shared by every worker of it",
+            deliver_policy=api.DeliverPolicy.ALL,
+            ack_policy=api.AckPolicy.EXPLICIT,
+            ack_wait=self.ack_wait_s,
+            max_deliver=-1,
+            max_ack_pending=self.max_ack_pending,
+            max_waiting=512,
+            filter_subject=self.filter_subject,
+        )
+
+    async def ensure_consumer(self) -> api.ConsumerInfo:
+        """Create the durable consumer, or find it as another worker created it (idempotent)."""
+        js = self.nc.jetstream()
+        wanted = self.config()
+        try:
+            info = await js.consumer_info(self.stream, self.name)
+        except nats.js.errors.NotFoundError:
+            try:
+                return await js.add_consumer(self.stream, wanted)
+            except nats.js.errors.BadRequestError:
+                # Created by another worker between our look and our create, with another config.
+                info = await js.consumer_info(self.stream, self.name)
+        current = info.config
+        if current.filter_subject != wanted.filter_subject or current.ack_policy != wanted.ack_policy:
+            raise ProjectionError(
+                f"consumer {self.name} on {self.stream} exists with filter {current.filter_subject!r} "
+                f"and ack policy {current.ack_policy}; this projection needs {wanted.filter_subject!r} "
+                "with explicit acks (delete the consumer to rebuild the projection from the start)"
+            )
+        if current.ack_wait != wanted.ack_wait or current.max_ack_pending != wanted.max_ack_pending:
+            # A new release may tune these: a create with the same name updates them in place.
+            info = await js.add_consumer(self.stream, wanted)
+        assert isinstance(info, api.ConsumerInfo)
+        return info
+
+    async def start(self) -> ProjectionWorker:
+        await self.ensure_consumer()
+        js = self.nc.jetstream()
+        self._sub = await js.pull_subscribe_bind(durable=self.name, stream=self.stream)
+        self._unregister_lag = register_consumer_lag(
+            self.name, self.stream, lambda: self._pending, owner=self
+        )
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"projection {self.name}")
+        return self
+
+    async def stop(self) -> None:
+        """Stop fetching; what this worker holds unacknowledged goes to the others after ack_wait."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._sub is not None:
+            with contextlib.suppress(nats.errors.Error):
+                await self._sub.unsubscribe()
+            self._sub = None
+        if self._unregister_lag is not None:
+            self._unregister_lag()
+            self._unregister_lag = None
+
+    async def pending(self) -> int:
+        """Commits the group has not yet acknowledged: waiting plus in flight at some worker."""
+        info = await self.nc.jetstream().consumer_info(self.stream, self.name)
+        self._pending = int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+        self._looked_at = time.monotonic()
+        return self._pending
+
+    # -- the loop --------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        assert self._sub is not None
+        failures = 0
+        while True:
+            try:
+                messages = await self._sub.fetch(self.batch, timeout=self.fetch_wait_s)
+            except nats.errors.TimeoutError:
+                with contextlib.suppress(nats.errors.Error, nats.js.errors.Error, TimeoutError):
+                    await self.pending()
+                continue
+            except (nats.errors.ConnectionClosedError, nats.errors.ConnectionDrainingError):
+                return
+            except nats.errors.Error:
+                log.warning("projection %s: fetch from %s failed", self.name, self.stream, exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
+            deliveries = [self._delivery(m) for m in messages]
+            try:
+                await self._apply(deliveries)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                self.stats.failures += 1
+                delay = self.retry_delays_s[min(failures, len(self.retry_delays_s)) - 1]
+                log.warning(
+                    "projection %s: applying %d commits of %s failed (attempt %d); retrying in %gs",
+                    self.name,
+                    len(deliveries),
+                    self.stream,
+                    failures,
+                    delay,
+                    exc_info=True,
+                )
+                for message in messages:
+                    with contextlib.suppress(nats.errors.Error):
+                        await message.nak(delay=delay)
+                continue
+            failures = 0
+            for message in messages:
+                await message.ack()
+            if time.monotonic() - self._looked_at > _LOOK_EVERY_S:
+                with contextlib.suppress(nats.errors.Error, nats.js.errors.Error, TimeoutError):
+                    await self.pending()
+            self.stats.applied += len(deliveries)
+            self.stats.batches += 1
+            self.stats.redelivered += sum(1 for d in deliveries if d.delivered > 1)
+            instruments().projection_commits.add(len(deliveries), {"cos.consumer": self.name})
+
+    async def _apply(self, deliveries: Sequence[Delivery]) -> None:
+        # The batch's span continues the trace of its first commit and links the others.
+        parent = extract_context(deliveries[0].trace) if deliveries and deliveries[0].trace else None
+        with span_in_context(
+            "projection",
+            f"apply {self.stream}",
+            parent=parent,
+            attributes={
+                "cos.consumer": self.name,
+                "cos.stream": self.stream,
+                "cos.commits": len(deliveries),
+                "messaging.system": "nats",
+            },
+        ):
+            await self.apply(deliveries)
+
+    def _delivery(self, message: Msg) -> Delivery:
+        meta = message.metadata
+        headers = message.headers or {}
+        trace = {k: v for k, v in headers.items() if k in ("traceparent", "tracestate")}
+        return Delivery(
+            stream=self.stream,
+            sequence=int(meta.sequence.stream),
+            subject=message.subject,
+            data=message.data,
+            delivered=int(meta.num_delivered),
+            trace=trace,
+        )

@@ -1,0 +1,259 @@
+"""Projection workers share a durable consumer: they divide a stream's commits, a worker that dies
+between writing and acknowledging loses nothing and double-counts nothing, and a restarted group
+resumes where it stopped. The projection is the warehouse; its workers are in-process clients on
+their own connections, and then real `cos serve warehouse` processes killed with SIGKILL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import nats
+import pytest
+from nats.aio.client import Client as NATS
+
+from cos.platform import provision
+from services.transparency.warehouse import ROWS_TABLE, Warehouse, WarehouseProjection, open_warehouse
+from shared.envelope import EventRecord
+from shared.jetstream import EventStore, StreamSettings
+from shared.natsserver import NatsServer
+from shared.signing import SigningKey
+from shared.subjects import StreamSubjects
+from shared.testkit.plugin import unique_service
+from shared.testkit.polling import eventually, eventually_async
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def write(store: EventStore, communities: list[str], commits: int, aggregates: int = 40) -> None:
+    """`commits` single-event commits spread over the communities and `aggregates` aggregates each."""
+    state = msgspec.msgpack.encode({"by": "did:key:zWriter", "note": "x" * 200})
+
+    async def writer(a: int) -> None:
+        community = communities[a % len(communities)]
+        subject = f"{store.subjects.prefix}.{community}.thing.t{a}"
+        head = await store.head(subject)
+        version = head.last_version or 0
+        for _ in range(a, commits, aggregates):
+            version += 1
+            commit = store.new_commit(
+                community=community,
+                aggregate="thing",
+                ident=f"t{a}",
+                originator_id=f"{community}.thing.t{a}",
+                events=[EventRecord("w.thing_noted.v1", version, state)],
+            )
+            await store.append([commit])
+
+    await asyncio.gather(*(writer(a) for a in range(aggregates)))
+
+
+def scalar(warehouse: Warehouse, sql: str) -> int:
+    return int(warehouse.query(sql).rows[0][0])
+
+
+def sequences(warehouse: Warehouse, stream: str) -> list[int]:
+    result = warehouse.query(f"SELECT sequence FROM events WHERE stream = '{stream}' ORDER BY sequence")
+    return [int(row[0]) for row in result.rows]
+
+
+@asynccontextmanager
+async def stream_with_store(nats_url: str) -> AsyncIterator[tuple[EventStore, str]]:
+    nc = await nats.connect(nats_url)
+    settings = StreamSettings(StreamSubjects.for_service(unique_service("w")))
+    store = await EventStore(nc, settings, SigningKey.generate()).start()
+    try:
+        yield store, settings.subjects.stream
+    finally:
+        await store.close()
+        await nc.jetstream().delete_stream(settings.subjects.stream)
+        await nc.close()
+
+
+async def test_two_workers_divide_a_stream_and_load_every_event_once(nats_url: str) -> None:
+    warehouse = open_warehouse(None)
+    connections = [await nats.connect(nats_url) for _ in range(2)]
+    async with stream_with_store(nats_url) as (store, stream):
+        workers = [
+            WarehouseProjection(nc, warehouse, streams=(stream,), batch=20, fetch_wait_s=0.2)
+            for nc in connections
+        ]
+        try:
+            for worker in workers:
+                await worker.start()
+            await write(store, ["north", "south", "east"], 600, aggregates=30)
+
+            assert await eventually(lambda: scalar(warehouse, "SELECT count() FROM events") == 600, within=30)
+            assert await eventually(lambda: sum(w.loaded.commits.get(stream, 0) for w in workers) == 600)
+            shares = [w.loaded.commits.get(stream, 0) for w in workers]
+            assert all(share > 0 for share in shares), f"one worker did all the work: {shares}"
+            assert scalar(warehouse, f"SELECT count() FROM {ROWS_TABLE}") == 600  # no row written twice
+            assert sequences(warehouse, stream) == list(range(1, 601))
+            per_community = warehouse.query(
+                "SELECT community, count() FROM events GROUP BY community ORDER BY 1"
+            )
+            assert per_community.rows == [["east", 200], ["north", 200], ["south", 200]]
+            assert await workers[0].pending() == 0
+        finally:
+            for worker in workers:
+                await worker.stop(close=False)
+            warehouse.close()
+            for nc in connections:
+                await nc.close()
+
+
+async def test_a_worker_that_dies_after_writing_loses_nothing_and_counts_nothing_twice(nats_url: str) -> None:
+    warehouse = open_warehouse(None)
+    doomed_nc, survivor_nc, late_nc = [await nats.connect(nats_url) for _ in range(3)]
+    async with stream_with_store(nats_url) as (store, stream):
+        doomed = WarehouseProjection(
+            doomed_nc, warehouse, streams=(stream,), batch=50, ack_wait_s=2, fetch_wait_s=0.2
+        )
+        survivor = WarehouseProjection(
+            survivor_nc, warehouse, streams=(stream,), batch=50, ack_wait_s=2, fetch_wait_s=0.2
+        )
+        inserted = asyncio.Event()
+        held: list[int] = []
+        worker = doomed.workers[0]
+        load = worker.apply
+
+        async def insert_then_hang(deliveries: Any) -> None:
+            await load(deliveries)  # the rows are in the table ...
+            held.extend(d.sequence for d in deliveries)
+            inserted.set()
+            await asyncio.Event().wait()  # ... and the acknowledgement never comes
+
+        worker.apply = insert_then_hang
+        try:
+            await doomed.start()
+            await write(store, ["acme"], 50)
+            await asyncio.wait_for(inserted.wait(), 20)
+            await survivor.start()
+            await write(store, ["acme"], 150)
+            # The doomed process disappears: its connection drops with its batch unacknowledged.
+            await doomed_nc.close()
+            await doomed.stop(close=False)
+
+            assert await eventually(lambda: sequences(warehouse, stream) == list(range(1, 201)), within=30)
+            # The dead worker's batch is redelivered to the survivor once its ack_wait has passed.
+            assert held
+            assert await eventually(lambda: survivor.workers[0].stats.redelivered == len(held), within=30)
+            assert await eventually(lambda: survivor.loaded.commits.get(stream) == 200)
+            assert scalar(warehouse, "SELECT count() FROM events") == 200
+            raw = scalar(warehouse, f"SELECT count() FROM {ROWS_TABLE}")
+            assert raw >= 200  # before the merge the table may hold the batch twice ...
+            warehouse.execute(f"OPTIMIZE TABLE {ROWS_TABLE} FINAL")
+            assert scalar(warehouse, f"SELECT count() FROM {ROWS_TABLE}") == 200  # ... after it, once
+
+            # Everyone stops; a new worker later resumes at the group's position, not at the start.
+            await survivor.stop(close=False)
+            await write(store, ["acme"], 30)
+            late = WarehouseProjection(late_nc, warehouse, streams=(stream,), batch=50, fetch_wait_s=0.2)
+            await late.start()
+            try:
+                assert await eventually(
+                    lambda: scalar(warehouse, "SELECT count() FROM events") == 230, within=30
+                )
+                assert await eventually(lambda: late.loaded.commits == {stream: 30})
+                assert await late.pending() == 0
+            finally:
+                await late.stop(close=False)
+        finally:
+            await survivor.stop(close=False)
+            warehouse.close()
+            for nc in (doomed_nc, survivor_nc, late_nc):
+                if not nc.is_closed:
+                    await nc.close()
+
+
+@asynccontextmanager
+async def warehouse_process(url: str, data: Path, target: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "COS_WAREHOUSE": str(target),
+        "WAREHOUSE_BATCH": "40",
+        "WAREHOUSE_ACK_WAIT": "2",
+        "COS_LOG_LEVEL": "WARNING",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cos.cli", "serve", "warehouse", "--nats-url", url, "--data-dir", str(data),
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(proc.stdout.readline(), 60)
+        if b"serving" not in line:
+            assert proc.stderr is not None
+            raise AssertionError(f"cos serve warehouse did not start: {(await proc.stderr.read()).decode()}")
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await proc.wait()
+
+
+async def consumer_state(nc: NATS, stream: str) -> tuple[int, int]:
+    """(acknowledged floor, still to load) of the warehouse's consumer on `stream`."""
+    info = await nc.jetstream().consumer_info(stream, "warehouse")
+    return int(info.ack_floor.stream_seq or 0), int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+
+
+async def test_a_warehouse_process_killed_mid_load_resumes_without_losing_or_doubling(tmp_path: Path) -> None:
+    with NatsServer(store_dir=tmp_path / "nats").start() as server:
+        await provision(server.url)
+        nc = await nats.connect(server.url)
+        key = SigningKey.generate()
+        membership = await EventStore(
+            nc, StreamSettings(StreamSubjects("MEMBERSHIP", "membership")), key
+        ).start()
+        governance = await EventStore(
+            nc, StreamSettings(StreamSubjects("GOVERNANCE", "governance")), key
+        ).start()
+        target = tmp_path / "warehouse"
+        try:
+            await write(membership, ["coop1", "coop2"], 3000)
+            await write(governance, ["coop1"], 1000)
+
+            async with warehouse_process(server.url, tmp_path / "var", target) as proc:
+
+                async def partly_loaded() -> bool:
+                    floor, pending = await consumer_state(nc, "MEMBERSHIP")
+                    return floor > 0 and pending > 0
+
+                assert await eventually_async(partly_loaded, within=60, every=0.02)
+                proc.kill()  # SIGKILL: no chance to acknowledge what it was writing
+                assert await proc.wait() == -signal.SIGKILL
+            _, left = await consumer_state(nc, "MEMBERSHIP")
+            assert left > 0, "the kill came after the whole stream was loaded"
+
+            await write(membership, ["coop2"], 200)  # commits written while no worker runs
+            async with warehouse_process(server.url, tmp_path / "var", target) as proc:
+
+                async def all_loaded() -> bool:
+                    return all([(await consumer_state(nc, s))[1] == 0 for s in ("MEMBERSHIP", "GOVERNANCE")])
+
+                assert await eventually_async(all_loaded, within=60)
+                proc.send_signal(signal.SIGTERM)
+                assert await asyncio.wait_for(proc.wait(), 30) == 0
+        finally:
+            await membership.close()
+            await governance.close()
+            await nc.close()
+
+    warehouse = open_warehouse(target)
+    try:
+        assert sequences(warehouse, "MEMBERSHIP") == list(range(1, 3201))
+        assert sequences(warehouse, "GOVERNANCE") == list(range(1, 1001))
+        counts = warehouse.query("SELECT community, count() FROM events GROUP BY community ORDER BY 1")
+        assert counts.rows == [["coop1", 1500 + 1000], ["coop2", 1500 + 200]]
+    finally:
+        warehouse.close()
