@@ -343,13 +343,15 @@ class ClickHouseWarehouse:
     its version named, rather than failing later on the first view.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, client: Any = None) -> None:
+        """Connect to the server at `url`; or, with `client`, use that clickhouse-connect client as it
+        is (its `server_version` is checked the same way; `url` then only names it in messages)."""
         import clickhouse_connect
         from clickhouse_connect.driver.exceptions import ClickHouseError
 
         self._errors = ClickHouseError
         parsed = urlparse(url)
-        self.version = server_version(url)
+        self.version = str(client.server_version) if client is not None else server_version(url)
         if _version_tuple(self.version) < MIN_SERVER_VERSION:
             minimum = ".".join(map(str, MIN_SERVER_VERSION))
             raise WarehouseError(
@@ -357,22 +359,25 @@ class ClickHouseWarehouse:
                 "the oldest the warehouse supports (it needs DateTime64, window functions and "
                 "CREATE OR REPLACE VIEW)"
             )
-        try:
-            self._client = clickhouse_connect.get_client(
-                host=parsed.hostname or "localhost",
-                port=parsed.port or (8443 if parsed.scheme == "https" else 8123),
-                username=parsed.username or "default",
-                password=parsed.password or "",
-                database=parsed.path.strip("/") or "default",
-                secure=parsed.scheme == "https",
-                # Projection workers insert from several threads at once; a shared server-side
-                # session would refuse concurrent statements, and none of ours needs one.
-                autogenerate_session_id=False,
-            )
-        except ClickHouseError as exc:
-            raise WarehouseError(
-                f"cannot reach ClickHouse at {parsed.hostname}:{parsed.port}: {exc}"
-            ) from exc
+        if client is not None:
+            self._client = client
+        else:
+            try:
+                self._client = clickhouse_connect.get_client(
+                    host=parsed.hostname or "localhost",
+                    port=parsed.port or (8443 if parsed.scheme == "https" else 8123),
+                    username=parsed.username or "default",
+                    password=parsed.password or "",
+                    database=parsed.path.strip("/") or "default",
+                    secure=parsed.scheme == "https",
+                    # Projection workers insert from several threads at once; a shared server-side
+                    # session would refuse concurrent statements, and none of ours needs one.
+                    autogenerate_session_id=False,
+                )
+            except ClickHouseError as exc:
+                raise WarehouseError(
+                    f"cannot reach ClickHouse at {parsed.hostname}:{parsed.port}: {exc}"
+                ) from exc
         try:
             create_schema(self)
         except WarehouseError:

@@ -3,6 +3,11 @@
 The server is started by `shared.testkit.clickhouse` on free loopback ports. A server older than
 MIN_SERVER_VERSION (Debian bookworm ships 18.16) must be refused with its version named; a new enough
 one must give every view the same answer as the embedded engine over the same events.
+
+The comparisons also run through clickhouse-connect's chdb backend (`chdb://`): the same
+`ClickHouseWarehouse` code and client API as against a server — schema, typed inserts from several
+threads, settings, JSON results — with ClickHouse in this process instead of behind HTTP. That part
+runs on every machine; only the HTTP transport and a real server's version probe need the server.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import pytest
 from cos.cli import main
 from services.transparency.warehouse import (
     MIN_SERVER_VERSION,
+    ROWS_TABLE,
     VIEWS,
     ClickHouseWarehouse,
     Warehouse,
@@ -67,6 +73,37 @@ def server_warehouse(clickhouse_server: ClickHouseServer) -> Iterator[Warehouse]
         admin.close()
 
 
+@pytest.fixture(params=["server", "clickhouse-connect over chdb"])
+def paired(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Warehouse, Warehouse]]:
+    """(the warehouse through clickhouse-connect, the embedded warehouse) over the same engine version
+    or not: a real server's fresh database beside a chdb session; or, whatever server this machine
+    lacks, clickhouse-connect's chdb backend (ClickHouse in this process, reached through the same
+    client API a server is: typed inserts, settings, JSON results) beside a chdb session on the same
+    directory, in a database of its own. The second runs everything but the HTTP transport."""
+    if request.param == "server":
+        server = request.getfixturevalue("server_warehouse")
+        embedded = open_warehouse(None)
+        try:
+            yield server, embedded
+        finally:
+            embedded.close()
+        return
+    import clickhouse_connect
+
+    embedded = open_warehouse(tmp_path)
+    admin = clickhouse_connect.get_client(dsn=f"chdb://{tmp_path}")
+    admin.command("CREATE DATABASE IF NOT EXISTS through_connect")
+    client = clickhouse_connect.get_client(dsn=f"chdb://{tmp_path}", database="through_connect")
+    through = ClickHouseWarehouse(f"chdb://{tmp_path}", client=client)
+    assert new_enough(through.version)
+    try:
+        yield through, embedded
+    finally:
+        through.close()
+        admin.close()
+        embedded.close()
+
+
 def answers(warehouse: Warehouse, community: str | None = None) -> dict[str, list[list[Any]]]:
     """Every view's rows (of one community, or all), and the events table in its key order."""
     where = f"WHERE community = '{community}'" if community else ""
@@ -93,33 +130,30 @@ def test_an_old_server_is_refused_naming_its_version(clickhouse_server: ClickHou
 
 
 def test_a_bundle_loaded_through_the_server_answers_like_chdb(
-    server_warehouse: Warehouse, tmp_path: Path
+    paired: tuple[Warehouse, Warehouse], tmp_path: Path
 ) -> None:
+    server_warehouse, embedded = paired
     log = sample_log("srv", {"MEMBERSHIP": 300, "GOVERNANCE": 200})
     write_sample_bundle(tmp_path / "b.jsonl", "srv", log)
     bundle = read_bundle(tmp_path / "b.jsonl")
-    embedded = open_warehouse(None)
-    try:
-        on_server = load_bundle(bundle, server_warehouse, insert_batch=128)
-        in_chdb = load_bundle(bundle, embedded, insert_batch=128)
-        assert on_server.as_json() == in_chdb.as_json()
-        assert on_server.events > 0
-        expected = answers(embedded)
-        assert answers(server_warehouse) == expected
-        assert expected["membership_growth"]
-    finally:
-        embedded.close()
+    on_server = load_bundle(bundle, server_warehouse, insert_batch=128)
+    in_chdb = load_bundle(bundle, embedded, insert_batch=128)
+    assert on_server.as_json() == in_chdb.as_json()
+    assert on_server.events > 0
+    expected = answers(embedded)
+    assert answers(server_warehouse) == expected
+    assert expected["membership_growth"]
 
 
 async def test_streams_load_through_the_server_incrementally_like_chdb(
-    server_warehouse: Warehouse, nats_url: str
+    paired: tuple[Warehouse, Warehouse], nats_url: str
 ) -> None:
+    server_warehouse, embedded = paired
     community = unique_service("s")
     nc = await nats.connect(nats_url)
     settings = StreamSettings(StreamSubjects.for_service(unique_service("ws")))
     store = await EventStore(nc, settings, SigningKey.generate()).start()
     stream = settings.subjects.stream
-    embedded = open_warehouse(None)
     try:
         await record(store, community, "thing", "t1", "w.thing_made.v1", by="did:key:zA", blob=b"\x00\xff")
         first = await load_streams(nc, server_warehouse, community=community, streams=(stream,))
@@ -132,7 +166,6 @@ async def test_streams_load_through_the_server_incrementally_like_chdb(
         actors = server_warehouse.query(f"SELECT actor FROM events WHERE community = '{community}'")
         assert sorted(actors.rows) == [["did:key:zA"], ["did:key:zB"]]
     finally:
-        embedded.close()
         await store.close()
         await nc.jetstream().delete_stream(stream)
         await nc.close()
@@ -155,8 +188,8 @@ def test_cos_sql_queries_a_server_warehouse(
 ) -> None:
     community = unique_service("q")
     server_warehouse.execute(
-        "INSERT INTO events (stream, community, subject, aggregate, aggregate_id, sequence, commit_id, "
-        f"event_index, event_type, version, timestamp_ns) VALUES ('MEMBERSHIP', '{community}', "
+        f"INSERT INTO {ROWS_TABLE} (stream, community, subject, aggregate, aggregate_id, sequence, "
+        f"commit_id, event_index, event_type, version, timestamp_ns) VALUES ('MEMBERSHIP', '{community}', "
         f"'membership.{community}.member.m1', 'member', 'm1', 1, 'c1', 0, 'membership.member_admitted.v1', "
         "1, 1700000000000000000)"
     )
@@ -167,3 +200,51 @@ def test_cos_sql_queries_a_server_warehouse(
     )
     assert code == 0
     assert json.loads(capsys.readouterr().out) == [{"community": community, "joined": 1, "members": 1}]
+
+
+async def test_projection_workers_load_through_clickhouse_connect_from_several_threads(
+    paired: tuple[Warehouse, Warehouse], nats_url: str
+) -> None:
+    """Two projections (two connections, one worker per stream each) insert through the one client
+    at once, from threads: every event lands once and the views agree with the embedded engine."""
+    from services.transparency.warehouse import WarehouseProjection
+    from shared.testkit.polling import eventually
+
+    through, embedded = paired
+    community = unique_service("pw")
+    connections = [await nats.connect(nats_url) for _ in range(3)]
+    stores = [
+        await EventStore(
+            connections[0], StreamSettings(StreamSubjects.for_service(unique_service("wp"))), key
+        ).start()
+        for key in (SigningKey.generate(), SigningKey.generate())
+    ]
+    streams = tuple(store.subjects.stream for store in stores)
+    workers = [
+        WarehouseProjection(nc, through, streams=streams, batch=10, fetch_wait_s=0.1)
+        for nc in connections[1:]
+    ]
+    try:
+        for worker in workers:
+            await worker.start()
+        for n in range(60):
+            for store in stores:
+                await record(store, community, "thing", f"t{n % 7}", "w.thing_made.v1", by=f"did:key:z{n}")
+
+        def loaded() -> int:
+            return int(
+                through.query(f"SELECT count() FROM events WHERE community = '{community}'").rows[0][0]
+            )
+
+        assert await eventually(lambda: loaded() == 120, within=30), loaded()
+        assert through.query(f"SELECT count() FROM {ROWS_TABLE}").rows == [[120]]
+        await load_streams(connections[0], embedded, community=community, streams=streams)
+        assert answers(through, community) == answers(embedded, community)
+    finally:
+        for worker in workers:
+            await worker.stop(close=False)
+        for store in stores:
+            await store.close()
+            await connections[0].jetstream().delete_stream(store.subjects.stream)
+        for nc in connections:
+            await nc.close()
