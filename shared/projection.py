@@ -32,6 +32,8 @@ import nats.js.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import api
+from opentelemetry import trace
+from opentelemetry.trace import Link, SpanKind
 
 from shared.subjects import check_token
 from shared.telemetry import extract_context, instruments, register_consumer_lag, span_in_context
@@ -40,6 +42,7 @@ __all__ = ["Delivery", "ProjectionError", "ProjectionWorker"]
 
 log = logging.getLogger(__name__)
 
+_MAX_LINKS = 32  # traces of a batch's other commits linked from its span
 _LOOK_EVERY_S = 5.0  # how often a busy worker asks the server for the group's backlog
 
 
@@ -156,15 +159,21 @@ class ProjectionWorker:
 
     async def stop(self) -> None:
         """Stop fetching; what this worker holds unacknowledged goes to the others after ack_wait."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        if self._sub is not None:
-            with contextlib.suppress(nats.errors.Error):
-                await self._sub.unsubscribe()
-            self._sub = None
+        try:
+            if self._task is not None:
+                self._task.cancel()
+                try:
+                    await self._task
+                except asyncio.CancelledError:
+                    pass
+                except Exception:
+                    log.warning("projection %s on %s had failed", self.name, self.stream, exc_info=True)
+                self._task = None
+        finally:
+            if self._sub is not None:
+                with contextlib.suppress(nats.errors.Error):
+                    await self._sub.unsubscribe()
+                self._sub = None
         if self._unregister_lag is not None:
             self._unregister_lag()
             self._unregister_lag = None
@@ -184,13 +193,14 @@ class ProjectionWorker:
         while True:
             try:
                 messages = await self._sub.fetch(self.batch, timeout=self.fetch_wait_s)
-            except nats.errors.TimeoutError:
+            except (nats.errors.TimeoutError, TimeoutError):
+                # Nothing new (nats-py raises its own TimeoutError, or asyncio's on some paths).
                 with contextlib.suppress(nats.errors.Error, nats.js.errors.Error, TimeoutError):
                     await self.pending()
                 continue
             except (nats.errors.ConnectionClosedError, nats.errors.ConnectionDrainingError):
                 return
-            except nats.errors.Error:
+            except Exception:  # never die quietly: a dead worker would leave its share unloaded
                 log.warning("projection %s: fetch from %s failed", self.name, self.stream, exc_info=True)
                 await asyncio.sleep(0.5)
                 continue
@@ -228,12 +238,24 @@ class ProjectionWorker:
             instruments().projection_commits.add(len(deliveries), {"cos.consumer": self.name})
 
     async def _apply(self, deliveries: Sequence[Delivery]) -> None:
-        # The batch's span continues the trace of its first commit and links the others.
-        parent = extract_context(deliveries[0].trace) if deliveries and deliveries[0].trace else None
+        # The batch's span continues the trace of its first traced commit and links the others'.
+        contexts = [extract_context(d.trace) for d in deliveries if d.trace]
+        parent = contexts[0] if contexts else None
+        links, seen = [], set()
+        for context in contexts[1:]:
+            span_context = trace.get_current_span(context).get_span_context() if context else None
+            if span_context is None or not span_context.is_valid or span_context.trace_id in seen:
+                continue
+            seen.add(span_context.trace_id)
+            links.append(Link(span_context))
+            if len(links) >= _MAX_LINKS:
+                break
         with span_in_context(
             "projection",
             f"apply {self.stream}",
             parent=parent,
+            kind=SpanKind.CONSUMER,
+            links=links,
             attributes={
                 "cos.consumer": self.name,
                 "cos.stream": self.stream,

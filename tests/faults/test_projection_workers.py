@@ -257,3 +257,35 @@ async def test_a_warehouse_process_killed_mid_load_resumes_without_losing_or_dou
         assert counts.rows == [["coop1", 1500 + 1000], ["coop2", 1500 + 200]]
     finally:
         warehouse.close()
+
+
+async def test_a_worker_waits_out_an_idle_stream_and_loads_what_comes_later(nats_url: str) -> None:
+    """Fetches that find nothing or fail never end a worker: what comes later is still loaded."""
+    warehouse = open_warehouse(None)
+    nc = await nats.connect(nats_url)
+    async with stream_with_store(nats_url) as (store, stream):
+        worker = WarehouseProjection(nc, warehouse, streams=(stream,), batch=20, fetch_wait_s=0.05)
+        try:
+            await worker.start()
+            # Besides its own TimeoutError, nats-py lets asyncio's escape from some fetch paths; and
+            # whatever else a fetch raises must not end the worker either (it would leave its share).
+            subscription = worker.workers[0]._sub
+            assert subscription is not None
+            real_fetch = subscription.fetch
+            surprises: list[BaseException] = [TimeoutError(), RuntimeError("a fetch went wrong")]
+
+            async def fetch(batch: int = 1, timeout: float | None = 5, heartbeat: float | None = None) -> Any:  # noqa: ASYNC109
+                if surprises:
+                    raise surprises.pop(0)
+                return await real_fetch(batch, timeout, heartbeat)
+
+            subscription.fetch = fetch  # type: ignore[method-assign]
+            await asyncio.sleep(1.2)  # the surprises, then a dozen empty fetches
+            assert not surprises
+            await write(store, ["quiet"], 30, aggregates=3)
+            assert await eventually(lambda: scalar(warehouse, "SELECT count() FROM events") == 30, within=30)
+            assert all(w.stats.failures == 0 for w in worker.workers)
+        finally:
+            await worker.stop(close=False)
+            warehouse.close()
+            await nc.close()

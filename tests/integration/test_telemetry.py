@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -202,6 +202,63 @@ async def test_the_trace_context_is_stored_with_the_commit_and_followed_after_a_
     assert rebuilt.lag() == 0
     followed = [s for s in trace_of(spans, trace_id) if s.name == "apply MEMBERSHIP"]
     assert len(followed) == len(stored)
+
+
+async def test_a_shared_consumer_projection_continues_the_command_trace(
+    platform: Platform, spans: InMemorySpanExporter, nc: NATS
+) -> None:
+    """A worker on a shared durable consumer (shared/projection.py) applies the admission in a
+    CONSUMER span whose parent is the append of the command that stored it."""
+    from shared.projection import Delivery, ProjectionWorker
+    from shared.testkit.polling import eventually, eventually_async
+
+    community = unique_service("c")
+    ada, bea = await form_community(platform.http, community)
+    applied: list[int] = []
+
+    async def apply(deliveries: Sequence[Delivery]) -> None:
+        applied.extend(d.sequence for d in deliveries)
+
+    name = unique_service("proj")
+    worker = ProjectionWorker(
+        nc, "MEMBERSHIP", name, apply, filter_subject=f"membership.{community}.>", fetch_wait_s=0.1
+    )
+    await worker.start()
+    try:
+
+        async def caught_up() -> bool:
+            return worker.stats.applied > 0 and await worker.pending() == 0
+
+        assert await eventually_async(caught_up)
+        before = len(applied)
+        trace_id = secrets.token_hex(16)
+        admitted = await platform.http.post(
+            f"/c/{community}/acts/admit",
+            json={"statement": ada.sign("membership.admit", {"member": bea.keys.did})},
+            headers={**ada.auth, "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
+        )
+        assert admitted.status_code == 200, admitted.text
+        assert await eventually(lambda: len(applied) > before)
+
+        def consumer_spans() -> list[ReadableSpan]:
+            return [
+                s
+                for s in trace_of(spans, trace_id)
+                if s.name == "apply MEMBERSHIP" and s.attributes and s.attributes.get("cos.consumer") == name
+            ]
+
+        assert await eventually(consumer_spans)
+        traced = trace_of(spans, trace_id)
+        by_id = {s.context.span_id: s for s in traced if s.context is not None}
+        (span,) = consumer_spans()
+        assert span.kind is SpanKind.CONSUMER
+        chain = parent_chain(span, by_id)
+        assert chain[0] == "append MEMBERSHIP"
+        assert "process membership.cmd.admit" in chain
+        assert chain[-1] == "POST /c/{community}/acts/{act}"
+    finally:
+        await worker.stop()
+        await nc.jetstream().delete_consumer("MEMBERSHIP", name)
 
 
 def points(data: MetricsData | None, name: str) -> list[Any]:
