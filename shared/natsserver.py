@@ -240,13 +240,18 @@ class NatsCluster:
         return self
 
     def _wait_meta_leader(self, timeout: float = 30.0) -> None:
+        """Until the meta leader sees every other running node as a current peer: a leader alone is
+        not enough, R3 placement needs three peers it knows to be up ("no suitable peers")."""
         deadline = time.monotonic() + timeout
+        running = [node for node in self.nodes if node.running]
         while time.monotonic() < deadline:
-            for node in self.nodes:
-                if node.running and _has_meta_leader(node.monitor_port):
+            for node in running:
+                if _leads_current_peers(node.monitor_port, node.name, len(running) - 1):
                     return
             time.sleep(0.1)
-        raise NatsServerError("JetStream cluster elected no meta leader")
+        raise NatsServerError(
+            f"JetStream cluster of {len(running)} formed no meta group with all peers current"
+        )
 
     def close(self) -> None:
         for node in self.nodes:
@@ -267,11 +272,15 @@ class NatsCluster:
         self.close()
 
 
-def _has_meta_leader(monitor_port: int) -> bool:
+def _leads_current_peers(monitor_port: int, name: str, peers: int) -> bool:
+    """This node is the meta leader and sees at least `peers` other nodes, all current."""
     url = f"http://127.0.0.1:{monitor_port}/jsz"
     with contextlib.suppress(urllib.error.URLError, OSError, ValueError):
         with urllib.request.urlopen(url, timeout=1) as resp:
             info = json.loads(resp.read())
         meta = info.get("meta_cluster") or {}
-        return bool(meta.get("leader")) and int(meta.get("cluster_size", 0)) >= 1
+        if meta.get("leader") != name:
+            return False
+        replicas = meta.get("replicas") or []
+        return len(replicas) >= peers and all(r.get("current") for r in replicas)
     return False
