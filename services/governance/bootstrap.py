@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from nats.aio.client import Client as NATS
+from nats.aio.subscription import Subscription
 
 from services.governance.adapters.membership import Membership, NatsMembership
 from services.governance.adapters.notices import NatsNotices, Notices
@@ -16,6 +17,8 @@ from services.governance.config import GovernanceSettings
 from services.governance.entrypoints import build_router
 from services.governance.handlers import GovernanceHandlers, Nonces
 from services.governance.scheduler import Scheduler
+from services.governance.subjects import SUBJECTS
+from shared.catchup import follow_stream, unfollow_stream
 from shared.commands import CommandClient, CommandRouter
 from shared.statements import NonceRegistry
 
@@ -26,11 +29,13 @@ class GovernanceService:
     handlers: GovernanceHandlers
     routers: list[CommandRouter]
     scheduler: Scheduler
+    landed: Subscription | None = None
 
     async def stop(self) -> None:
         await self.scheduler.stop()
         for router in self.routers:
             await router.stop()
+        await unfollow_stream(self.handlers.catch_up, self.landed)
         await asyncio.to_thread(self.app.close)
 
 
@@ -65,7 +70,8 @@ async def start_governance(
         nonces or await NonceRegistry.open(nc),
         notices or NatsNotices(nc),
     )
-    await asyncio.to_thread(handlers.catch_up)
+    # Read models rebuilt from the stream, then kept level by following it.
+    landed = await follow_stream(nc, handlers.catch_up, SUBJECTS.commits)
     # nats-py runs one subscription's callbacks one after another; several subscriptions in the same
     # queue group let casts overlap their waits on JetStream (each ballot is its own aggregate, and
     # optimistic concurrency keeps one member's casts in order).
@@ -74,7 +80,7 @@ async def start_governance(
         await router.start(nc)
     scheduler = Scheduler(handlers, settings.tick_s)
     scheduler.start()
-    return GovernanceService(app=app, handlers=handlers, routers=routers, scheduler=scheduler)
+    return GovernanceService(app=app, handlers=handlers, routers=routers, scheduler=scheduler, landed=landed)
 
 
 async def start(nc: NATS, nats_url: str, data_dir: Path) -> GovernanceService:

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nats.errors
 from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from services.membership.adapters.credentials import CredentialIssuer, NatsCredentials
@@ -19,6 +15,7 @@ from services.membership.application import MembershipApplication
 from services.membership.config import MembershipSettings
 from services.membership.entrypoints import build_router
 from services.membership.handlers import MembershipHandlers, Nonces
+from shared.catchup import follow_stream, unfollow_stream
 from shared.commands import CommandClient, CommandRouter
 from shared.statements import NonceRegistry
 from shared.subjects import StreamSubjects
@@ -33,10 +30,7 @@ class MembershipService:
 
     async def stop(self) -> None:
         await self.router.stop()
-        if self.landed is not None:
-            with contextlib.suppress(nats.errors.Error):  # the connection may already be closing
-                await self.landed.unsubscribe()
-        await asyncio.to_thread(self.handlers.catch_up.stop)
+        await unfollow_stream(self.handlers.catch_up, self.landed)
         await asyncio.to_thread(self.app.close)
 
 
@@ -68,17 +62,7 @@ async def start_membership(
     handlers = MembershipHandlers(app, issuer, nonces or await NonceRegistry.open(nc))
     # Read models rebuilt from the stream, then kept level by following it: every commit published
     # on the stream's subjects wakes the follower, which applies it from the log (verified, traced).
-    await asyncio.to_thread(handlers.catch_up.follow)
-    landed = await nc.subscribe(
-        StreamSubjects.for_service("membership").commits, cb=_waker(handlers.catch_up.wake)
-    )
+    landed = await follow_stream(nc, handlers.catch_up, StreamSubjects.for_service("membership").commits)
     router = build_router(handlers)
     await router.start(nc)
     return MembershipService(app=app, handlers=handlers, router=router, landed=landed)
-
-
-def _waker(wake: Callable[[], None]) -> Callable[[Msg], Awaitable[None]]:
-    async def on_commit(_: Msg) -> None:
-        wake()
-
-    return on_commit

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nats.aio.client import Client as NATS
+from nats.aio.subscription import Subscription
 
 from services.messaging.adapters.live import LiveNotices, NatsLiveNotices
 from services.messaging.adapters.mailer import Mailer, SmtpMailer
@@ -19,6 +20,8 @@ from services.messaging.application import MessagingApplication
 from services.messaging.config import MessagingSettings
 from services.messaging.entrypoints import build_router
 from services.messaging.handlers import MessagingHandlers, Nonces
+from services.messaging.subjects import SUBJECTS
+from shared.catchup import follow_stream, unfollow_stream
 from shared.commands import CommandClient, CommandRouter
 from shared.statements import NonceRegistry
 
@@ -31,6 +34,7 @@ class MessagingService:
     handlers: MessagingHandlers
     router: CommandRouter
     feed: MembershipFeed
+    landed: Subscription | None = None
     _scheduler: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def stop(self) -> None:
@@ -41,6 +45,7 @@ class MessagingService:
         await self.router.stop()
         await self.feed.stop()
         await self.handlers.drain()
+        await unfollow_stream(self.handlers.catch_up, self.landed)
         await asyncio.to_thread(self.app.close)
 
 
@@ -101,12 +106,13 @@ async def start_messaging(
         live=live or NatsLiveNotices(nc),
         settings=settings,
     )
-    await asyncio.to_thread(handlers.catch_up)  # read models rebuilt from the stream
+    # Read models rebuilt from the stream, then kept level by following it.
+    landed = await follow_stream(nc, handlers.catch_up, SUBJECTS.commits)
     feed.on_admitted = handlers.deliver_welcome
     await feed.start()
     router = build_router(handlers)
     await router.start(nc)
-    service = MessagingService(app=app, handlers=handlers, router=router, feed=feed)
+    service = MessagingService(app=app, handlers=handlers, router=router, feed=feed, landed=landed)
     service._scheduler = asyncio.get_running_loop().create_task(
         _schedule(handlers, settings.schedule_every_s)
     )

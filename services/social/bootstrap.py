@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from nats.aio.client import Client as NATS
+from nats.aio.subscription import Subscription
 
 from services.social.adapters.chat import ChatOpener, NatsChatOpener
 from services.social.adapters.members import NatsRoster, Roster
@@ -18,6 +19,7 @@ from services.social.entrypoints import build_router
 from services.social.handlers import Nonces, SocialHandlers
 from services.social.projections.content import ContentView
 from services.social.subjects import SUBJECTS
+from shared.catchup import follow_stream, unfollow_stream
 from shared.commands import CommandClient, CommandRouter
 from shared.statements import NonceRegistry
 from shared.subjects import StreamSubjects
@@ -28,9 +30,11 @@ class SocialService:
     app: SocialApplication
     handlers: SocialHandlers
     router: CommandRouter
+    landed: Subscription | None = None
 
     async def stop(self) -> None:
         await self.router.stop()
+        await unfollow_stream(self.handlers.catch_up, self.landed)
         await asyncio.to_thread(self.app.close)
 
 
@@ -70,10 +74,11 @@ async def start_social(
         content=content,
         content_source=MessagingEvents(nc, content, messaging),
     )
-    await asyncio.to_thread(handlers.catch_up)  # read models rebuilt from the stream
+    # Read models rebuilt from the stream, then kept level by following it.
+    landed = await follow_stream(nc, handlers.catch_up, SUBJECTS.commits)
     router = build_router(handlers)
     await router.start(nc)
-    return SocialService(app=app, handlers=handlers, router=router)
+    return SocialService(app=app, handlers=handlers, router=router, landed=landed)
 
 
 async def start(nc: NATS, nats_url: str, data_dir: Path) -> SocialService:

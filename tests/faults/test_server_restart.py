@@ -15,7 +15,7 @@ import pytest
 
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
-from services.membership.projections.catchup import CatchUp
+from shared.catchup import CatchUp
 from shared.application import ServiceApplication
 from shared.domain import Aggregate, Event, applies
 from shared.envelope import Commit, EventRecord

@@ -26,7 +26,7 @@ from services.gateway.config import GatewaySettings
 from services.identity.bootstrap import start_identity
 from services.identity.config import IdentitySettings
 from services.membership.bootstrap import MembershipService, start_membership
-from services.membership.projections.catchup import CatchUp
+from shared.catchup import CatchUp
 from services.membership.projections.roll import RollView
 from shared.signing import SigningKey
 from shared.statements import sign_statement

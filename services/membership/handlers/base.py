@@ -16,11 +16,11 @@ from services.membership.domain.commands import Signed
 from services.membership.domain.community import Community
 from services.membership.domain.member import Member
 from services.membership.projections.audit import AuditView
-from services.membership.projections.catchup import CatchUp
 from services.membership.projections.directory import DirectoryView
 from services.membership.projections.roll import RollView
 from services.membership.retry import VERIFIED
 from shared.application import NotFound
+from shared.catchup import CatchUp
 from shared.clock import moment, rfc3339
 from shared.commands import CommandRejected
 from shared.domain import DomainError
