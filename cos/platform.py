@@ -8,6 +8,7 @@ import dataclasses
 import importlib
 import os
 import signal
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from services.membership.bootstrap import start_membership
 from services.membership.subjects import SUBJECTS as MEMBERSHIP
 from services.messaging.subjects import SUBJECTS as MESSAGING
 from services.social.subjects import SUBJECTS as SOCIAL
-from shared.jetstream import StreamSettings, ensure_stream
+from shared.jetstream import ServerTooOld, StreamSettings, ensure_stream
 from shared.natsclient import connect
 from shared.natsserver import NatsServer
 from shared.subjects import StreamSubjects
@@ -183,6 +184,9 @@ def run(options: PlatformOptions) -> int:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(options, url))
+    except ServerTooOld as exc:
+        print(f"cos run: {exc} ({url})", file=sys.stderr)
+        return 1
     finally:
         if nats is not None:
             nats.stop()

@@ -41,7 +41,7 @@ from cos.platform import MODULE_SERVICES, STREAMS, Stoppable, _module_start, _Se
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
 from services.gateway.telemetry import prometheus_text
-from shared.jetstream import JetStreamAPIError, JetStreamError
+from shared.jetstream import JetStreamAPIError, JetStreamError, ServerTooOld
 from shared.natsclient import Client, connect
 from shared.natsserver import free_port
 from shared.telemetry import setup_telemetry
@@ -126,7 +126,7 @@ def _handle(args: argparse.Namespace) -> int:
     setup_telemetry(os.environ.get("OTEL_SERVICE_NAME") or f"cos-{args.service}", configure_logs=True)
     try:
         return asyncio.run(serve(options))
-    except ServeError as exc:
+    except (ServeError, ServerTooOld) as exc:
         print(f"cos serve {args.service}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -149,6 +149,8 @@ async def serve(options: ServeOptions, stop: asyncio.Event | None = None) -> int
 
 def _transient(exc: BaseException) -> bool:
     """NATS or JetStream not there yet (starting, electing a leader), as opposed to a refusal."""
+    if isinstance(exc, ServerTooOld):
+        return False  # waiting will not make the server newer
     if isinstance(exc, JetStreamAPIError):
         return exc.code == 503  # JetStream temporarily unavailable
     return isinstance(exc, OSError | nats.errors.Error | TimeoutError | JetStreamError)

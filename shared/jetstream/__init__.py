@@ -6,6 +6,7 @@ from shared.jetstream.errors import (
     JetStreamAPIError,
     JetStreamError,
     PublishTimeout,
+    ServerTooOld,
     StreamNotFound,
 )
 from shared.jetstream.publisher import PubAck, Publisher
@@ -18,9 +19,10 @@ from shared.jetstream.store import (
     notification_id,
     split_notification_id,
 )
-from shared.jetstream.streams import StreamSettings, ensure_stream
+from shared.jetstream.streams import MIN_SERVER_VERSION, StreamSettings, ensure_stream, require_server
 
 __all__ = [
+    "MIN_SERVER_VERSION",
     "NOTIFICATION_STRIDE",
     "AggregateHead",
     "CommitTooLarge",
@@ -32,11 +34,13 @@ __all__ = [
     "PublishTimeout",
     "Publisher",
     "RawMessage",
+    "ServerTooOld",
     "StoredCommit",
     "StreamNotFound",
     "StreamReader",
     "StreamSettings",
     "ensure_stream",
     "notification_id",
+    "require_server",
     "split_notification_id",
 ]

@@ -10,6 +10,7 @@ __all__ = [
     "JetStreamAPIError",
     "JetStreamError",
     "PublishTimeout",
+    "ServerTooOld",
     "StreamNotFound",
 ]
 
@@ -33,6 +34,10 @@ class JetStreamAPIError(JetStreamError):
 
 class PublishTimeout(JetStreamError, TimeoutError):
     """No acknowledgement arrived in time; the commit may or may not be stored (retry is safe)."""
+
+
+class ServerTooOld(JetStreamError):
+    """The nats-server lacks what the event store relies on; retrying will not help."""
 
 
 class StreamNotFound(JetStreamError):

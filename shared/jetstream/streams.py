@@ -9,10 +9,14 @@ from typing import Any
 import nats.errors
 from nats.aio.client import Client as NATS
 
-from shared.jetstream.errors import JetStreamAPIError, JetStreamError
+from shared.jetstream.errors import JetStreamAPIError, JetStreamError, ServerTooOld
 from shared.subjects import StreamSubjects
 
-__all__ = ["StreamSettings", "ensure_stream", "stream_info"]
+__all__ = ["MIN_SERVER_VERSION", "StreamSettings", "ensure_stream", "require_server", "stream_info"]
+
+# Batched Direct Get (reads, replay) arrived in nats-server 2.11, atomic batch publish (a commit
+# over several aggregates, `allow_atomic`) in 2.12.
+MIN_SERVER_VERSION = (2, 12)
 
 STREAM_NAME_IN_USE = 10058
 STREAM_NOT_FOUND = 10059
@@ -64,8 +68,28 @@ async def stream_info(nc: NATS, stream: str, within: float = 10.0) -> dict[str, 
     return await _api(nc, f"$JS.API.STREAM.INFO.{stream}", None, within)
 
 
+def require_server(nc: NATS) -> str:
+    """The connected nats-server's version, or ServerTooOld when it is older than MIN_SERVER_VERSION."""
+    server = nc.connected_server_version
+    try:
+        found = (server.major, server.minor)
+        version = f"{server.major}.{server.minor}.{server.patch}"
+    except (TypeError, ValueError):  # nats-py could not parse what the server announced
+        found, version = (0, 0), "(unparseable version)"
+    if found < MIN_SERVER_VERSION:
+        minimum = ".".join(map(str, MIN_SERVER_VERSION))
+        raise ServerTooOld(
+            f"nats-server {version} is older than {minimum}, the oldest the event store supports "
+            "(it needs batched Direct Get and atomic batch publish)"
+        )
+    return version
+
+
 async def ensure_stream(nc: NATS, settings: StreamSettings) -> dict[str, Any]:
-    """Create the stream, or bring an existing one to `settings`; safe to call from every process."""
+    """Create the stream, or bring an existing one to `settings`; safe to call from every process.
+
+    Refuses (ServerTooOld) a server that could store the stream but not serve the event store."""
+    require_server(nc)
     config = settings.config()
     name = settings.subjects.stream
     try:

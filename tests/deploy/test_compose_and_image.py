@@ -86,7 +86,7 @@ def test_jetstream_and_every_service_keep_their_files_on_named_volumes(compose: 
     nats = services["nats"]
     assert "--jetstream" in nats["command"]
     version = nats["image"].split(":")[1].split("-")[0]
-    assert tuple(int(p) for p in version.split(".")[:2]) >= (2, 11), "batched Direct Get needs 2.11+"
+    assert tuple(int(p) for p in version.split(".")[:2]) >= (2, 12), "atomic batches need 2.12+"
     store = nats["command"][nats["command"].index("--store_dir") + 1]
     assert f"nats-data:{store}" in nats["volumes"]
     for name, service in services.items():

@@ -175,9 +175,10 @@ def test_nats_comes_from_the_official_chart_as_a_three_node_jetstream_cluster() 
     (chart,) = kustomization["helmCharts"]
     assert (chart["name"], chart["repo"]) == ("nats", "https://nats-io.github.io/k8s/helm/charts/")
     assert chart["version"].count(".") == 2
-    # From chart 2.x on the chart's version is the nats-server it runs; the event store reads with
-    # batched Direct Get, which nats-server 2.11 introduced (chart 1.1.5 ran 2.10.5 and would fail).
-    assert tuple(int(p) for p in chart["version"].split(".")[:2]) >= (2, 11)
+    # From chart 2.x on the chart's version is the nats-server it runs. The event store reads with
+    # batched Direct Get (nats-server 2.11) and stores multi-aggregate commits as atomic batches
+    # (2.12): chart 1.1.5 ran 2.10.5 and would have failed on both.
+    assert tuple(int(p) for p in chart["version"].split(".")[:2]) >= (2, 12)
     values = yaml.safe_load((K8S / "nats" / chart["valuesFile"]).read_text())
     assert values["fullnameOverride"] == "nats"  # the Service NATS_URL names
     assert values["config"]["cluster"] == {"enabled": True, "replicas": 3}
