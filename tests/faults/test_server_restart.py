@@ -15,8 +15,8 @@ import pytest
 
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
-from shared.catchup import CatchUp
 from shared.application import ServiceApplication
+from shared.catchup import CatchUp
 from shared.domain import Aggregate, Event, applies
 from shared.envelope import Commit, EventRecord
 from shared.eventcodec import EventRegistry

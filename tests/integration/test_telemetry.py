@@ -26,8 +26,8 @@ from services.gateway.config import GatewaySettings
 from services.identity.bootstrap import start_identity
 from services.identity.config import IdentitySettings
 from services.membership.bootstrap import MembershipService, start_membership
-from shared.catchup import CatchUp
 from services.membership.projections.roll import RollView
+from shared.catchup import CatchUp
 from shared.signing import SigningKey
 from shared.statements import sign_statement
 from shared.telemetry import JsonLogFormatter, Telemetry, setup_telemetry, span_in_context
