@@ -148,7 +148,9 @@ class EventCodec:
         self.registry.schema(tag)  # refuse to write what we could not read back
         if tag not in self.registry.downcasts:
             return tag, self._encoder.encode(event)
-        fields = msgspec.to_builtins(event)
+        # Bytes stay bytes (msgpack bin), as the old release's schema decodes them; the default would
+        # turn them into base64 text, which the read-back below accepts but an old decoder refuses.
+        fields = msgspec.to_builtins(event, builtin_types=(bytes, bytearray, memoryview))
         assert isinstance(fields, dict)
         old_tag, fields = self.registry.write_tag(tag, fields)
         fields["type"] = old_tag

@@ -190,3 +190,35 @@ def test_a_downcast_that_does_not_read_back_is_refused() -> None:
         EventCodec(broken).encode(event)
     with pytest.raises(ValueError, match="itself"):
         broken.downcaster("test.counter_bumped.v2", "test.counter_bumped.v2")
+
+
+class SealedV1(Event, frozen=True, tag="test.sealed.v1"):
+    blob: bytes
+
+
+class SealedV2(Event, frozen=True, tag="test.sealed.v2"):
+    data: bytes
+
+
+def test_a_downcast_keeps_bytes_as_bytes_for_the_old_release() -> None:
+    """An old release decodes `bytes` fields strictly from msgpack bin: a downcast must not turn
+    them into base64 text (which the new release's own read-back would have accepted)."""
+    new = EventRegistry([SealedV2])
+
+    @new.upcaster("test.sealed.v1", "test.sealed.v2")
+    def _up(fields: dict[str, object]) -> dict[str, object]:
+        fields["data"] = fields.pop("blob")
+        return fields
+
+    @new.downcaster("test.sealed.v2", "test.sealed.v1")
+    def _down(fields: dict[str, object]) -> dict[str, object]:
+        fields["blob"] = fields.pop("data")
+        return fields
+
+    event = SealedV2(originator_id="a.s.1", originator_version=1, occurred_ns=1, data=b"\x00\xff sealed")
+    tag, stored = EventCodec(new).encode(event)
+    assert tag == "test.sealed.v1"
+    assert isinstance(msgspec.msgpack.decode(stored)["blob"], bytes)
+    old = EventCodec(EventRegistry([SealedV1]))
+    assert old.decode(tag, stored).blob == b"\x00\xff sealed"  # type: ignore[attr-defined]
+    assert EventCodec(new).decode(tag, stored) == event
