@@ -194,22 +194,38 @@ VIEWS = {
 }
 
 
+def _old_tables(warehouse: Warehouse) -> dict[str, str]:
+    """Engine by name of `events` and of the table its old rows are moved aside to, if present."""
+    found = warehouse.query(
+        "SELECT name, engine FROM system.tables WHERE database = currentDatabase() "
+        "AND name IN ('events', 'events_before_keyed_rows')"
+    )
+    return {str(name): str(engine) for name, engine in found.rows}
+
+
 def _migrate_plain_events_table(warehouse: Warehouse) -> None:
     """Warehouses made before rows were keyed kept them in a plain MergeTree table `events`: move
-    its rows into `event_rows` once, so that `events` can become the view that reads them FINAL."""
-    found = warehouse.query(
-        "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = 'events'"
-    )
-    if not found.rows or found.rows[0][0] == "View":
+    its rows into `event_rows` once, so that `events` can become the view that reads them FINAL.
+
+    Safe to interrupt and to run from several replicas at once: the old table is first renamed
+    aside (one replica wins; the others find it gone), and a start that finds the renamed table
+    still there finishes the copy. Copying twice is harmless, the rows being keyed."""
+    tables = _old_tables(warehouse)
+    if tables.get("events") not in (None, "View"):
+        log.info("warehouse: moving the rows of the old events table into %s", ROWS_TABLE)
+        try:
+            warehouse.execute("RENAME TABLE events TO events_before_keyed_rows")
+        except WarehouseError:
+            log.info("warehouse: the old events table was moved aside by another process")
+        tables = _old_tables(warehouse)
+    if "events_before_keyed_rows" not in tables:
         return
-    log.info("warehouse: moving the rows of the old events table into %s", ROWS_TABLE)
-    warehouse.execute("RENAME TABLE events TO events_before_keyed_rows")
     warehouse.execute(SCHEMA[0])
     columns = ", ".join(c for c in COLUMNS if c != "timestamp")
     warehouse.execute(
         f"INSERT INTO {ROWS_TABLE} ({columns}) SELECT {columns} FROM events_before_keyed_rows"  # noqa: S608
     )
-    warehouse.execute("DROP TABLE events_before_keyed_rows")
+    warehouse.execute("DROP TABLE IF EXISTS events_before_keyed_rows")
 
 
 def create_schema(warehouse: Warehouse) -> None:
@@ -281,7 +297,8 @@ class ChdbWarehouse:
             Path(handle.name).unlink(missing_ok=True)
 
     def close(self) -> None:
-        self._session.close()  # type: ignore[no-untyped-call]
+        with self._lock:  # never under a statement another thread is still running
+            self._session.close()  # type: ignore[no-untyped-call]
         if self._tmp is not None:
             self._tmp.cleanup()
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import pytest
 
 from cos.cli import main
 from services.transparency.warehouse import QueryResult, Warehouse, load_streams, open_warehouse
@@ -207,9 +208,11 @@ async def test_the_projection_keeps_the_warehouse_level_with_the_streams(nats_ur
         await nc.close()
 
 
-def test_a_warehouse_made_before_rows_were_keyed_keeps_its_rows(tmp_path: Path) -> None:
+@pytest.mark.parametrize("interrupted", [False, True], ids=["fresh", "interrupted after the rename"])
+def test_a_warehouse_made_before_rows_were_keyed_keeps_its_rows(tmp_path: Path, interrupted: bool) -> None:
     """The first schema kept rows in a plain MergeTree table `events`; opening such a warehouse
-    moves them into `event_rows` once and makes `events` the view that reads one row per event."""
+    moves them into `event_rows` once and makes `events` the view that reads one row per event,
+    also when an earlier start died after moving the old table aside and before copying it."""
     from chdb import session
 
     old = session.Session(str(tmp_path))  # type: ignore[no-untyped-call]
@@ -229,6 +232,8 @@ def test_a_warehouse_made_before_rows_were_keyed_keeps_its_rows(tmp_path: Path) 
             f"('MEMBERSHIP', 'acme', 'membership.acme.member.m{seq}', 'member', 'm{seq}', {seq}, 'c{seq}', "
             f"0, 'membership.member_admitted.v1', 1, 1700000000000000000, 'did:key:zS', 'did:key:zA', '{{}}')"
         )
+    if interrupted:
+        old.query("RENAME TABLE events TO events_before_keyed_rows")
     old.close()  # type: ignore[no-untyped-call]
 
     warehouse = open_warehouse(tmp_path)
@@ -238,6 +243,10 @@ def test_a_warehouse_made_before_rows_were_keyed_keeps_its_rows(tmp_path: Path) 
             "AND name IN ('events', 'event_rows') ORDER BY name"
         )
         assert engines.rows == [["event_rows", "ReplacingMergeTree"], ["events", "View"]]
+        leftover = warehouse.query(
+            "SELECT count() FROM system.tables WHERE name = 'events_before_keyed_rows'"
+        )
+        assert leftover.rows == [[0]]
         moved = warehouse.query(
             "SELECT sequence, aggregate_id, toYear(timestamp) FROM events ORDER BY sequence"
         )
