@@ -105,6 +105,7 @@ class ProjectionWorker:
         self._task: asyncio.Task[None] | None = None
         self._pending: int | None = None  # the group's backlog, as of the last look
         self._looked_at = 0.0
+        self._stopping = False
         self._unregister_lag: Callable[[], None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -148,20 +149,31 @@ class ProjectionWorker:
         return info
 
     async def start(self) -> ProjectionWorker:
-        await self.ensure_consumer()
-        js = self.nc.jetstream()
-        self._sub = await js.pull_subscribe_bind(durable=self.name, stream=self.stream)
+        await self._bind()
         self._unregister_lag = register_consumer_lag(
             self.name, self.stream, lambda: self._pending, owner=self
         )
+        self._stopping = False
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"projection {self.name}")
         return self
 
-    async def stop(self) -> None:
-        """Stop fetching; what this worker holds unacknowledged goes to the others after ack_wait."""
+    async def _bind(self) -> None:
+        await self.ensure_consumer()
+        if self._sub is not None:
+            with contextlib.suppress(nats.errors.Error):
+                await self._sub.unsubscribe()
+        self._sub = await self.nc.jetstream().pull_subscribe_bind(durable=self.name, stream=self.stream)
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Stop fetching; a batch being applied is finished and acknowledged first (for at most
+        `grace_s`, default ack_wait / 2). Past that it is cancelled and handed back at once."""
+        self._stopping = True
         try:
             if self._task is not None:
-                self._task.cancel()
+                grace = self.ack_wait_s / 2 if grace_s is None else grace_s
+                done, _ = await asyncio.wait({self._task}, timeout=grace + self.fetch_wait_s)
+                if not done:
+                    self._task.cancel()
                 try:
                     await self._task
                 except asyncio.CancelledError:
@@ -187,27 +199,43 @@ class ProjectionWorker:
 
     # -- the loop --------------------------------------------------------------------------
 
+    async def _look(self) -> None:
+        """Refresh the backlog; a consumer deleted under us (to rebuild the projection) is created
+        again and bound, so the workers start over instead of idling on a consumer that is gone."""
+        try:
+            await self.pending()
+        except nats.js.errors.NotFoundError:
+            log.warning(
+                "projection %s: consumer on %s was deleted; creating it again", self.name, self.stream
+            )
+            with contextlib.suppress(nats.errors.Error, nats.js.errors.Error, TimeoutError):
+                await self._bind()
+        except (nats.errors.Error, nats.js.errors.Error, TimeoutError):
+            pass
+
     async def _run(self) -> None:
-        assert self._sub is not None
         failures = 0
-        while True:
+        while not self._stopping:
+            assert self._sub is not None
             try:
                 messages = await self._sub.fetch(self.batch, timeout=self.fetch_wait_s)
             except (nats.errors.TimeoutError, TimeoutError):
-                # Nothing new (nats-py raises its own TimeoutError, or asyncio's on some paths).
-                with contextlib.suppress(nats.errors.Error, nats.js.errors.Error, TimeoutError):
-                    await self.pending()
+                # Nothing new (nats-py raises its own TimeoutError, or asyncio's on some paths;
+                # a deleted consumer also looks like this, which `_look` finds out).
+                await self._look()
                 continue
             except (nats.errors.ConnectionClosedError, nats.errors.ConnectionDrainingError):
                 return
             except Exception:  # never die quietly: a dead worker would leave its share unloaded
                 log.warning("projection %s: fetch from %s failed", self.name, self.stream, exc_info=True)
                 await asyncio.sleep(0.5)
+                await self._look()  # e.g. "no responders" once the consumer was deleted
                 continue
             deliveries = [self._delivery(m) for m in messages]
             try:
-                await self._apply(deliveries)
+                await self._apply_holding(messages, deliveries)
             except asyncio.CancelledError:
+                await self._hand_back(messages, 0)  # stopped mid-batch: to the others at once
                 raise
             except Exception:
                 failures += 1
@@ -222,20 +250,46 @@ class ProjectionWorker:
                     delay,
                     exc_info=True,
                 )
-                for message in messages:
-                    with contextlib.suppress(nats.errors.Error):
-                        await message.nak(delay=delay)
+                await self._hand_back(messages, delay)
                 continue
             failures = 0
+            acked = 0
             for message in messages:
-                await message.ack()
+                try:
+                    await message.ack()
+                    acked += 1
+                except nats.errors.Error:  # redelivered after ack_wait; the projection is idempotent
+                    log.debug("projection %s: an ack was lost", self.name, exc_info=True)
             if time.monotonic() - self._looked_at > _LOOK_EVERY_S:
-                with contextlib.suppress(nats.errors.Error, nats.js.errors.Error, TimeoutError):
-                    await self.pending()
-            self.stats.applied += len(deliveries)
+                await self._look()
+            self.stats.applied += acked
             self.stats.batches += 1
             self.stats.redelivered += sum(1 for d in deliveries if d.delivered > 1)
             instruments().projection_commits.add(len(deliveries), {"cos.consumer": self.name})
+
+    async def _apply_holding(self, messages: Sequence[Msg], deliveries: Sequence[Delivery]) -> None:
+        """Apply the batch, telling the server every ack_wait / 3 that it is still being worked on,
+        so a slow batch is not redelivered to another worker while this one applies it."""
+        applying = asyncio.ensure_future(self._apply(deliveries))
+        try:
+            while True:
+                done, _ = await asyncio.wait({applying}, timeout=self.ack_wait_s / 3)
+                if done:
+                    applying.result()
+                    return
+                for message in messages:
+                    with contextlib.suppress(nats.errors.Error):
+                        await message.in_progress()
+        finally:
+            if not applying.done():
+                applying.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await applying
+
+    async def _hand_back(self, messages: Sequence[Msg], delay: float) -> None:
+        for message in messages:
+            with contextlib.suppress(nats.errors.Error):
+                await message.nak(delay=delay or None)
 
     async def _apply(self, deliveries: Sequence[Delivery]) -> None:
         # The batch's span continues the trace of its first traced commit and links the others'.

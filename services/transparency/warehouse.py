@@ -611,6 +611,7 @@ class WarehouseProjection:
         batch: int = 2_000,
         ack_wait_s: float = 60.0,
         fetch_wait_s: float = 1.0,
+        retry_s: float = 5.0,
     ) -> None:
         self.nc = nc
         self.streams = streams
@@ -631,6 +632,8 @@ class WarehouseProjection:
             for stream in streams
         ]
         self._started: list[ProjectionWorker] = []
+        self._waiting: list[asyncio.Task[None]] = []
+        self.retry_s = retry_s
 
     def _loader(self, stream: str) -> Callable[[Sequence[Delivery]], Awaitable[None]]:
         async def load(deliveries: Sequence[Delivery]) -> None:
@@ -643,22 +646,42 @@ class WarehouseProjection:
         return load
 
     async def start(self) -> None:
-        """Bind to (or create) each stream's consumer; a stream not provisioned yet is skipped."""
+        """Bind to (or create) each stream's consumer; a stream not provisioned yet is waited for
+        in the background (looked for every `retry_s`) while the others load."""
         for worker in self.workers:
+            if not await self._start(worker):
+                self._waiting.append(asyncio.get_running_loop().create_task(self._start_later(worker)))
+
+    async def _start(self, worker: ProjectionWorker) -> bool:
+        try:
+            await worker.start()
+        except nats.js.errors.NotFoundError:
+            return False
+        self._started.append(worker)
+        return True
+
+    async def _start_later(self, worker: ProjectionWorker) -> None:
+        log.warning("warehouse: stream %s does not exist yet; loading it once it does", worker.stream)
+        while True:
+            await asyncio.sleep(self.retry_s)
             try:
-                await worker.start()
-            except nats.js.errors.NotFoundError:
-                log.warning("warehouse: stream %s does not exist; not loading it", worker.stream)
-                continue
-            self._started.append(worker)
+                if await self._start(worker):
+                    log.info("warehouse: stream %s appeared; loading it", worker.stream)
+                    return
+            except (nats.errors.Error, nats.js.errors.Error, TimeoutError):
+                log.warning("warehouse: cannot bind to %s yet", worker.stream, exc_info=True)
 
     async def pending(self) -> int:
         """Commits of every stream that no worker of this projection has loaded yet."""
         return sum([await worker.pending() for worker in self._started])
 
-    async def stop(self, *, close: bool = True) -> None:
-        for worker in self._started:
-            await worker.stop()
+    async def stop(self, *, close: bool = True, grace_s: float | None = None) -> None:
+        for waiting in self._waiting:
+            waiting.cancel()
+        await asyncio.gather(*self._waiting, return_exceptions=True)
+        self._waiting = []
+        # Together: each finishes the batch it is applying (or its idle fetch) at the same time.
+        await asyncio.gather(*(worker.stop(grace_s) for worker in self._started))
         self._started = []
         if close:
             await asyncio.to_thread(self.warehouse.close)

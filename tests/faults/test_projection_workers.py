@@ -289,3 +289,84 @@ async def test_a_worker_waits_out_an_idle_stream_and_loads_what_comes_later(nats
             await worker.stop(close=False)
             warehouse.close()
             await nc.close()
+
+
+def _slowed(projection: WarehouseProjection, seconds: float) -> asyncio.Event:
+    """Each batch of the projection's (only) worker takes `seconds` longer to apply; the event
+    is set once the first batch is in hand."""
+    worker = projection.workers[0]
+    load = worker.apply
+    holding = asyncio.Event()
+
+    async def slow(deliveries: Any) -> None:
+        holding.set()
+        await asyncio.sleep(seconds)
+        await load(deliveries)
+
+    worker.apply = slow
+    return holding
+
+
+async def test_a_slow_batch_is_kept_by_its_worker_and_a_stop_finishes_it(nats_url: str) -> None:
+    """A batch that takes longer than ack_wait is not handed to another worker meanwhile (the
+    worker reports progress), and stopping lets the batch in hand finish and be acknowledged."""
+    warehouse = open_warehouse(None)
+    slow_nc, other_nc = [await nats.connect(nats_url) for _ in range(2)]
+    async with stream_with_store(nats_url) as (store, stream):
+        slow = WarehouseProjection(
+            slow_nc, warehouse, streams=(stream,), batch=100, ack_wait_s=1, fetch_wait_s=0.1
+        )
+        other = WarehouseProjection(
+            other_nc, warehouse, streams=(stream,), batch=100, ack_wait_s=1, fetch_wait_s=0.1
+        )
+        holding = _slowed(slow, 2.5)  # two and a half times ack_wait
+        try:
+            await slow.start()
+            await write(store, ["acme"], 40, aggregates=4)
+            await asyncio.wait_for(holding.wait(), 20)
+            await other.start()
+            await asyncio.sleep(0.5)  # the slow worker holds its batch; the other must not get it
+            await slow.stop(close=False, grace_s=10)  # the batch in hand is finished and acknowledged
+            assert slow.workers[0].stats.applied > 0
+            assert await eventually(lambda: scalar(warehouse, "SELECT count() FROM events") == 40, within=30)
+            info = await other_nc.jetstream().consumer_info(stream, "warehouse")
+            assert info.num_redelivered == 0, "a batch was redelivered while it was being applied"
+            assert other.workers[0].stats.redelivered == 0
+            assert (info.num_pending, info.num_ack_pending) == (0, 0)
+        finally:
+            await other.stop(close=False)
+            warehouse.close()
+            for nc in (slow_nc, other_nc):
+                await nc.close()
+
+
+async def test_a_deleted_consumer_is_made_again_and_a_missing_stream_is_waited_for(nats_url: str) -> None:
+    """Deleting the consumer (to rebuild the warehouse) restarts the projection from the first
+    commit instead of leaving the workers idle; a stream that does not exist yet is loaded once it does."""
+    warehouse = open_warehouse(None)
+    nc = await nats.connect(nats_url)
+    later = StreamSettings(StreamSubjects.for_service(unique_service("late")))
+    async with stream_with_store(nats_url) as (store, stream):
+        projection = WarehouseProjection(
+            nc, warehouse, streams=(stream, later.subjects.stream), batch=20, fetch_wait_s=0.1, retry_s=0.2
+        )
+        late_store = None
+        try:
+            await projection.start()
+            await write(store, ["acme"], 30, aggregates=3)
+            assert await eventually(lambda: scalar(warehouse, "SELECT count() FROM events") == 30, within=30)
+
+            await nc.jetstream().delete_consumer(stream, "warehouse")
+            assert await eventually(lambda: projection.loaded.commits.get(stream, 0) >= 60, within=30)
+            assert scalar(warehouse, "SELECT count() FROM events") == 30  # reloaded, still one row each
+
+            late_store = await EventStore(nc, later, SigningKey.generate()).start()  # the stream appears
+            await write(late_store, ["acme"], 10, aggregates=2)
+            assert await eventually(lambda: scalar(warehouse, "SELECT count() FROM events") == 40, within=30)
+        finally:
+            await projection.stop(close=False)
+            warehouse.close()
+            if late_store is not None:
+                await late_store.close()
+                await nc.jetstream().delete_stream(later.subjects.stream)
+            await nc.close()
