@@ -92,6 +92,7 @@ class _CatchUp(Generic[M]):
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._follower: threading.Thread | None = None
+        self._failing: Exception | None = None  # the follower's last attempt failed with this
 
     def __call__(self) -> int:
         """Apply everything recorded so far; returns the position reached."""
@@ -125,11 +126,17 @@ class _CatchUp(Generic[M]):
         if follower is not None and follower.is_alive():
             self._wake.set()
             with self._advanced:
-                if self._advanced.wait_for(lambda: self._reached(target), timeout=WAIT_S):
-                    return
-            log.warning(
-                "%s: the follower did not reach %s in %ss; applying inline", self.name, target, WAIT_S
-            )
+                reached = self._advanced.wait_for(
+                    lambda: self._reached(target) or self._failing is not None, timeout=WAIT_S
+                )
+            if reached and self._failing is None:
+                return
+            if self._failing is None:
+                log.warning(
+                    "%s: the follower did not reach %s in %ss; applying inline", self.name, target, WAIT_S
+                )
+        # No follower, a stalled one, or one that fails to apply the log: this query applies it
+        # itself, so it answers, or fails with the reason, at once rather than after WAIT_S.
         self()
 
     # -- following the log -----------------------------------------------------------------------
@@ -168,11 +175,16 @@ class _CatchUp(Generic[M]):
                 return
             try:
                 self()
-            except Exception:
+            except Exception as exc:
                 if self._stopped.is_set():
                     return
                 log.exception("%s: applying the log failed; retrying", self.name)
+                with self._advanced:  # waiting queries stop waiting and apply (and fail) themselves
+                    self._failing = exc
+                    self._advanced.notify_all()
                 self._stopped.wait(POLL_S)
+            else:
+                self._failing = None
 
     @property
     def position(self) -> int:
