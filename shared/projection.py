@@ -12,10 +12,12 @@ sequence (the warehouse's rows are keyed by `(stream, sequence, event_index)` an
 merge). Read models that depend on order are kept per replica instead (see
 docs/decisions/0019-deployment.md).
 
-A batch is applied, then each message acknowledged. When `apply` raises, the batch is negatively
-acknowledged with a growing delay and tried again (by this worker or another); a commit that can
-never apply (a forged signature, an undecodable body) is the projection's to skip and count, not
-to raise, or it would be redelivered forever.
+A batch is applied, then each message acknowledged; while it is applied the worker reports progress
+every ack_wait / 3, so a slow batch is not handed to another worker meanwhile. When `apply` raises,
+the batch is negatively acknowledged with a growing delay and tried again (by this worker or
+another); a commit that can never apply (a forged signature, an undecodable body) is the
+projection's to skip and count, not to raise, or it would be redelivered forever. A stop lets the
+batch in hand finish (within a grace period); a consumer deleted under the workers is made again.
 """
 
 from __future__ import annotations
