@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from services.transparency.config import TransparencySettings
 from services.transparency.entrypoints import build_router
 from shared.commands import CommandRouter
 from shared.signing import SigningKey
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -30,6 +34,8 @@ async def start(
     """Rebuild every community's tree from the streams, then follow them and answer commands."""
     del nats_url  # everything goes over the shared connection
     settings = settings or TransparencySettings.from_env()
+    if os.environ.get("COS_WAREHOUSE"):
+        log.info("transparency: COS_WAREHOUSE is loaded by the warehouse service (cos serve warehouse)")
     key = SigningKey.load_or_create(data_dir / "keys" / "checkpointer.seed")
     checkpointer = Checkpointer(
         nc, key, settings.deployment, interval_s=settings.interval_s, poll_s=settings.poll_s
