@@ -79,3 +79,51 @@ def test_flag_hide_log_appeal_overturn(
     assert [p["state"] for p in thread["posts"] if "Cheap watches" in p.get("body", "")] == ["visible"]
     for each in (browser, flagger, mod, other):
         assert each.errors == []
+
+
+def test_a_channel_message_is_reported_and_hidden(
+    browser: Browser, stack: Stack, new_browser: Callable[[str], Browser]
+) -> None:
+    """Chat messages carry the same tools as forum posts: a member reports one in a channel, a
+    moderator hides it from the queue, and it is gone from the channel for everyone."""
+    author, reporter, moderator = MEMBERS[1].name, MEMBERS[2].name, MEMBERS[0].name
+    page = browser.page
+    restore(page, stack, stack.phrase(author))
+    page.goto(f"{stack.base}/app/#/chat?c=general")
+    page.get_by_label("Message").fill("Buy followers at a discount!")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_test_id("messages")).to_contain_text("Buy followers")
+    mine = page.get_by_test_id("messages").locator("li", has_text="Buy followers")
+    expect(mine.get_by_text("Report")).to_have_count(0)  # nobody reports her own message
+
+    flagger = new_browser("chat-reporter")
+    restore(flagger.page, stack, stack.phrase(reporter))
+    flagger.page.goto(f"{stack.base}/app/#/chat?c=general")
+    message = flagger.page.get_by_test_id("messages").locator("li", has_text="Buy followers")
+    message.get_by_text("Report").click()
+    message.get_by_label("Reason").fill("spam in the channel")
+    message.get_by_role("button", name="Flag").click()
+    expect(flagger.page.locator("#toast")).to_contain_text("Flagged")
+
+    mod = new_browser("chat-moderator")
+    restore(mod.page, stack, stack.phrase(moderator))
+    mod.page.goto(f"{stack.base}/app/#/moderation")
+    flagged = mod.page.get_by_test_id("flag-queue").locator("li.card", has_text="spam in the channel")
+    expect(flagged).to_contain_text("message")
+    flagged.get_by_label("Reason").fill("No advertising in #general")
+    flagged.get_by_role("button", name="Hide").click()
+    expect(mod.page.get_by_test_id("moderation-log")).to_contain_text("No advertising in #general")
+    mod.screenshot("chat-message-hidden")
+
+    flagger.page.goto(f"{stack.base}/app/#/chat")
+    flagger.page.goto(f"{stack.base}/app/#/chat?c=general")
+    expect(flagger.page.get_by_test_id("messages")).not_to_contain_text("Buy followers")
+    listed = ask(
+        stack,
+        "messaging",
+        "messages",
+        {"community": "demo", "member": did_of(stack, reporter), "conversation": "general"},
+    )
+    assert not [m for m in listed["messages"] if "Buy followers" in m.get("body", "")]
+    for each in (browser, flagger, mod):
+        assert each.errors == []

@@ -519,8 +519,12 @@ async function conversationScreen(ctx, id) {
         content = h("p", { class: "hint" }, `(cannot be opened on this device: ${error.message})`);
       }
     }
-    return h("li", { class: m.by === ctx.app.keys.did ? "message mine" : "message" },
-      h("div", { class: "hint" }, `${await nameOf(ctx, m.by)} · ${whenNs(m.at_ns)}`), content);
+    // Report a message to the moderators, or (a moderator) hide it, remove it or ban its author
+    // from a channel or group; nobody is banned from a direct conversation, she may leave it.
+    const space = row.kind === "direct" ? null : `conversation:${id}`;
+    const tools = moderationTools(ctx, { kind: "message", target: m.message, by: m.by, state: "visible", space }, () => conversationScreen(ctx, id));
+    return h("li", { class: m.by === ctx.app.keys.did ? "message mine" : "message", dataset: { message: m.message } },
+      h("div", { class: "hint" }, `${await nameOf(ctx, m.by)} · ${whenNs(m.at_ns)}`), content, tools);
   }));
   const title = row.kind === "direct"
     ? `Chat with ${(await Promise.all(row.members.filter((d) => d !== ctx.app.keys.did).map((d) => nameOf(ctx, d)))).join(", ")}`
