@@ -4,14 +4,16 @@ Usage: `cos bench load [--steps 10,100,1000] [--members 1] [--commands 400] [--c
 [--gateways 1] [--json]`.
 
 Starts a nats-server and the platform as separate `cos serve` processes on loopback (streams
-provisioned, identity, membership, `--gateways` gateway replicas), then grows the platform to each
-step's number of communities: every community is created by a founder who signs in with her
-did:key, and `--members` members sign in, apply and are admitted, all through the gateway's HTTP
-API with real tokens and signed statements. At each step it drives `--commands` commands, spread
-over every community so far by `--concurrency` concurrent clients, in a fixed mix:
+provisioned, identity, membership, messaging, `--gateways` gateway replicas), then grows the
+platform to each step's number of communities: every community is created by a founder who signs
+in with her did:key and opens the channel `general`, and `--members` members sign in, apply and
+are admitted, all through the gateway's HTTP API with real tokens and signed statements. At each
+step it drives `--commands` commands, spread over every community so far by `--concurrency`
+concurrent clients, in a fixed mix:
 
-    reads   roll 25%, directory 15%, member record 10%
-    writes  update_profile 20%, suspend/reinstate 15%, a newcomer joins 15% (sign-in, apply, admit)
+    reads   roll 20%, directory 10%, member record 10%, the channel's messages 10%
+    writes  update_profile 15%, suspend/reinstate 10%, a newcomer joins 15% (sign-in, apply,
+            admit), a signed message in the channel 10%
 
 Creating a community and admitting a member are retried (re-signed, up to 3 times) when refused
 as busy (503) or conflicting (409), as a client would; every attempt counts in the figures. It
@@ -49,13 +51,16 @@ from shared.trust.member_keys import MemberKeys
 
 RETRIES = 3  # of a command refused as busy (503) or conflicting (409)
 MIX: tuple[tuple[str, int], ...] = (
-    ("roll", 25),
-    ("directory", 15),
+    ("roll", 20),
+    ("directory", 10),
     ("member", 10),
-    ("update_profile", 20),
-    ("suspend_reinstate", 15),
+    ("chat_read", 10),
+    ("update_profile", 15),
+    ("suspend_reinstate", 10),
     ("join", 15),
+    ("chat_post", 10),
 )
+CHANNEL = "general"
 
 
 @dataclass
@@ -130,9 +135,12 @@ class Driver:
         _expect(tokens)
         person.auth = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
 
-    async def act(self, kind: str, actor: Member, act: str, body: dict[str, Any]) -> httpx.Response:
-        statement = actor.sign(f"membership.{act}", body)
-        path = f"/c/{actor.community}/acts/{act}"
+    async def act(
+        self, kind: str, actor: Member, act: str, body: dict[str, Any], service: str = "membership"
+    ) -> httpx.Response:
+        statement = actor.sign(f"{service}.{act}", body)
+        prefix = "" if service == "membership" else f"/{service}"
+        path = f"/c/{actor.community}{prefix}/acts/{act}"
         return await self.request(kind, "POST", path, json={"statement": statement}, headers=actor.auth)
 
     async def retrying(
@@ -168,6 +176,15 @@ class Driver:
 
         await self.retrying(attempt, exists)
         founder.active = True
+
+        async def open_channel() -> httpx.Response:
+            body = {"kind": "channel", "name": "General", "conversation": CHANNEL}
+            return await self.act("open_channel", founder, "create_conversation", body, service="messaging")
+
+        async def opened(response: httpx.Response) -> bool:
+            return _error_type(response) in ("conversation_exists", "already_exists")
+
+        await self.retrying(open_channel, opened)
         return Community(slug, founder)
 
     async def join(self, community: Community, kind: str = "join") -> Member:
@@ -222,6 +239,12 @@ async def _one_command(driver: Driver, rng: random.Random, communities: list[Com
         await driver.request(kind, "GET", f"/c/{slug}/members/{reader.did}", headers=reader.auth)
     elif kind == "update_profile":
         await driver.act(kind, reader, "update_profile", {"name": f"Member {rng.randrange(10**6)}"})
+    elif kind == "chat_read":
+        path = f"/c/{slug}/messaging/conversations/{CHANNEL}/messages"
+        await driver.request(kind, "GET", path, headers=reader.auth)
+    elif kind == "chat_post":
+        body = {"conversation": CHANNEL, "body": f"Hello from {reader.did[-6:]} ({rng.randrange(10**6)})"}
+        await driver.act(kind, reader, "post_message", body, service="messaging")
     elif kind == "suspend_reinstate" and community.members:
         target = rng.choice(community.members)
         async with target.lock:
@@ -317,11 +340,11 @@ def _rss_mb(process: ServeProcess) -> float:
 async def run_load(args: argparse.Namespace, nats_url: str, data_dir: Path, log: Any) -> dict[str, Any]:
     steps = sorted({int(s) for s in str(args.steps).split(",") if s.strip()})
     ports: set[int] = set()
-    while len(ports) < 2 + args.gateways:
+    while len(ports) < 3 + args.gateways:
         ports.add(free_port())
     port_list = sorted(ports)
     # the bench measures the services, not the gateway's per-client limiter (one address, many clients)
-    env = {"COS_PUBLIC_PORT": str(port_list[2]), "COS_RATE_LIMIT": "off"}
+    env = {"COS_PUBLIC_PORT": str(port_list[3]), "COS_RATE_LIMIT": "off"}
     provision = ServeProcess("provision", nats_url, data_dir, port=port_list[0])
     provision.start()
     if await asyncio.to_thread(provision.wait) != 0:
@@ -329,8 +352,9 @@ async def run_load(args: argparse.Namespace, nats_url: str, data_dir: Path, log:
     services = [
         ServeProcess("identity", nats_url, data_dir, port=port_list[0], env=env),
         ServeProcess("membership", nats_url, data_dir, port=port_list[1], env=env),
+        ServeProcess("messaging", nats_url, data_dir, port=port_list[2], env=env),
     ]
-    gateways = [ServeProcess("gateway", nats_url, data_dir, port=p, env=env) for p in port_list[2:]]
+    gateways = [ServeProcess("gateway", nats_url, data_dir, port=p, env=env) for p in port_list[3:]]
     processes = [*services, *gateways]
     for process in processes:
         process.start()
@@ -362,7 +386,8 @@ async def run_load(args: argparse.Namespace, nats_url: str, data_dir: Path, log:
                     f"{result['setup']['per_s']:>7.1f} cmd/s | mix {mix['per_s']:>7.1f} cmd/s "
                     f"p50 {mix['p50_ms']:>7.1f} ms p99 {mix['p99_ms']:>7.1f} ms | refusals "
                     f"{sum(mix['refusals'].values())} | rss identity {result['rss_mb']['identity']} MB "
-                    f"membership {result['rss_mb']['membership']} MB | stored "
+                    f"membership {result['rss_mb']['membership']} MB "
+                    f"messaging {result['rss_mb']['messaging']} MB | stored "
                     f"{sum(result['stored_commits'].values())} messages"
                 )
         finally:
