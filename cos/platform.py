@@ -151,7 +151,8 @@ def _module_start(name: str) -> ServiceStart | None:
 
 
 async def _serve_gateway(options: PlatformOptions, nats_url: str) -> None:
-    settings = GatewaySettings(nats_url=nats_url, host=options.host, port=options.port)
+    # Rate limits and CORS origins come from the environment (COS_RATE_*, COS_CORS_ORIGINS).
+    settings = GatewaySettings.from_env(nats_url=nats_url, host=options.host, port=options.port)
     app = create_app(settings, [s.stream for s in STREAMS])
     config = uvicorn.Config(app, host=options.host, port=options.port, log_level="warning")
     server = _Server(config)

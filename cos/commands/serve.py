@@ -248,7 +248,8 @@ async def _serve_service(options: ServeOptions, stop: asyncio.Event | None) -> i
 
 
 async def _serve_gateway(options: ServeOptions) -> None:
-    settings = GatewaySettings(nats_url=options.nats_url, host=options.host, port=options.port)
+    # Rate limits and CORS origins come from the environment (COS_RATE_*, COS_CORS_ORIGINS).
+    settings = GatewaySettings.from_env(nats_url=options.nats_url, host=options.host, port=options.port)
     # The gateway's own connection is opened in the app's lifespan; wait for NATS first so that
     # a gateway started before the bus does not crash-loop.
     await _wait_for_nats(options)

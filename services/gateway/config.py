@@ -43,12 +43,15 @@ class GatewaySettings:
     cors_origins: tuple[str, ...] = ()
 
     @classmethod
-    def from_env(cls) -> GatewaySettings:
+    def from_env(
+        cls, *, nats_url: str | None = None, host: str | None = None, port: int | None = None
+    ) -> GatewaySettings:
+        """Every setting from the environment; the address and NATS URL a command line gave win."""
         origins = os.environ.get("COS_CORS_ORIGINS", "")
         return cls(
-            nats_url=os.environ.get("NATS_URL", "nats://127.0.0.1:4222"),
-            host=os.environ.get("COS_HOST", "127.0.0.1"),
-            port=int(os.environ.get("COS_PORT", "8000")),
+            nats_url=nats_url or os.environ.get("NATS_URL", "nats://127.0.0.1:4222"),
+            host=host or os.environ.get("COS_HOST", "127.0.0.1"),
+            port=port if port is not None else int(os.environ.get("COS_PORT", "8000")),
             rate_limits=RateLimits.from_env(),
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
         )

@@ -257,3 +257,33 @@ def test_the_load_benchmark_drives_cos_serve_processes_through_the_gateway(
         }  # a read racing a suspension
         assert step["stored_commits"]["MEMBERSHIP"] > 0
     assert result["growth"]["from_communities"] == 1
+
+
+async def test_a_gateway_process_takes_its_limits_and_origins_from_the_environment(tmp_path: Path) -> None:
+    """`cos serve gateway` (and `cos run`) read COS_RATE_* and COS_CORS_ORIGINS as documented."""
+    from cos.platform import provision
+
+    with NatsServer(store_dir=tmp_path / "nats") as server:
+        await provision(server.url)
+        env = {
+            "COS_RATE_WRITE_PER_S": "0.01",
+            "COS_RATE_WRITE_BURST": "2",
+            "COS_CORS_ORIGINS": "https://app.example.org",
+        }
+        gateway = ServeProcess("gateway", server.url, tmp_path / "data", env=env).start()
+        try:
+            await asyncio.to_thread(gateway.ready, 60.0)
+            async with httpx.AsyncClient(base_url=gateway.url, timeout=30) as http:
+                member = {"member": MemberKeys(SigningKey.generate()).did}
+                statuses = [
+                    (await http.post("/c/acme/auth/challenge", json=member)).status_code for _ in range(3)
+                ]
+                assert 429 not in statuses[:2], statuses  # the burst of two passes
+                assert statuses[2] == 429, statuses
+                preflight = await http.options(
+                    "/c/acme/roll",
+                    headers={"Origin": "https://app.example.org", "Access-Control-Request-Method": "GET"},
+                )
+                assert preflight.headers.get("access-control-allow-origin") == "https://app.example.org"
+        finally:
+            gateway.stop()
