@@ -370,3 +370,45 @@ async def test_a_deleted_consumer_is_made_again_and_a_missing_stream_is_waited_f
                 await late_store.close()
                 await nc.jetstream().delete_stream(later.subjects.stream)
             await nc.close()
+
+
+async def test_a_lost_ack_leaves_the_worker_running_and_the_commit_loaded_once(
+    nats_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An acknowledgement that cannot be sent (say, while reconnecting) ends nothing: the commit
+    comes back after ack_wait, is loaded again, and is still one row."""
+    from nats.aio.msg import Msg
+
+    real_ack = Msg.ack
+    lost: list[int] = []
+
+    async def flaky_ack(self: Msg) -> None:
+        if len(lost) < 5:
+            lost.append(self.metadata.sequence.stream)
+            raise nats.errors.OutboundBufferLimitError
+        await real_ack(self)
+
+    monkeypatch.setattr(Msg, "ack", flaky_ack)
+    warehouse = open_warehouse(None)
+    nc = await nats.connect(nats_url)
+    async with stream_with_store(nats_url) as (store, stream):
+        projection = WarehouseProjection(
+            nc, warehouse, streams=(stream,), batch=10, ack_wait_s=1, fetch_wait_s=0.1
+        )
+        try:
+            await projection.start()
+            await write(store, ["acme"], 30, aggregates=3)
+
+            async def settled() -> bool:
+                return await projection.pending() == 0
+
+            assert await eventually_async(settled, within=30)
+            assert len(lost) == 5
+            worker = projection.workers[0]
+            assert worker.stats.redelivered >= 5  # the commits whose acks were lost came back
+            assert worker.stats.failures == 0
+            assert sequences(warehouse, stream) == list(range(1, 31))
+        finally:
+            await projection.stop(close=False)
+            warehouse.close()
+            await nc.close()
