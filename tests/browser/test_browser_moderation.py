@@ -115,9 +115,10 @@ def test_a_channel_message_is_reported_and_hidden(
     expect(mod.page.get_by_test_id("moderation-log")).to_contain_text("No advertising in #general")
     mod.screenshot("chat-message-hidden")
 
-    flagger.page.goto(f"{stack.base}/app/#/chat")
-    flagger.page.goto(f"{stack.base}/app/#/chat?c=general")
-    expect(flagger.page.get_by_test_id("messages")).not_to_contain_text("Buy followers")
+    # A fresh load of the channel (not a hash change racing the screen it replaces).
+    flagger.page.reload()
+    expect(flagger.page.get_by_test_id("messages")).to_contain_text("Fresh bread")
+    expect(flagger.page.get_by_test_id("messages")).not_to_contain_text("Buy followers", timeout=15_000)
     listed = ask(
         stack,
         "messaging",
