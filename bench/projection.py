@@ -39,12 +39,12 @@ import nats.js.errors
 from nats.aio.client import Client as NATS
 
 from services.transparency.warehouse import ROWS_TABLE, WarehouseProjection, load_streams, open_warehouse
-from shared.envelope import EventRecord
 from shared.jetstream import EventStore, StreamSettings
 from shared.natsclient import connect
 from shared.natsserver import NatsServer
 from shared.signing import SigningKey
 from shared.subjects import StreamSubjects
+from shared.testkit.commits import write_spread
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSUMER = "warehouse"  # WarehouseProjection's default name: the shared durable consumer
@@ -140,21 +140,11 @@ async def write_commits(nc: NATS, commits: int, aggregates: int) -> Written:
     store = await EventStore(nc, settings, SigningKey.generate()).start()
     state = msgspec.msgpack.encode({"by": "did:key:zBenchWriter", "note": "x" * NOTE})
 
-    async def writer(a: int) -> None:
-        community = COMMUNITIES[a % len(COMMUNITIES)]
-        for version, _ in enumerate(range(a, commits, aggregates), start=1):
-            commit = store.new_commit(
-                community=community,
-                aggregate="thing",
-                ident=f"t{a}",
-                originator_id=f"{community}.thing.t{a}",
-                events=[EventRecord("bench.thing_noted.v1", version, state)],
-            )
-            await store.append([commit])
-
     started = time.perf_counter()
     try:
-        await asyncio.gather(*(writer(a) for a in range(aggregates)))
+        await write_spread(
+            store, COMMUNITIES, commits, aggregates=aggregates, topic="bench.thing_noted.v1", state=state
+        )
     finally:
         await store.close()
     elapsed = time.perf_counter() - started

@@ -21,11 +21,11 @@ from nats.aio.client import Client as NATS
 
 from cos.platform import provision
 from services.transparency.warehouse import ROWS_TABLE, Warehouse, WarehouseProjection, open_warehouse
-from shared.envelope import EventRecord
 from shared.jetstream import EventStore, StreamSettings
 from shared.natsserver import NatsServer
 from shared.signing import SigningKey
 from shared.subjects import StreamSubjects
+from shared.testkit.commits import write_spread
 from shared.testkit.plugin import unique_service
 from shared.testkit.polling import eventually, eventually_async
 
@@ -36,24 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 async def write(store: EventStore, communities: list[str], commits: int, aggregates: int = 40) -> None:
     """`commits` single-event commits spread over the communities and `aggregates` aggregates each."""
     state = msgspec.msgpack.encode({"by": "did:key:zWriter", "note": "x" * 200})
-
-    async def writer(a: int) -> None:
-        community = communities[a % len(communities)]
-        subject = f"{store.subjects.prefix}.{community}.thing.t{a}"
-        head = await store.head(subject)
-        version = head.last_version or 0
-        for _ in range(a, commits, aggregates):
-            version += 1
-            commit = store.new_commit(
-                community=community,
-                aggregate="thing",
-                ident=f"t{a}",
-                originator_id=f"{community}.thing.t{a}",
-                events=[EventRecord("w.thing_noted.v1", version, state)],
-            )
-            await store.append([commit])
-
-    await asyncio.gather(*(writer(a) for a in range(aggregates)))
+    await write_spread(store, communities, commits, aggregates=aggregates, state=state)
 
 
 def scalar(warehouse: Warehouse, sql: str) -> int:
