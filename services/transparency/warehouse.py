@@ -222,9 +222,16 @@ def _migrate_plain_events_table(warehouse: Warehouse) -> None:
         return
     warehouse.execute(SCHEMA[0])
     columns = ", ".join(c for c in COLUMNS if c != "timestamp")
-    warehouse.execute(
-        f"INSERT INTO {ROWS_TABLE} ({columns}) SELECT {columns} FROM events_before_keyed_rows"  # noqa: S608
-    )
+    try:
+        warehouse.execute(
+            f"INSERT INTO {ROWS_TABLE} ({columns}) SELECT {columns} FROM events_before_keyed_rows"  # noqa: S608
+        )
+    except WarehouseError:
+        if "events_before_keyed_rows" in _old_tables(warehouse):
+            raise
+        # Another replica finished the copy and dropped the old table under ours: done.
+        log.info("warehouse: the old rows were moved by another process")
+        return
     warehouse.execute("DROP TABLE IF EXISTS events_before_keyed_rows")
 
 

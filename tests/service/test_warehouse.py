@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import io
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -258,3 +259,63 @@ def test_a_warehouse_made_before_rows_were_keyed_keeps_its_rows(tmp_path: Path, 
         assert reopened.query("SELECT count() FROM events").rows == [[2]]
     finally:
         reopened.close()
+
+
+def test_replicas_opening_an_old_warehouse_at_once_move_its_rows_once(tmp_path: Path) -> None:
+    """Several warehouse replicas start together on a warehouse of the first schema, each through
+    its own clickhouse-connect client: whichever wins each step, every start succeeds, the old
+    table is gone, and each old row is one row of `events`."""
+    import clickhouse_connect
+
+    from services.transparency.warehouse import ClickHouseWarehouse
+
+    admin = clickhouse_connect.get_client(dsn=f"chdb://{tmp_path}")
+    try:
+        admin.command("CREATE DATABASE IF NOT EXISTS old_schema")
+        admin.command(
+            """CREATE TABLE old_schema.events (
+                stream LowCardinality(String), community String, subject String,
+                aggregate LowCardinality(String), aggregate_id String, sequence UInt64,
+                commit_id String, event_index UInt32, event_type LowCardinality(String),
+                version UInt64, timestamp_ns UInt64, signer String, actor String, payload String
+            ) ENGINE = MergeTree ORDER BY (community, stream, sequence, event_index)"""
+        )
+        admin.command(
+            "INSERT INTO old_schema.events SELECT 'MEMBERSHIP', 'acme', concat('membership.acme.member.m', "
+            "toString(number)), 'member', concat('m', toString(number)), number + 1, concat('c', "
+            "toString(number)), 0, 'membership.member_admitted.v1', 1, 1700000000000000000, "
+            "'did:key:zS', 'did:key:zA', '{}' FROM numbers(5000)"
+        )
+        replicas = 4
+        gate = threading.Barrier(replicas)
+        opened: list[ClickHouseWarehouse] = []
+        failures: list[BaseException] = []
+
+        def start() -> None:
+            client = clickhouse_connect.get_client(dsn=f"chdb://{tmp_path}", database="old_schema")
+            gate.wait()
+            try:
+                opened.append(ClickHouseWarehouse(f"chdb://{tmp_path}", client=client))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=start) for _ in range(replicas)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert failures == []
+        assert len(opened) == replicas
+        after = opened[0]
+        tables = after.query(
+            "SELECT name, engine FROM system.tables WHERE database = currentDatabase() ORDER BY name"
+        ).rows
+        assert ["events", "View"] in tables
+        assert ["event_rows", "ReplacingMergeTree"] in tables
+        assert not [name for name, _ in tables if name == "events_before_keyed_rows"]
+        counted = after.query("SELECT count(), uniqExact(sequence), min(sequence), max(sequence) FROM events")
+        assert counted.rows == [[5000, 5000, 1, 5000]]
+        for each in opened:
+            each.close()
+    finally:
+        admin.close()
