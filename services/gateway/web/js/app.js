@@ -17,7 +17,7 @@ import {
 import { MODULES, moduleRoutes, richText } from "./modules.js";
 import { publicBlog } from "./social.js";
 import * as store from "./store.js";
-import { busy, download, errorBox, field, h, render, shortDid, toast, when } from "./ui.js";
+import { busy, download, errorBox, field, h, openScreen, shortDid, toast, when } from "./ui.js";
 import { verifyCredential } from "./verify.js";
 
 const app = {
@@ -58,23 +58,41 @@ const MEMBER_ROUTES = {
 async function route() {
   const { path, params } = parseHash();
   closeMenu();
+  const screen = openScreen();
+  const ctx = context(screen);
   try {
-    if (path === "/join") return await join(params);
-    if (path === "/restore") return await restore(params);
-    if (path === "/read") return await publicBlog(params, { richText });
-    if (path === "/" || path === "") return await landing();
+    if (path === "/join") return await join(params, ctx);
+    if (path === "/restore") return await restore(params, ctx);
+    if (path === "/read") return await publicBlog(params, ctx);
+    if (path === "/" || path === "") return await landing(params, ctx);
     const handler = MEMBER_ROUTES[path] || moduleRoutes[path];
-    if (!handler) return render(h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/home" }, "Go home")));
-    if (!(await ensureMember())) return;
-    await handler(params, context());
+    if (!handler) return ctx.render(h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/home" }, "Go home")));
+    if (!(await ensureMember(ctx))) return;
+    if (!screen.current) return; // a later navigation took over while this one signed in
+    ctx.session = app.session; // made by ensureMember on a first visit
+    await handler(params, ctx);
   } catch (error) {
     console.error(error);
-    render(h("h1", {}, "Something went wrong"), errorBox(error), h("p", {}, h("a", { href: "#/home" }, "Home")));
+    ctx.render(h("h1", {}, "Something went wrong"), errorBox(error), h("p", {}, h("a", { href: "#/home" }, "Home")));
   }
 }
 
-function context() {
-  return { app, session: app.session, go, refreshMe, x25519 };
+/** What a screen's handler works with: `render` paints only while its navigation is the newest,
+ * and `signal` aborts when a later one begins (live streams listen to it). */
+function context(screen) {
+  return {
+    app,
+    session: app.session,
+    go,
+    refreshMe,
+    x25519,
+    richText,
+    render: screen.render,
+    signal: screen.signal,
+    get current() {
+      return screen.current;
+    },
+  };
 }
 
 /** Her X25519 key pair for encrypted chat (the private half never leaves this browser). */
@@ -108,7 +126,7 @@ async function refreshMe() {
   return app.me;
 }
 
-async function ensureMember() {
+async function ensureMember(ctx) {
   await loadKeys();
   const slug = store.currentCommunity();
   if (!app.keys || !slug) {
@@ -126,7 +144,7 @@ async function ensureMember() {
       await refreshMe();
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) {
-        render(
+        ctx.render(
           h("h1", {}, "Not a member yet"),
           h("p", {}, `This device's key is not a member of ${app.profile.name}.`),
           h("p", {}, h("a", { href: "#/restore" }, "Use your recovery phrase"), " or open the invite link you were sent."),
@@ -173,11 +191,11 @@ function closeMenu() {
 
 // -- landing and restore --------------------------------------------------------------------
 
-async function landing() {
+async function landing(_params, ctx) {
   await loadKeys();
   if (app.keys && store.currentCommunity()) return go("/home");
   document.getElementById("nav").hidden = true;
-  render(
+  ctx.render(
     h("h1", {}, "Welcome"),
     h("p", { class: "lead" }, "Community OS is your community's own place: members, announcements, discussions, decisions and knowledge."),
     h("div", { class: "card" },
@@ -192,7 +210,7 @@ async function landing() {
   );
 }
 
-async function restore(params) {
+async function restore(params, ctx) {
   document.getElementById("nav").hidden = true;
   const known = await store.communities();
   const out = h("div");
@@ -223,15 +241,15 @@ async function restore(params) {
       go("/home");
     }, out);
   });
-  render(h("h1", {}, "Restore your key"), h("p", {}, "Type the 24 words in order. They never leave this device: your key is derived here."), form);
+  ctx.render(h("h1", {}, "Restore your key"), h("p", {}, "Type the 24 words in order. They never leave this device: your key is derived here."), form);
 }
 
 // -- onboarding: invite -> key -> phrase -> confirm -> join ----------------------------------
 
-async function join(params) {
+async function join(params, ctx) {
   document.getElementById("nav").hidden = true;
   const slug = params.get("c");
-  if (!slug) return render(h("h1", {}, "This invite link is incomplete"), h("p", {}, "Ask the person who invited you to send it again."));
+  if (!slug) return ctx.render(h("h1", {}, "This invite link is incomplete"), h("p", {}, "Ask the person who invited you to send it again."));
   const invite = {
     community: slug,
     id: params.get("i"),
@@ -246,10 +264,10 @@ async function join(params) {
     profileDoc = await request("GET", `/c/${encodeURIComponent(slug)}`);
     if (invite.id) details = await request("GET", `/c/${encodeURIComponent(slug)}/invites/${encodeURIComponent(invite.id)}`);
   } catch (error) {
-    return render(h("h1", {}, "This invite cannot be opened"), errorBox(error));
+    return ctx.render(h("h1", {}, "This invite cannot be opened"), errorBox(error));
   }
   if (details && details.status !== "pending") {
-    return render(
+    return ctx.render(
       h("h1", {}, "This invite cannot be used"),
       errorBox({ type: `invite_${details.status}`, message: `the invite is ${details.status}` }),
       h("p", {}, "Ask for a new invite, or ", h("a", { href: "#/restore" }, "restore your key"), " if you are already a member."),
@@ -268,10 +286,10 @@ async function join(params) {
       form.name.focus();
       return;
     }
-    if (app.keys) busy(start, () => joinCommunity(invite, profileDoc, chosen, app.keys), out);
-    else busy(start, () => showPhrase(invite, profileDoc, chosen), out);
+    if (app.keys) busy(start, () => joinCommunity(ctx, invite, profileDoc, chosen, app.keys), out);
+    else busy(start, () => showPhrase(ctx, invite, profileDoc, chosen), out);
   });
-  render(
+  ctx.render(
     h("h1", {}, `Join ${profileDoc.name}`),
     details ? h("p", { class: "lead" }, `You are invited by `, h("span", { class: "did", title: details.inviter }, shortDid(details.inviter)), `.`) : null,
     h("ol", { class: "steps", "aria-label": "What happens next" },
@@ -283,7 +301,7 @@ async function join(params) {
   );
 }
 
-async function showPhrase(invite, profileDoc, name) {
+async function showPhrase(ctx, invite, profileDoc, name) {
   const entropy = crypto.getRandomValues(new Uint8Array(32));
   const phrase = await entropyToPhrase(entropy);
   entropy.fill(0);
@@ -292,8 +310,8 @@ async function showPhrase(invite, profileDoc, name) {
   const saved = h("input", { type: "checkbox", id: "phrase-saved", name: "saved" });
   const next = h("button", { type: "button", disabled: true }, "Continue");
   saved.addEventListener("change", () => (next.disabled = !saved.checked));
-  next.addEventListener("click", () => confirmPhrase(invite, profileDoc, name, keys, words));
-  render(
+  next.addEventListener("click", () => confirmPhrase(ctx, invite, profileDoc, name, keys, words));
+  ctx.render(
     h("h1", {}, "Your recovery phrase"),
     h("p", {}, "These 24 words are your key. Write them down, in order, and keep them somewhere safe. Anyone with them can act as you; without them, a lost phone means a lost key."),
     h("ol", { class: "phrase", "aria-label": "Recovery phrase", "data-testid": "phrase" }, words.map((word) => h("li", {}, word))),
@@ -302,7 +320,7 @@ async function showPhrase(invite, profileDoc, name) {
   );
 }
 
-function confirmPhrase(invite, profileDoc, name, keys, words) {
+function confirmPhrase(ctx, invite, profileDoc, name, keys, words) {
   const positions = [];
   while (positions.length < CONFIRM_WORDS) {
     const pick = crypto.getRandomValues(new Uint32Array(1))[0] % words.length;
@@ -315,10 +333,10 @@ function confirmPhrase(invite, profileDoc, name, keys, words) {
   const back = h("button", { type: "button", class: "secondary" }, "Show the phrase again");
   const form = h("form", { class: "card" }, inputs, button, out);
   back.addEventListener("click", () => {
-    render(
+    ctx.render(
       h("h1", {}, "Your recovery phrase"),
       h("ol", { class: "phrase", "aria-label": "Recovery phrase", "data-testid": "phrase" }, words.map((word) => h("li", {}, word))),
-      h("button", { type: "button", onclick: () => confirmPhrase(invite, profileDoc, name, keys, words) }, "I have it written down"),
+      h("button", { type: "button", onclick: () => confirmPhrase(ctx, invite, profileDoc, name, keys, words) }, "I have it written down"),
     );
   });
   form.addEventListener("submit", (event) => {
@@ -332,23 +350,23 @@ function confirmPhrase(invite, profileDoc, name, keys, words) {
     busy(button, async () => {
       await store.saveIdentity(keys);
       app.keys = keys;
-      await joinCommunity(invite, profileDoc, name, keys);
+      await joinCommunity(ctx, invite, profileDoc, name, keys);
     }, out);
   });
-  render(h("h1", {}, "Check your phrase"), h("p", {}, "Type these words from your phrase, to be sure it is written down correctly."), form, back);
+  ctx.render(h("h1", {}, "Check your phrase"), h("p", {}, "Type these words from your phrase, to be sure it is written down correctly."), form, back);
 }
 
 /** Accept the invite, join, sign in; on a refusal the page says why and offers to try again
  * (each step is safe to repeat: an invite this key already accepted, a membership it holds). */
-async function joinCommunity(invite, profileDoc, name, keys) {
+async function joinCommunity(ctx, invite, profileDoc, name, keys) {
   const progress = h("ol", { class: "progress", "aria-live": "polite" });
-  render(h("h1", {}, `Joining ${profileDoc.name}`), progress);
+  ctx.render(h("h1", {}, `Joining ${profileDoc.name}`), progress);
   try {
     await joinSteps(invite, profileDoc, name, keys, progress);
   } catch (error) {
     console.error(error);
     const retry = h("button", { type: "button" }, "Try again");
-    retry.addEventListener("click", () => joinCommunity(invite, profileDoc, name, keys));
+    retry.addEventListener("click", () => joinCommunity(ctx, invite, profileDoc, name, keys));
     progress.after(errorBox(error), retry);
     retry.focus();
   }
@@ -433,14 +451,14 @@ async function home(_params, ctx) {
       h("p", {}, pending.members.length ? `${pending.members.length} application(s) waiting.` : "No applications waiting."),
       h("a", { class: "button secondary", href: "#/admin" }, "Manage members")));
   }
-  render(h("h1", {}, `Hello, ${me.name || "member"}`), h("div", { class: "grid" }, cards));
+  ctx.render(h("h1", {}, `Hello, ${me.name || "member"}`), h("div", { class: "grid" }, cards));
 }
 
 function label(standing) {
   return { active: "Active", in_grace: "In grace period", applied: "Application pending", suspended: "Suspended", expired: "Expired" }[standing] || standing;
 }
 
-async function profile() {
+async function profile(_params, ctx) {
   const me = app.me;
   const out = h("div");
   const fields = app.profile.policy.profile_fields || [];
@@ -457,10 +475,10 @@ async function profile() {
       await app.session.membership("update_profile", body);
       await refreshMe();
       toast("Profile saved.");
-      profile();
+      profile(null, ctx);
     }, out);
   });
-  render(
+  ctx.render(
     h("h1", {}, "Your profile"),
     h("section", { class: "card" },
       h("dl", { class: "facts" },
@@ -482,7 +500,7 @@ function checksList(result) {
   );
 }
 
-async function credentials() {
+async function credentials(_params, ctx) {
   const me = app.me;
   const credential = me.credential;
   const results = h("div", { "aria-live": "polite" });
@@ -521,7 +539,7 @@ async function credentials() {
     }
   });
   parts.push(h("section", { class: "card" }, h("h2", {}, "Verify any credential"), file, fileOut));
-  render(parts);
+  ctx.render(parts);
 }
 
 function memberRow(entry, actions = null) {
@@ -533,7 +551,7 @@ function memberRow(entry, actions = null) {
   );
 }
 
-async function directory(params) {
+async function directory(params, ctx) {
   const out = h("div", { "aria-live": "polite" });
   const text = field("Search", { type: "search", name: "text", value: params.get("text") || "", autocomplete: "off" });
   const roles = app.profile.policy.roles || [];
@@ -554,13 +572,13 @@ async function directory(params) {
     event.preventDefault();
     load();
   });
-  render(h("h1", {}, "Directory"), form, out);
+  ctx.render(h("h1", {}, "Directory"), form, out);
   await load();
 }
 
-async function contacts() {
+async function contacts(_params, ctx) {
   const found = await app.session.get("/me/contacts");
-  render(
+  ctx.render(
     h("h1", {}, "Your contacts"),
     found.contacts.length
       ? h("ul", { class: "list" }, found.contacts.map((c) => h("li", { class: "member" }, h("strong", {}, c.name || shortDid(c.did) || "invited"), " ", h("span", { class: "badge" }, c.status), h("div", { class: "did" }, c.did || ""))))
@@ -569,7 +587,7 @@ async function contacts() {
 }
 
 /** An invite link: an identity invite (connects you) plus, from an admin, a membership invitation. */
-async function invitePerson() {
+async function invitePerson(_params, ctx) {
   const out = h("div", { "aria-live": "polite" });
   const name = field("Their name", { name: "name", required: true, maxlength: 200 });
   const email = field("Their email", { name: "email", type: "email", autocomplete: "off" }, { hint: isAdmin() ? "The invitation is tied to it; they join at once." : "Optional." });
@@ -585,7 +603,7 @@ async function invitePerson() {
       box.select();
     }, out);
   });
-  render(h("h1", {}, "Invite someone"), form);
+  ctx.render(h("h1", {}, "Invite someone"), form);
 }
 
 async function createInvite(name, email) {
@@ -622,12 +640,12 @@ async function createInvite(name, email) {
 
 // -- admin ----------------------------------------------------------------------------------
 
-async function admin(params) {
-  if (!isAdmin()) return render(h("h1", {}, "Admin"), errorBox({ type: "not_an_admin", message: "" }));
+async function admin(params, ctx) {
+  if (!isAdmin()) return ctx.render(h("h1", {}, "Admin"), errorBox({ type: "not_an_admin", message: "" }));
   const tab = params.get("tab") || "applicants";
   const tabs = [["applicants", "Applications"], ["members", "Members & roles"], ["import", "Import"]];
   const body = h("div");
-  render(
+  ctx.render(
     h("h1", {}, "Admin"),
     h("nav", { class: "tabs", "aria-label": "Admin sections" }, tabs.map(([id, text]) => h("a", { href: `#/admin?tab=${id}`, "aria-current": id === tab ? "page" : undefined }, text))),
     body,
@@ -734,7 +752,7 @@ function importReport(report) {
   );
 }
 
-async function device() {
+async function device(_params, ctx) {
   const list = await store.communities();
   const out = h("div");
   const signOut = h("button", { type: "button", class: "secondary" }, "Sign out");
@@ -750,7 +768,7 @@ async function device() {
     Object.assign(app, { keys: null, community: null, session: null, me: null, profile: null });
     go("/");
   }, out));
-  render(
+  ctx.render(
     h("h1", {}, "This device"),
     h("section", { class: "card" }, h("h2", {}, "Your key"), h("p", { class: "did" }, app.keys.did),
       h("p", {}, "Kept in this browser and never sent anywhere; it cannot be copied out. Your recovery phrase brings it back.")),

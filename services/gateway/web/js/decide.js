@@ -2,7 +2,7 @@
 // the members who delegated to you, results with their breakdown, and the ballot tracker lookup.
 
 import { formatDatetime } from "./crypto.js";
-import { busy, field, h, render, shortDid, toast, when } from "./ui.js";
+import { busy, field, h, shortDid, toast, when } from "./ui.js";
 
 /** Delegations to her still in force for `poll` (one for this poll, or a period covering now). */
 export function proxiesFor(delegations, me, poll, now = Date.now()) {
@@ -115,7 +115,7 @@ async function delegationsScreen(_params, ctx) {
       await reload();
     }, out);
   });
-  render(
+  ctx.render(
     h("h1", {}, "Proxies"),
     h("section", {}, h("h2", {}, "Your delegations"), given.length ? h("ul", { class: "list", "data-testid": "given" }, given) : h("p", { class: "card", "data-testid": "given" }, "You have not delegated your vote.")),
     received.length ? h("section", {}, h("h2", {}, "You are a proxy"), h("ul", { class: "list", "data-testid": "received" }, received)) : null,

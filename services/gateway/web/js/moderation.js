@@ -2,7 +2,7 @@
 // reason and ban members from a space; every decision is in the log members read; the member a
 // decision affected appeals, and another moderator upholds or overturns it. All signed here.
 
-import { busy, field, h, render, shortDid, toast, when } from "./ui.js";
+import { busy, field, h, shortDid, toast, when } from "./ui.js";
 
 const MSG = "/messaging";
 
@@ -207,7 +207,7 @@ async function moderationScreen(_params, ctx) {
     log.entries.length
       ? h("ol", { class: "list", "data-testid": "moderation-log" }, log.entries.map((e) => logRow(ctx, e, name, appeal)))
       : h("p", { class: "card", "data-testid": "moderation-log" }, "No decisions yet.")));
-  render(parts);
+  ctx.render(parts);
 }
 
 export const moderation = {

@@ -6,7 +6,7 @@ import { encryptBallot, voteVector } from "./ballot.js";
 import { proxies, proxiesFor, resultView, trackerLookup } from "./decide.js";
 import { moderation, moderationTools } from "./moderation.js";
 import { SOCIAL_MODULES } from "./social.js";
-import { busy, field, h, render, shortDid, toast, when } from "./ui.js";
+import { busy, field, h, shortDid, toast, when } from "./ui.js";
 
 function serves(paths, prefixes) {
   for (const path of paths) {
@@ -24,8 +24,8 @@ function waiting(id, title, route, prefixes, blurb) {
     async summary() {
       return h("section", { class: "card" }, h("h2", {}, title), h("p", {}, blurb), h("a", { href: `#${route}` }, `Open ${title.toLowerCase()}`));
     },
-    async screen() {
-      render(h("h1", {}, title), h("p", { class: "card" }, blurb, " This screen arrives with the next version of the app."));
+    async screen(_params, ctx) {
+      ctx.render(h("h1", {}, title), h("p", { class: "card" }, blurb, " This screen arrives with the next version of the app."));
     },
   };
 }
@@ -145,7 +145,7 @@ async function pollScreen(ctx, id) {
   }
   if (board.secret) parts.push(trackerLookup(board));
   parts.push(h("p", {}, h("a", { href: "#/polls" }, "All polls")));
-  render(parts);
+  ctx.render(parts);
 }
 
 function newPollForm(ctx, done) {
@@ -196,7 +196,7 @@ const polls = {
       h("div", { class: "hint" }, p.status === "open" ? `closes ${when(p.closes_at)}` : `closed ${when(p.closes_at)}`));
     const open = listed.polls.filter((p) => p.status === "open");
     const other = listed.polls.filter((p) => p.status !== "open");
-    render(
+    ctx.render(
       h("h1", {}, "Polls"),
       h("h2", {}, "Open"),
       open.length ? h("ul", { class: "list" }, open.map(row)) : h("p", { class: "card" }, "No open polls."),
@@ -283,7 +283,7 @@ const assistant = {
       }, out);
     });
     const library = await ctx.session.get("/know/documents").catch(() => ({ documents: [] }));
-    render(
+    ctx.render(
       h("h1", {}, "Assistant"),
       h("p", {}, "Answers come only from documents you may read, and name their sources."),
       form,
@@ -341,6 +341,9 @@ function listen(ctx, onNotice) {
   if (live) live.abort();
   live = new AbortController();
   const { signal } = live;
+  if (!ctx.current) return live.abort(); // the screen is no longer shown: nothing to keep live
+  const stop = live;
+  ctx.signal.addEventListener("abort", () => stop.abort(), { once: true });
   const run = async () => {
     if (!ctx.session.tokens) await ctx.session.signIn();
     const response = await fetch(`${ctx.session.base}/live`, {
@@ -366,7 +369,6 @@ function listen(ctx, onNotice) {
     }
   };
   run().catch(() => null);
-  window.addEventListener("hashchange", () => live && live.abort(), { once: true });
 }
 
 const announcements = {
@@ -387,7 +389,7 @@ const announcements = {
     if (id) {
       const item = await ctx.session.get(`${MSG}/inbox/${encodeURIComponent(id)}`);
       if (!item.read) await ctx.session.act(`${MSG}/acts/mark_announcement_read`, "messaging.mark_announcement_read", { announcement: id }).catch(() => null);
-      return render(
+      return ctx.render(
         h("h1", {}, item.title),
         h("p", { class: "hint" }, `From ${await nameOf(ctx, item.by)} · ${whenNs(item.at_ns)}`),
         h("article", { class: "card" }, richText(item.html, item.body)),
@@ -419,7 +421,7 @@ const announcements = {
       });
       parts.push(form);
     }
-    render(parts);
+    ctx.render(parts);
   },
 };
 
@@ -441,7 +443,7 @@ async function threadScreen(ctx, id) {
       await threadScreen(ctx, id);
     }, out);
   });
-  render(
+  ctx.render(
     h("h1", {}, thread.title),
     h("p", {}, h("a", { href: `#/forums?category=${encodeURIComponent(thread.category)}` }, "Back to the category")),
     h("ol", { class: "list", "data-testid": "posts" }, posts),
@@ -469,7 +471,7 @@ const forums = {
     const category = params.get("category");
     if (!category) {
       const listed = await ctx.session.get(`${MSG}/categories`);
-      return render(h("h1", {}, "Forums"),
+      return ctx.render(h("h1", {}, "Forums"),
         listed.categories.length
           ? h("ul", { class: "list" }, listed.categories.map((c) => h("li", { class: "member" },
               h("a", { href: `#/forums?category=${encodeURIComponent(c.category)}` }, h("strong", {}, c.name)),
@@ -489,7 +491,7 @@ const forums = {
         ctx.go(`/forums?thread=${encodeURIComponent(started.thread)}`);
       }, out);
     });
-    render(
+    ctx.render(
       h("h1", {}, "Threads"),
       h("p", {}, h("a", { href: "#/forums" }, "All forums")),
       listed.threads.length
@@ -546,7 +548,7 @@ async function conversationScreen(ctx, id) {
       await conversationScreen(ctx, id);
     }, out);
   });
-  render(
+  ctx.render(
     h("h1", {}, title),
     listed.encrypted ? h("p", { class: "hint" }, "End-to-end encrypted: only the members of this conversation can read it.") : null,
     items.length ? h("ol", { class: "list chat", "data-testid": "messages" }, items) : h("p", { class: "card" }, "No messages yet. Say hello!"),
@@ -596,7 +598,7 @@ const chat = {
       event.preventDefault();
       ctx.go(`/chat?with=${encodeURIComponent(form.member.value)}`);
     });
-    render(h("h1", {}, "Chat"), rows.length ? h("ul", { class: "list" }, rows) : h("p", { class: "card" }, "No conversations yet."), others.length ? form : null);
+    ctx.render(h("h1", {}, "Chat"), rows.length ? h("ul", { class: "list" }, rows) : h("p", { class: "card" }, "No conversations yet."), others.length ? form : null);
   },
 };
 

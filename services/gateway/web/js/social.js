@@ -20,7 +20,7 @@ import {
 } from "./crypto.js";
 import { request } from "./api.js";
 import { poly1305 } from "./sealed.js";
-import { busy, download, field, h, render, shortDid, toast, when } from "./ui.js";
+import { busy, download, field, h, shortDid, toast, when } from "./ui.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -141,10 +141,11 @@ function verdict(result) {
 // -- the public reading page (no key, no sign-in) ---------------------------------------------
 
 /** `#/read?c=<community>[&post=<id>][&author=<did>][&tag=<hashtag>]`: anyone reads, the browser verifies. */
-export async function publicBlog(params, { richText }) {
+export async function publicBlog(params, ctx) {
+  const { richText } = ctx;
   const community = params.get("c") || "";
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(community)) {
-    return render(h("h1", {}, "Not found"), h("p", {}, "This link names no community."));
+    return ctx.render(h("h1", {}, "Not found"), h("p", {}, "This link names no community."));
   }
   const base = `/c/${encodeURIComponent(community)}`;
   const profile = await request("GET", base).catch(() => ({ name: community }));
@@ -152,7 +153,7 @@ export async function publicBlog(params, { richText }) {
   if (id) {
     const found = await request("GET", `${base}/blog/${encodeURIComponent(id)}`);
     const result = await verifyPost(found.document, { community, post: id });
-    return render(
+    return ctx.render(
       h("p", { class: "hint" }, profile.name),
       h("h1", {}, found.headline),
       h("p", { class: "hint" }, `by ${shortDid(found.author)} · ${whenNs(found.at)}`, " ", found.hashtags.map((t) => h("span", { class: "badge" }, `#${t}`))),
@@ -169,7 +170,7 @@ export async function publicBlog(params, { richText }) {
   if (params.get("author")) query.set("author", params.get("author"));
   if (params.get("tag")) query.set("hashtag", params.get("tag"));
   const listed = await request("GET", `${base}/blog?${query}`);
-  render(
+  ctx.render(
     h("h1", {}, `${profile.name}: blog`),
     listed.posts.length
       ? h("ul", { class: "list", "data-testid": "blog-posts" }, listed.posts.map((p) => postRow(p, `#/read?c=${encodeURIComponent(community)}&post=${encodeURIComponent(p.post)}`)))
@@ -305,7 +306,7 @@ async function postScreen(ctx, id) {
     ctx.go("/blog");
   }, out));
   const publicLink = `${location.origin}${location.pathname}#/read?c=${encodeURIComponent(ctx.app.community)}&post=${encodeURIComponent(id)}`;
-  render(
+  ctx.render(
     h("h1", {}, found.headline),
     h("p", { class: "hint" }, `by ${name(found.author)} · ${whenNs(found.at)} `, found.hashtags.map((t) => h("a", { class: "badge", href: `#/blog?tag=${encodeURIComponent(t)}` }, `#${t}`))),
     verdict(result),
@@ -330,7 +331,7 @@ async function blogScreen(params, ctx) {
   const rows = [];
   for (const p of listed.posts) rows.push(postRow(p, `#/blog?post=${encodeURIComponent(p.post)}`, await ctx.nameOf(p.author)));
   const filtered = params.get("author") || params.get("tag");
-  render(
+  ctx.render(
     h("h1", {}, "Blog"),
     filtered ? h("p", {}, `Showing ${params.get("tag") ? `#${params.get("tag")}` : `posts by ${await ctx.nameOf(params.get("author"))}`} · `, h("a", { href: "#/blog" }, "everything")) : null,
     writeForm(ctx, (post) => ctx.go(`/blog?post=${encodeURIComponent(post)}`)),
@@ -418,7 +419,7 @@ async function feedScreen(params, ctx) {
       toast("Feed adopted.");
       ctx.go("/feed");
     }, out));
-    return render(h("h1", {}, `${await ctx.nameOf(params.get("from"))}'s feed`), h("pre", { class: "result" }, text), adopt, out);
+    return ctx.render(h("h1", {}, `${await ctx.nameOf(params.get("from"))}'s feed`), h("pre", { class: "result" }, text), adopt, out);
   }
   const [feed, exported, network] = await Promise.all([
     ctx.session.get("/me/feed"),
@@ -439,7 +440,7 @@ async function feedScreen(params, ctx) {
   const exportButton = h("button", { type: "button", class: "secondary" }, "Export my feed definition");
   exportButton.addEventListener("click", () => download("feed-definition.json", JSON.stringify(exported.definition, null, 2)));
   const shared = Boolean(exported.shared);
-  render(
+  ctx.render(
     h("h1", {}, feed.definition.name || "Home"),
     items.length ? h("ol", { class: "list", "data-testid": "feed" }, items) : h("p", { class: "card", "data-testid": "feed" }, "Your feed is empty: follow people from their posts, or change the mix below."),
     feed.next ? h("p", { class: "hint" }, "Older items are further back.") : null,
@@ -565,7 +566,7 @@ async function networkScreen(_params, ctx) {
     h("p", {}, `${name(i.people[0])} and ${name(i.people[1])} `, h("span", { class: "badge" }, i.status)),
     i.value != null ? h("p", { class: "hint" }, `Rated ${i.value.toFixed(1)} of 5; led to ${i.ripple.connections.length} further connection(s) and ${i.ripple.introductions.length} introduction(s).`) : null));
   const invites = network.invites?.contacts ?? network.invites?.invites ?? [];
-  render(
+  ctx.render(
     h("h1", {}, "Network"),
     h("section", {}, h("h2", {}, "Your contacts"), contacts.length ? h("ul", { class: "list", "data-testid": "contacts" }, contacts) : h("p", { class: "card" }, "No contacts yet.")),
     received.length ? h("section", {}, h("h2", {}, "Introductions to you"), h("ol", { class: "list", "data-testid": "introductions" }, received)) : null,
@@ -888,7 +889,7 @@ function noteForm(ctx, vault, entry, reload) {
 
 async function vaultScreen(params, ctx) {
   if (!unlocked || unlocked.community !== ctx.app.community || unlocked.did !== ctx.app.keys.did) {
-    return render(h("h1", {}, "Vault"), unlockForm(ctx));
+    return ctx.render(h("h1", {}, "Vault"), unlockForm(ctx));
   }
   const vault = new Vault(ctx, unlocked.keys);
   const reload = () => vaultScreen(new URLSearchParams(), ctx);
@@ -916,7 +917,7 @@ async function vaultScreen(params, ctx) {
     unlocked = null;
     ctx.go("/vault");
   });
-  render(
+  ctx.render(
     h("h1", {}, "Vault"),
     h("p", { class: "hint" }, "Decrypted in this browser. Restore it anywhere with your phrase (also with ", h("code", {}, "cos vault restore"), ")."),
     rows.length ? h("ul", { class: "list", "data-testid": "vault-items" }, rows) : h("p", { class: "card", "data-testid": "vault-items" }, "Your vault is empty."),

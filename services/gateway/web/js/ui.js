@@ -34,7 +34,32 @@ export function field(label, attrs = {}, { as = "input", hint = "", options = []
   return h("div", { class: "field" }, h("label", { for: id }, label), control, hint && h("p", { class: "hint", id: hintId }, hint));
 }
 
-export function render(...nodes) {
+// Screens: every navigation opens one, and only the newest may paint. A screen's handler awaits the
+// network before it renders, so without this a slower, earlier screen would overwrite a later one.
+let screens = 0;
+let showing = null;
+
+/** Open the screen of a new navigation: the previous one is superseded (its `signal` aborts,
+ * its `render` paints nothing from now on). */
+export function openScreen() {
+  const id = ++screens;
+  if (showing) showing.abort();
+  showing = new AbortController();
+  const { signal } = showing;
+  return {
+    signal,
+    get current() {
+      return id === screens;
+    },
+    render(...nodes) {
+      if (id !== screens) return false;
+      paint(...nodes);
+      return true;
+    },
+  };
+}
+
+function paint(...nodes) {
   const main = document.getElementById("main");
   main.replaceChildren(...nodes.flat(Infinity).filter((node) => node !== null && node !== undefined && node !== false));
   const heading = main.querySelector("h1");
