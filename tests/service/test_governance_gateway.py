@@ -82,7 +82,12 @@ async def test_members_start_a_poll_vote_and_read_the_results_through_the_gatewa
         f"/c/{community}/polls/bakery/acts/close_poll", json={"statement": close}, headers=ada.auth
     )
     assert closed.json()["result"]["outcome"] == "passed", closed.text
-    assert [p["status"] for p in (await bea.get("/polls")).json()["polls"]] == ["decided"]
+    listed = (await bea.get("/polls")).json()["polls"]
+    assert [p["status"] for p in listed] == ["decided"]
+    # Closed by its author before its closing time: the list and the poll say when it really closed.
+    shown = (await bea.get("/polls/bakery")).json()
+    assert listed[0]["closed_at"] == shown["closed_at"]
+    assert shown["closed_at"] < shown["closes_at"]
 
 
 async def test_refusals_are_typed_and_outsiders_read_nothing(http: httpx.AsyncClient) -> None:

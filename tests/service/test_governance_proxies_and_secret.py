@@ -72,6 +72,9 @@ async def test_revoked_delegations_chains_and_the_proxy_limit_are_refused() -> N
 
     # a chain: Ann -> Bo -> Cy does not let Cy vote for Ann
     await w.act(ann, "delegate", {"proxy": bo.did, "poll": poll})
+    with pytest.raises(DomainError) as twice:  # the same delegation again is refused, not stacked
+        await w.act(ann, "delegate", {"proxy": bo.did, "poll": poll})
+    assert twice.value.code == "already_delegated"
     await w.act(bo, "delegate", {"proxy": cy.did, "poll": poll})
     with pytest.raises(DomainError) as chain:
         await w.vote(cy, poll, [0], on_behalf_of=ann.did)
@@ -79,6 +82,9 @@ async def test_revoked_delegations_chains_and_the_proxy_limit_are_refused() -> N
 
     # the limit: Bo may vote for one member only
     await w.act(di, "delegate", {"proxy": bo.did, "valid_until": "2099-01-01T00:00:00Z"})
+    with pytest.raises(DomainError) as within:  # a period inside one she already gave
+        await w.act(di, "delegate", {"proxy": bo.did, "valid_until": "2098-01-01T00:00:00Z"})
+    assert within.value.code == "already_delegated"
     await w.vote(bo, poll, [0], on_behalf_of=ann.did)
     with pytest.raises(DomainError) as limit:
         await w.vote(bo, poll, [0], on_behalf_of=di.did)

@@ -322,7 +322,8 @@ class PollHandlers(HandlerBase):
             "community": query.community,
             "polls": [
                 {"poll": e.poll, "title": e.title, "kind": e.kind, "secret": e.secret, "status": e.status,
-                 "opens_at": rfc3339(e.opens_ns), "closes_at": rfc3339(e.closes_ns)}
+                 "opens_at": rfc3339(e.opens_ns), "closes_at": rfc3339(e.closes_ns),
+                 "closed_at": rfc3339(e.closed_ns) if e.closed_ns else None}
                 for e in entries
             ],
         }  # fmt: skip
@@ -370,6 +371,7 @@ class PollHandlers(HandlerBase):
             "author": poll.author,
             "opens_at": rfc3339(poll.opens_ns),
             "closes_at": rfc3339(poll.closes_ns),
+            "closed_at": rfc3339(poll.closed_ns) if poll.closed_ns else None,
             "proxy_limit": poll.proxy_limit,
             "roll": {"snapshot": poll.snapshot, "root": poll.root, "size": poll.size}
             if poll.snapshot

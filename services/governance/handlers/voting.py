@@ -137,6 +137,22 @@ class VotingHandlers(PollHandlers, HandlerBase):
             poll = (await self.run(self.poll, community, body.poll)).poll
         valid_from = instant(body.valid_from, now)
         valid_until = instant(body.valid_until, 0)
+        same = await self.run(
+            self.catch_up.query,
+            lambda: [
+                d
+                for d in self.delegations.involving(community, statement.actor)
+                if d.delegator == statement.actor and d.proxy == body.proxy and not d.revoked
+                and d.poll == poll
+                and (poll or (d.valid_from_ns <= valid_from and valid_until <= d.valid_until_ns))
+            ],
+        )  # fmt: skip
+        if same:
+            raise DomainError(
+                "already_delegated",
+                f"{body.proxy} already votes for you {'in this poll' if poll else 'for this whole period'} "
+                f"(delegation {same[0].delegation}); revoke it first to change it",
+            )
         granted = Delegation.grant(
             community=community,
             delegation=secrets.token_hex(10),

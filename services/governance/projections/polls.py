@@ -27,6 +27,7 @@ class PollEntry:
     closes_ns: int
     status: str = "created"
     trustees_committed: int = 0
+    closed_ns: int = 0  # when it closed: at its closing time, or earlier (all voted, or its author)
 
 
 class PollsView:
@@ -55,6 +56,7 @@ class PollsView:
             entry.status = "open"
         elif isinstance(event, PollClosed):
             entry.status = "closed"
+            entry.closed_ns = event.occurred_ns
         elif isinstance(event, ResultsRecorded):
             entry.status = "decided"
 
