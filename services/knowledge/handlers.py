@@ -94,16 +94,18 @@ class KnowledgeHandlers:
 
     async def library(self, query: LibraryQuery) -> dict[str, Any]:
         viewer = await self.member(query.community, query.member)
+        library = await self._load(Library, query.community, "library", "settings")
+        may_upload = library.may_upload(viewer)
         index = self.indexer.indexes.get(query.community)
         if index is None:
-            return {"documents": []}
+            return {"documents": [], "may_upload": may_upload}
         readable = set(index.readable_rules(viewer))
         documents = [
             describe_source(s) | {"read_roles": list(s.rule.roles)}
             for s in index.sources.values()
             if s.kind == "document" and s.rule.key in readable
         ]
-        return {"documents": sorted(documents, key=lambda d: d["title"].lower())}
+        return {"documents": sorted(documents, key=lambda d: d["title"].lower()), "may_upload": may_upload}
 
     def _question(self, text: str) -> str:
         question = text.strip()
@@ -140,9 +142,12 @@ class KnowledgeHandlers:
         statement, viewer = await self._act(command, "add_document")
         library = await self._load(Library, command.community, "library", "settings")
         if not library.may_upload(viewer):
+            others = [role for role in library.uploader_roles if role != "admin"]
             raise Forbidden(
                 "may_not_upload",
-                f"adding documents needs one of the roles {list(library.uploader_roles)} (or admin)",
+                f"only admins and members with the role {' or '.join(others)} may add documents"
+                if others
+                else "only admins may add documents",
             )
         ident = (
             statement.body.get("document")

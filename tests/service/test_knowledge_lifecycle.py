@@ -131,12 +131,21 @@ async def test_uploads_need_the_right_and_survive_bad_files_with_a_reason(know: 
     text = b"The boathouse key is with the harbour master."
     no_right = await refused(handlers.add_document(upload(know.member, c, "Keys", text)))
     assert (no_right.code, no_right.status) == ("may_not_upload", 403)
+    assert no_right.message == "only admins may add documents"
+    mine = await handlers.library(LibraryQuery(community=c, member=know.member.did))
+    assert mine["may_upload"] is False  # the web app offers no upload form she could not use
+    assert (await handlers.library(LibraryQuery(community=c, member=know.admin.did)))["may_upload"] is True
     not_admin = await refused(handlers.configure_library(signed(know.member, "configure_library", c,
                                                                 {"uploader_roles": ["member"]})))  # fmt: skip
     assert not_admin.code == "not_an_admin"
     librarian = know.join(roles=("member", "librarian"))
     await handlers.configure_library(
         signed(know.admin, "configure_library", c, {"uploader_roles": ["librarian"]})
+    )
+    as_librarian = await handlers.library(LibraryQuery(community=c, member=librarian.did))
+    assert as_librarian["may_upload"] is True
+    assert (await refused(handlers.add_document(upload(know.member, c, "Keys", text)))).message == (
+        "only admins and members with the role librarian may add documents"
     )
 
     cases = {
