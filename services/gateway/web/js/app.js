@@ -70,8 +70,13 @@ async function route() {
     if (!(await ensureMember(ctx))) return;
     if (!screen.current) return; // a later navigation took over while this one signed in
     ctx.session = app.session; // made by ensureMember on a first visit
+    if (moduleRoutes[path] && !inGoodStanding()) return ctx.render(h("h1", {}, "Not yet"), standingNotice());
     await handler(params, ctx);
   } catch (error) {
+    if (error instanceof ApiError && error.status === 404) {
+      // A link to something that is not there (a poll, a thread, a conversation): an answer, not a fault.
+      return ctx.render(h("h1", {}, "Not found"), errorBox(error), h("p", {}, h("a", { href: "#/home" }, "Home")));
+    }
     console.error(error);
     ctx.render(h("h1", {}, "Something went wrong"), errorBox(error), h("p", {}, h("a", { href: "#/home" }, "Home")));
   }
@@ -89,9 +94,7 @@ function context(screen) {
     richText,
     render: screen.render,
     signal: screen.signal,
-    get current() {
-      return screen.current;
-    },
+    isCurrent: () => screen.current,
   };
 }
 
@@ -133,6 +136,25 @@ async function ensureMember(ctx) {
     go("/");
     return false;
   }
+  if (store.signedOut(slug)) {
+    document.getElementById("nav").hidden = true;
+    document.getElementById("menu-button").hidden = true;
+    const signIn = h("button", { type: "button" }, "Sign in");
+    const out = h("div", { "aria-live": "polite" });
+    signIn.addEventListener("click", () => busy(signIn, async () => {
+      store.setSignedOut(slug, false);
+      app.session = null;
+      app.me = null;
+      route();
+    }, out));
+    ctx.render(
+      h("h1", {}, "Signed out"),
+      h("p", {}, "Your key is still on this device. Sign in again with it, or remove it from this device."),
+      h("div", { class: "actions" }, signIn, h("a", { class: "button secondary", href: "#/restore" }, "Use a recovery phrase")),
+      out,
+    );
+    return false;
+  }
   if (app.community !== slug || !app.session) {
     app.community = slug;
     app.session = new Session(slug, app.keys);
@@ -158,6 +180,23 @@ async function ensureMember(ctx) {
   return true;
 }
 
+function inGoodStanding() {
+  return Boolean(app.me && ["active", "in_grace"].includes(app.me.standing));
+}
+
+/** Why a member who is not in good standing sees only her own pages, and what happens next. */
+function standingNotice() {
+  const name = app.profile ? app.profile.name : "this community";
+  const text = {
+    applied: `Your application to ${name} is waiting for an admin to approve it. Announcements, forums, chat, polls and the rest open once you are admitted.`,
+    suspended: `Your membership of ${name} is suspended, so its announcements, discussions and decisions are closed to you. An admin can reinstate you.`,
+    expired: `Your membership of ${name} has expired. Renew it with an admin to take part again.`,
+    rejected: `Your application to ${name} was not accepted.`,
+  }[app.me && app.me.standing] || `You are not a member of ${name} in good standing at the moment.`;
+  return h("section", { class: "card notice", role: "status", "data-testid": "standing-notice" }, h("p", {}, text),
+    h("p", {}, h("a", { href: "#/profile" }, "Your profile"), " · ", h("a", { href: "#/device" }, "This device")));
+}
+
 function isAdmin() {
   return Boolean(app.me && app.me.roles.includes("admin") && ["active", "in_grace"].includes(app.me.standing));
 }
@@ -167,7 +206,7 @@ async function buildNav() {
   const paths = await features();
   const links = [["#/home", "Home"]];
   for (const module of MODULES) {
-    if (module.available(paths, app.community)) links.push([`#${module.route}`, module.title]);
+    if (inGoodStanding() && module.available(paths, app.community)) links.push([`#${module.route}`, module.title]);
   }
   links.push(["#/directory", "Directory"], ["#/profile", "Profile"], ["#/credentials", "Credentials"]);
   links.push(["#/contacts", "Contacts"], ["#/invite", "Invite"]);
@@ -222,6 +261,7 @@ async function restore(params, ctx) {
     event.preventDefault();
     busy(button, async () => {
       const slug = form.community.value.trim();
+      if (!slug) throw new ApiError(0, "community_required", "Type your community's short name, as in its address: /c/<name>.");
       let keys;
       try {
         keys = await keysFromPhrase(form.phrase.value);
@@ -235,6 +275,7 @@ async function restore(params, ctx) {
       await session.get(`/members/${encodeURIComponent(keys.did)}`);
       await store.saveIdentity(keys);
       await store.rememberCommunity(slug, profileDoc.name);
+      store.setSignedOut(slug, false);
       Object.assign(app, { keys, community: slug, session, profile: profileDoc, me: null });
       form.phrase.value = "";
       toast("Your key is on this device again.");
@@ -274,6 +315,27 @@ async function join(params, ctx) {
     );
   }
   await loadKeys();
+  if (app.keys && details && details.inviter === app.keys.did) {
+    return ctx.render(
+      h("h1", {}, "This is your own invite"),
+      h("p", {}, `You made this link for ${details.recipient_name || "someone"}. Send it to them privately: it works once, for them.`),
+      h("p", {}, h("a", { href: "#/home" }, "Back to your community")),
+    );
+  }
+  if (app.keys) {
+    // This device's key may already be a member here: then the invite is someone else's, and
+    // accepting it with this key would use it up for nothing.
+    const standing = await memberStanding(slug, app.keys);
+    if (["active", "in_grace", "applied", "suspended"].includes(standing)) {
+      return ctx.render(
+        h("h1", {}, `You are already a member of ${profileDoc.name}`),
+        h("p", {}, "This device's key is a member of this community, so this invite must be meant for someone else",
+          details && details.recipient_name ? ` (${details.recipient_name})` : "", ". It stays unused, so they can still join with it."),
+        h("p", {}, "To join as another person, open the link in another browser or on their own device."),
+        h("p", {}, h("a", { class: "button", href: "#/home" }, `Go to ${profileDoc.name}`)),
+      );
+    }
+  }
   const name = field("Your name", { name: "name", value: (details && details.recipient_name) || "", autocomplete: "name", required: true, maxlength: 200 }, { hint: "How other members will see you." });
   const out = h("div");
   const start = h("button", { type: "submit" }, app.keys ? "Join with this device's key" : "Create my key");
@@ -299,6 +361,19 @@ async function join(params, ctx) {
     ),
     form,
   );
+}
+
+/** Her standing in a community (null if this key is not a member there), asked with her key. */
+async function memberStanding(slug, keys) {
+  try {
+    const session = new Session(slug, keys);
+    await session.signIn();
+    const record = await session.get(`/members/${encodeURIComponent(keys.did)}`);
+    return record.standing || record.status || null;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  }
 }
 
 async function showPhrase(ctx, invite, profileDoc, name) {
@@ -343,7 +418,9 @@ function confirmPhrase(ctx, invite, profileDoc, name, keys, words) {
     event.preventDefault();
     const wrong = positions.filter((p) => normalizePhrase(form[`w${p}`].value) !== words[p]);
     if (wrong.length) {
-      out.replaceChildren(errorBox({ type: "phrase_mismatch", message: `Word ${wrong.map((p) => p + 1).join(", ")} does not match what you wrote down. Check it, or show the phrase again.` }));
+      const numbers = wrong.map((p) => p + 1);
+      const which = numbers.length === 1 ? `Word ${numbers[0]} does not` : `Words ${numbers.slice(0, -1).join(", ")} and ${numbers.at(-1)} do not`;
+      out.replaceChildren(errorBox({ type: "phrase_mismatch", message: `${which} match what you wrote down. Check them, or show the phrase again.` }));
       form[`w${wrong[0]}`].focus();
       return;
     }
@@ -410,6 +487,7 @@ async function joinSteps(invite, profileDoc, name, keys, progress) {
   step("Signing in…");
   await session.signIn();
   await store.rememberCommunity(slug, profileDoc.name);
+  store.setSignedOut(slug, false);
   Object.assign(app, { community: slug, session, profile: profileDoc, me: null });
   history.replaceState(null, "", "#/home"); // the invite's secrets leave the address bar
   toast(`Welcome to ${profileDoc.name}!`);
@@ -438,11 +516,12 @@ async function home(_params, ctx) {
       h("p", {}, h("a", { href: "#/credentials" }, "Your membership credential")),
     ),
   );
+  if (!inGoodStanding()) cards.unshift(standingNotice());
   for (const module of MODULES) {
-    if (module.available(paths, app.community)) cards.push(await module.summary(ctx));
+    if (inGoodStanding() && module.available(paths, app.community)) cards.push(await module.summary(ctx));
   }
   const waiting = MODULES.filter((m) => !m.available(paths, app.community));
-  if (waiting.length) {
+  if (waiting.length && inGoodStanding()) {
     cards.push(h("section", { class: "card muted" }, h("h2", {}, "Coming to this community"), h("p", {}, waiting.map((m) => m.title).join(", "), " will appear here when they are switched on.")));
   }
   if (isAdmin()) {
@@ -470,10 +549,12 @@ async function profile(_params, ctx) {
     event.preventDefault();
     busy(save, async () => {
       const body = { name: form.name.value.trim() };
+      if (!body.name) throw new ApiError(0, "name_required", "Your name cannot be empty.");
       const profileValues = Object.fromEntries(fields.map((f) => [f.name, form[`p_${f.name}`].value.trim()]).filter(([, v]) => v));
       if (fields.length) body.profile = profileValues;
       await app.session.membership("update_profile", body);
       await refreshMe();
+      app.nameCache = null; // her new name, everywhere it is shown
       toast("Profile saved.");
       profile(null, ctx);
     }, out);
@@ -590,7 +671,7 @@ async function contacts(_params, ctx) {
 async function invitePerson(_params, ctx) {
   const out = h("div", { "aria-live": "polite" });
   const name = field("Their name", { name: "name", required: true, maxlength: 200 });
-  const email = field("Their email", { name: "email", type: "email", autocomplete: "off" }, { hint: isAdmin() ? "The invitation is tied to it; they join at once." : "Optional." });
+  const email = field("Their email", { name: "email", type: "email", autocomplete: "off" }, { hint: isAdmin() ? "The invitation is tied to it, and they join at once. Without an email they apply, and an admin approves them." : "Optional." });
   const button = h("button", { type: "submit" }, "Create invite link");
   const form = h("form", { class: "card" }, name, email, button, out);
   form.addEventListener("submit", (event) => {
@@ -695,12 +776,15 @@ async function adminMembers(body) {
         await app.session.membership("assign_roles", { member: entry.did, roles: chosen });
         toast(`${entry.name}: roles saved.`);
         if (entry.did === app.keys.did) await refreshMe();
+        await adminMembers(body);
       }, out);
     });
     const toggle = h("button", { type: "button", class: "secondary" }, entry.status === "suspended" ? "Reinstate" : "Suspend");
     toggle.addEventListener("click", () => busy(toggle, async () => {
-      await app.session.membership(entry.status === "suspended" ? "reinstate" : "suspend", { member: entry.did });
-      adminMembers(body);
+      const reinstate = entry.status === "suspended";
+      await app.session.membership(reinstate ? "reinstate" : "suspend", { member: entry.did });
+      toast(`${entry.name}: ${reinstate ? "reinstated" : "suspended"}.`);
+      await adminMembers(body);
     }, out));
     return memberRow(entry, h("div", { class: "actions" }, form, entry.did !== app.keys.did && ["active", "suspended"].includes(entry.status) ? toggle : null));
   });
@@ -758,7 +842,10 @@ async function device(_params, ctx) {
   const signOut = h("button", { type: "button", class: "secondary" }, "Sign out");
   signOut.addEventListener("click", () => busy(signOut, async () => {
     await app.session.signOut();
+    store.setSignedOut(app.community, true);
+    Object.assign(app, { session: null, me: null });
     toast("Signed out. Your key stays on this device.");
+    go("/home");
   }, out));
   const forget = h("button", { type: "button", class: "danger" }, "Remove my key from this device");
   forget.addEventListener("click", () => busy(forget, async () => {

@@ -88,7 +88,7 @@ async function pollScreen(ctx, id) {
   const parts = [
     h("h1", {}, poll.spec.title),
     poll.spec.description ? h("p", { class: "lead" }, poll.spec.description) : null,
-    h("p", {}, h("span", { class: "badge" }, poll.status), ` Closes ${when(poll.closes_at)} · ${results.voted} of ${results.eligible} voted (${results.turnout_pct}%)${results.delegated ? `, ${results.delegated} by proxy` : ""}`),
+    h("p", {}, h("span", { class: "badge" }, poll.status), ` ${poll.closed_at ? `Closed ${when(poll.closed_at)}` : `Closes ${when(poll.closes_at)}`} · ${results.voted} of ${results.eligible} voted (${results.turnout_pct}%)${results.delegated ? `, ${results.delegated} by proxy` : ""}`),
   ];
   if (mine) {
     const chosen = mine.choice ? mine.choice.map((i) => poll.options[i] ?? i).join(", ") : `tracker ${mine.tracker}`;
@@ -193,7 +193,7 @@ const polls = {
     const listed = await ctx.session.get("/polls");
     const row = (p) => h("li", { class: "member" }, h("a", { href: `#/polls?poll=${encodeURIComponent(p.poll)}` }, h("strong", {}, p.title)), " ",
       h("span", { class: "badge" }, p.status), p.secret ? h("span", { class: "badge" }, "secret") : null,
-      h("div", { class: "hint" }, p.status === "open" ? `closes ${when(p.closes_at)}` : `closed ${when(p.closes_at)}`));
+      h("div", { class: "hint" }, p.status === "open" ? `closes ${when(p.closes_at)}` : p.closed_at ? `closed ${when(p.closed_at)}` : `closes ${when(p.closes_at)}`));
     const open = listed.polls.filter((p) => p.status === "open");
     const other = listed.polls.filter((p) => p.status !== "open");
     ctx.render(
@@ -212,7 +212,15 @@ function answerView(answer) {
   const passages = new Map(answer.passages.map((p) => [p.n, p]));
   const cite = (n) => {
     const p = passages.get(n);
-    return h("a", { href: `#passage-${n}`, class: "cite", title: p ? p.source.title : "" }, `[${n}]`);
+    // Not a hash link: the address belongs to the router. The source is scrolled to and focused.
+    const show = (event) => {
+      event.preventDefault();
+      const source = event.currentTarget.closest(".answer")?.querySelector(`[data-passage="${n}"]`);
+      if (!source) return;
+      source.scrollIntoView({ block: "nearest" });
+      source.focus();
+    };
+    return h("a", { href: "#", role: "button", class: "cite", title: p ? p.source.title : "", "aria-label": `Source ${n}${p ? `: ${p.source.title}` : ""}`, onclick: show }, `[${n}]`);
   };
   const paragraphs = answer.answer.split(/\n\n+/).map((chunk) => {
     const quoted = chunk.startsWith("> ");
@@ -228,7 +236,7 @@ function answerView(answer) {
     h("h2", {}, answer.mode === "generated" ? "Answer" : "From your community's documents"),
     paragraphs,
     used.length ? h("h3", {}, "Sources") : null,
-    h("ol", { class: "sources" }, used.map((p) => h("li", { id: `passage-${p.n}`, value: p.n },
+    h("ol", { class: "sources" }, used.map((p) => h("li", { dataset: { passage: String(p.n) }, tabindex: "-1", value: p.n },
       h("strong", {}, p.source.title), p.heading ? ` — ${p.heading}` : "",
       h("div", { class: "hint" }, `signed by ${shortDid(p.source.author)} · ${p.source.citation.stream} #${p.source.citation.seq}`)))),
     answer.generation_error ? h("p", { class: "hint" }, `The answer model was unavailable (${answer.generation_error}); these are the best passages.`) : null,
@@ -290,7 +298,7 @@ const assistant = {
       out,
       h("section", { class: "card" }, h("h2", {}, "Library"),
         library.documents.length ? h("ul", {}, library.documents.map((d) => h("li", {}, d.title))) : h("p", {}, "No documents yet.")),
-      uploadForm(ctx, () => assistant.screen(_params, ctx)),
+      library.may_upload === false ? null : uploadForm(ctx, () => assistant.screen(_params, ctx)),
     );
   },
 };
@@ -326,13 +334,23 @@ function whenNs(ns) {
   return ns ? new Date(Number(ns) / 1e6).toLocaleString() : "";
 }
 
+/** A member's name from the directory, kept for a minute; a name not known yet (a member who just
+ * joined) reloads it sooner, so new and renamed members show by name, not as a DID. */
 async function nameOf(ctx, did) {
-  ctx.app.names ??= new Map();
-  if (!ctx.app.names.size) {
-    const directory = await ctx.session.get("/directory").catch(() => ({ members: [] }));
-    for (const entry of directory.members) if (entry.did) ctx.app.names.set(entry.did, entry.name);
+  const cache = (ctx.app.nameCache ??= { names: new Map(), at: 0, loading: null });
+  const age = Date.now() - cache.at;
+  if (!cache.loading && (age > 60_000 || (!cache.names.has(did) && age > 5_000))) {
+    cache.loading = ctx.session.get("/directory")
+      .then((directory) => {
+        cache.names = new Map(directory.members.filter((entry) => entry.did).map((entry) => [entry.did, entry.name]));
+      }, () => null)
+      .finally(() => {
+        cache.at = Date.now();
+        cache.loading = null;
+      });
   }
-  return ctx.app.names.get(did) || shortDid(did);
+  if (cache.loading) await cache.loading;
+  return cache.names.get(did) || shortDid(did);
 }
 
 /** Live updates (SSE over fetch, so the bearer token travels in a header): re-render on a notice. */
@@ -341,7 +359,7 @@ function listen(ctx, onNotice) {
   if (live) live.abort();
   live = new AbortController();
   const { signal } = live;
-  if (!ctx.current) return live.abort(); // the screen is no longer shown: nothing to keep live
+  if (!ctx.isCurrent()) return live.abort(); // the screen is no longer shown: nothing to keep live
   const stop = live;
   ctx.signal.addEventListener("abort", () => stop.abort(), { once: true });
   const run = async () => {
@@ -506,57 +524,91 @@ const forums = {
 };
 
 async function conversationScreen(ctx, id) {
-  const listed = await ctx.session.get(`${MSG}/conversations/${encodeURIComponent(id)}/messages`);
   const all = await ctx.session.get(`${MSG}/conversations`);
-  const row = all.conversations.find((c) => c.conversation === id) || { members: [], name: "" };
-  const e2e = listed.encrypted ? await import("./sealed.js") : null;
-  const items = await Promise.all(listed.messages.map(async (m) => {
-    let content;
-    if (!listed.encrypted) content = richText(m.html, m.body);
-    else if (!m.sealed) content = h("p", { class: "hint" }, "(sent before you joined: not sealed to you)");
-    else {
-      try {
-        content = h("p", { class: "plain-text" }, await e2e.openSealed(m.sealed, await ctx.x25519()));
-      } catch (error) {
-        content = h("p", { class: "hint" }, `(cannot be opened on this device: ${error.message})`);
-      }
-    }
-    // Report a message to the moderators, or (a moderator) hide it, remove it or ban its author
-    // from a channel or group; nobody is banned from a direct conversation, she may leave it.
-    const space = row.kind === "direct" ? null : `conversation:${id}`;
-    const tools = moderationTools(ctx, { kind: "message", target: m.message, by: m.by, state: "visible", space }, () => conversationScreen(ctx, id));
-    return h("li", { class: m.by === ctx.app.keys.did ? "message mine" : "message", dataset: { message: m.message } },
-      h("div", { class: "hint" }, `${await nameOf(ctx, m.by)} · ${whenNs(m.at_ns)}`), content, tools);
-  }));
+  const row = all.conversations.find((c) => c.conversation === id) || { members: [], name: "", unread: 0 };
   const title = row.kind === "direct"
     ? `Chat with ${(await Promise.all(row.members.filter((d) => d !== ctx.app.keys.did).map((d) => nameOf(ctx, d)))).join(", ")}`
-    : row.name || "Chat";
+    : row.name ? `# ${row.name}` : "Chat";
+  const list = h("div");
   const out = h("div", { "aria-live": "polite" });
-  const text = field("Message", { name: "body", rows: 2, required: true, autocomplete: "off" }, { as: "textarea" });
+  const text = field("Message", { name: "body", rows: 2, required: true, autocomplete: "off" }, { as: "textarea", hint: "Enter sends; Shift+Enter starts a new line." });
   const submit = h("button", { type: "submit" }, "Send");
   const form = h("form", { class: "card composer" }, text, submit, out);
+  let listed = { encrypted: false, messages: [], position: 0 };
+  const unread = row.unread || 0;
+  const read = { at: null, others: 0 }; // where her read marker is known to be
+
+  // The messages are loaded into the list in place: the composer, a draft in it and the focus
+  // stay as they are when a message arrives, when she sends one, or after a moderator's act.
+  const refresh = async () => {
+    listed = await ctx.session.get(`${MSG}/conversations/${encodeURIComponent(id)}/messages`);
+    const e2e = listed.encrypted ? await import("./sealed.js") : null;
+    const items = await Promise.all(listed.messages.map(async (m) => {
+      let content;
+      if (!listed.encrypted) content = richText(m.html, m.body);
+      else if (!m.sealed) content = h("p", { class: "hint" }, "(sent before you joined: not sealed to you)");
+      else {
+        try {
+          content = h("p", { class: "plain-text" }, await e2e.openSealed(m.sealed, await ctx.x25519()));
+        } catch (error) {
+          content = h("p", { class: "hint" }, `(cannot be opened on this device: ${error.message})`);
+        }
+      }
+      // Report a message to the moderators, or (a moderator) hide it, remove it or ban its author
+      // from a channel or group; nobody is banned from a direct conversation, she may leave it.
+      const space = row.kind === "direct" ? null : `conversation:${id}`;
+      const tools = moderationTools(ctx, { kind: "message", target: m.message, by: m.by, state: "visible", space }, refresh);
+      return h("li", { class: m.by === ctx.app.keys.did ? "message mine" : "message", dataset: { message: m.message } },
+        h("div", { class: "hint" }, `${await nameOf(ctx, m.by)} · ${whenNs(m.at_ns)}`), content, tools);
+    }));
+    if (!ctx.isCurrent()) return;
+    list.replaceChildren(items.length
+      ? h("ol", { class: "list chat", "data-testid": "messages" }, items)
+      : h("p", { class: "card" }, "No messages yet. Say hello!"));
+    // Opening the conversation reads it: her read marker moves to its last message, and the
+    // unread counts on home and in the list follow. It is a signed act, so it is made only when
+    // messages from others are past the marker (on opening, or when one arrives while she reads).
+    const fromOthers = listed.messages.filter((m) => m.by !== ctx.app.keys.did).length;
+    if (read.at === null && unread === 0) Object.assign(read, { at: listed.position, others: fromOthers });
+    if (listed.position > (read.at ?? 0) && (read.at === null || fromOthers > read.others) && ctx.isCurrent()) {
+      Object.assign(read, { at: listed.position, others: fromOthers });
+      await ctx.session.act(`${MSG}/acts/mark_read`, "messaging.mark_read", { scope: `conversation:${id}`, position: listed.position })
+        .catch((error) => console.warn("read marker", error));
+    }
+  };
+  const send = () => busy(submit, async () => {
+    const value = form.body.value;
+    if (!value.trim()) throw Object.assign(new Error("Type a message first."), { type: "message_required" });
+    const body = { conversation: id };
+    if (listed.encrypted) {
+      const e2e = await import("./sealed.js");
+      body.sealed = await Promise.all(row.members.map((did) => e2e.sealFor(value, did)));
+    } else body.body = value;
+    await ctx.session.act(`${MSG}/acts/post_message`, "messaging.post_message", body);
+    form.body.value = "";
+    await refresh();
+    form.body.focus();
+  }, out);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    busy(submit, async () => {
-      const value = form.body.value;
-      if (!value.trim()) return;
-      const body = { conversation: id };
-      if (listed.encrypted) body.sealed = await Promise.all(row.members.map((did) => e2e.sealFor(value, did)));
-      else body.body = value;
-      await ctx.session.act(`${MSG}/acts/post_message`, "messaging.post_message", body);
-      form.body.value = "";
-      await conversationScreen(ctx, id);
-    }, out);
+    send();
   });
+  form.body.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      send();
+    }
+  });
+  await refresh();
   ctx.render(
     h("h1", {}, title),
     listed.encrypted ? h("p", { class: "hint" }, "End-to-end encrypted: only the members of this conversation can read it.") : null,
-    items.length ? h("ol", { class: "list chat", "data-testid": "messages" }, items) : h("p", { class: "card" }, "No messages yet. Say hello!"),
+    list,
     form,
     h("p", {}, h("a", { href: "#/chat" }, "All conversations")),
   );
   listen(ctx, (_kind, notice) => {
-    if (JSON.stringify(notice).includes(id) && !form.body.value) conversationScreen(ctx, id);
+    if (JSON.stringify(notice).includes(id)) refresh().catch((error) => console.warn("chat refresh", error));
   });
 }
 

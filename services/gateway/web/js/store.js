@@ -73,3 +73,13 @@ export async function forgetEverything() {
   localStorage.clear();
   sessionStorage.clear();
 }
+
+/** Signed out of a community on this device: the key stays, but nothing signs in until she asks. */
+export function signedOut(slug) {
+  return localStorage.getItem(`cos.signed-out.${slug}`) === "1";
+}
+
+export function setSignedOut(slug, out) {
+  if (out) localStorage.setItem(`cos.signed-out.${slug}`, "1");
+  else localStorage.removeItem(`cos.signed-out.${slug}`);
+}

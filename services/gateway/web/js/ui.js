@@ -116,8 +116,9 @@ export async function busy(button, work, where = null) {
     if (where) where.replaceChildren();
     return await work();
   } catch (error) {
-    // A typed refusal is an answer shown to the member, not a fault in the page.
-    if (!(error && error.type && error.status >= 400 && error.status < 500)) console.error(error);
+    // A typed refusal (from the server, or a check made here before anything is sent) is an
+    // answer shown to the member, not a fault in the page; a server error or a bug is logged.
+    if (!(error && error.type && !(error.status >= 500))) console.error(error);
     if (where) where.replaceChildren(errorBox(error));
     else toast(humanError(error), "error");
     return undefined;

@@ -1,0 +1,145 @@
+"""What members meet between the big flows: an invite opened by the wrong person, a pending
+application, signing out, a live conversation and the assistant's sources, in Chromium."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from playwright.sync_api import expect
+
+from cos.demo import ADMINS, MEMBERS
+from tests.browser.conftest import Browser
+from tests.browser.stack import Stack
+from tests.browser.test_browser_decide import did_of
+from tests.browser.test_browser_onboarding import ask, onboard, restore
+
+
+def test_an_invite_opened_by_a_member_stays_unused_for_the_person_it_is_for(
+    browser: Browser, stack: Stack, new_browser: Callable[[str], Browser]
+) -> None:
+    admin = browser.page
+    restore(admin, stack, stack.phrase(ADMINS[1].name))
+    admin.goto(f"{stack.base}/app/#/invite")
+    admin.get_by_label("Their name").fill("Wes Tanaka")
+    admin.get_by_role("button", name="Create invite link").click()
+    link = admin.get_by_test_id("invite-link").input_value()
+    invite = link.split("i=")[1].split("&")[0]
+
+    admin.goto(link)  # her own link: nothing to accept
+    expect(admin.get_by_role("heading", level=1)).to_have_text("This is your own invite")
+    expect(admin.get_by_text("You made this link for Wes Tanaka")).to_be_visible()
+
+    member = new_browser("forwarded-to")
+    restore(member.page, stack, stack.phrase(MEMBERS[1].name))
+    member.page.goto(link)
+    expect(member.page.get_by_role("heading", level=1)).to_have_text(
+        "You are already a member of Riverside Food Co-op"
+    )
+    expect(member.page.get_by_role("button", name="Join with this device's key")).to_have_count(0)
+    member.screenshot("invite-already-a-member")
+    assert (
+        ask(stack, "identity", "get_invite", {"community": "demo", "invite": invite})["status"] == "pending"
+    )
+
+    # The person it was for still joins with it. Without an admin's invitation she applies, and
+    # until she is admitted the app says so instead of showing empty or refused modules.
+    newcomer = new_browser("wes")
+    did, _ = onboard(newcomer, link)
+    page = newcomer.page
+    page.goto(f"{stack.base}/app/#/home")
+    expect(page.get_by_test_id("standing-notice")).to_contain_text("waiting for an admin to approve it")
+    expect(page.get_by_text("No announcements yet.")).to_have_count(0)
+    page.goto(f"{stack.base}/app/#/polls")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not yet")
+    newcomer.screenshot("application-pending")
+    assert ask(stack, "membership", "member", {"community": "demo", "member": did})["standing"] == "applied"
+    for each in (browser, member, newcomer):
+        assert each.errors == []
+
+
+def test_signing_out_keeps_her_out_until_she_signs_in_again(browser: Browser, stack: Stack) -> None:
+    page = browser.page
+    restore(page, stack, stack.phrase(MEMBERS[2].name))
+    page.goto(f"{stack.base}/app/#/device")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Signed out")
+    expect(page.locator("#nav")).to_be_hidden()
+    page.goto(f"{stack.base}/app/#/polls")  # no silent sign-in behind her back
+    expect(page.get_by_role("heading", level=1)).to_have_text("Signed out")
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Signed out")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Polls")
+    assert browser.errors == []
+
+
+def test_a_live_conversation_keeps_her_draft_and_is_read_when_open(
+    browser: Browser, stack: Stack, new_browser: Callable[[str], Browser]
+) -> None:
+    writer, reader = MEMBERS[0].name, ADMINS[0].name
+    page = browser.page
+    restore(page, stack, stack.phrase(writer))
+    page.goto(f"{stack.base}/app/#/chat")
+    page.get_by_role("link", name="# general").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("# general")
+    conversation = page.url.split("c=")[1]
+
+    other = new_browser("chat-reader")
+    restore(other.page, stack, stack.phrase(reader))
+    other.page.goto(f"{stack.base}/app/#/chat?c={conversation}")
+    expect(other.page.get_by_test_id("messages")).to_be_visible()
+    draft = other.page.get_by_label("Message")
+    draft.click()
+    draft.fill("Half a thought")
+
+    composer = page.get_by_label("Message")
+    composer.fill("Oat milk is back in stock")
+    composer.press("Enter")  # Enter sends; Shift+Enter would start a new line
+    expect(page.get_by_test_id("messages")).to_contain_text("Oat milk is back in stock")
+    expect(composer).to_have_value("")
+    expect(composer).to_be_focused()
+
+    # Her screen takes the message in without losing what she is typing or where she types it.
+    expect(other.page.get_by_test_id("messages")).to_contain_text("Oat milk is back in stock", timeout=15_000)
+    expect(draft).to_have_value("Half a thought")
+    expect(draft).to_be_focused()
+    other.screenshot("chat-live-draft")
+
+    # She read it where she was: her unread count for the channel is back to nothing.
+    deadline = time.monotonic() + 15
+    unread = None
+    while time.monotonic() < deadline:
+        listed = ask(
+            stack, "messaging", "conversations", {"community": "demo", "member": did_of(stack, reader)}
+        )
+        unread = next(c["unread"] for c in listed["conversations"] if c["conversation"] == conversation)
+        if unread == 0:
+            break
+        time.sleep(0.3)
+    assert unread == 0
+    other.page.goto(f"{stack.base}/app/#/chat")
+    general = other.page.locator("li", has=other.page.get_by_role("link", name="# general"))
+    expect(general).not_to_contain_text("new")
+    assert browser.errors == []
+    assert other.errors == []
+
+
+def test_an_answers_source_link_shows_the_source_and_keeps_the_answer(browser: Browser, stack: Stack) -> None:
+    page = browser.page
+    restore(page, stack, stack.phrase(MEMBERS[1].name))
+    page.goto(f"{stack.base}/app/#/assistant")
+    expect(page.get_by_role("heading", name="Add a document")).to_have_count(0)  # only admins may
+    page.get_by_label("Your question").fill("When is the spring general assembly?")
+    page.get_by_role("button", name="Ask").click()
+    answer = page.get_by_test_id("answer")
+    expect(answer).to_be_visible(timeout=30_000)
+    first = answer.locator("a.cite").first
+    expect(first).to_be_visible()
+    before = page.url
+    first.click()
+    assert page.url == before
+    expect(page.get_by_role("heading", level=1)).to_have_text("Assistant")
+    expect(answer).to_be_visible()
+    expect(answer.locator("ol.sources li").first).to_be_focused()
+    assert browser.errors == []
