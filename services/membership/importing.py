@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.membership.domain.member_key import email_key, external_key
 from services.membership.domain.policy import Policy
@@ -51,8 +53,13 @@ class ImportRow:
 
 def parse_rows(text: str, policy: Policy) -> list[ImportRow]:
     """Rows with their reasons for refusal (empty when valid); a file that is not a sheet is refused."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    columns = [c.strip() for c in reader.fieldnames or []]
+    # Strict quoting: an unclosed quote would otherwise swallow every row after it into one value.
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), strict=True)
+    try:
+        header = reader.fieldnames
+    except csv.Error as exc:
+        raise DomainError("invalid_import", f"line 1: {_csv_problem(exc)}; nothing was imported") from exc
+    columns = [c.strip() for c in header or []]
     if "name" not in columns or not {"email", "external_id"} & set(columns):
         raise DomainError("invalid_import", "the sheet needs a header with name and email or external_id")
     fields = {f.name for f in policy.profile_fields}
@@ -63,11 +70,16 @@ def parse_rows(text: str, policy: Policy) -> list[ImportRow]:
         )
     rows: list[ImportRow] = []
     seen: dict[str, int] = {}
-    for number, raw in enumerate(reader, start=1):
+    for number, raw in enumerate(_records(reader), start=1):
         if number > MAX_ROWS:
             raise DomainError("invalid_import", f"an import holds at most {MAX_ROWS} rows")
         values = {k.strip(): (v or "").strip() for k, v in raw.items() if isinstance(k, str)}
         row = _row(number, values, policy, fields)
+        extra = raw.get(None)  # type: ignore[call-overload]
+        if extra:
+            row.reasons.append(
+                f"{len(extra)} more value(s) than the header has columns: {', '.join(map(repr, extra[:3]))}"
+            )
         if not row.reasons:
             for key in row.keys:
                 if key in seen:
@@ -77,6 +89,29 @@ def parse_rows(text: str, policy: Policy) -> list[ImportRow]:
                 seen.update(dict.fromkeys(row.keys, number))
         rows.append(row)
     return rows
+
+
+def _records(reader: csv.DictReader[str]) -> Iterator[dict[str, Any]]:
+    """The sheet's records; a quoting error refuses the whole sheet, naming the line it starts on."""
+    records = iter(reader)
+    while True:
+        starts = reader.line_num + 1
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DomainError(
+                "invalid_import", f"line {starts}: {_csv_problem(exc)}; nothing was imported"
+            ) from exc
+        yield record
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    if "unexpected end of data" in text:
+        return 'a quoted value is never closed (a missing ")'
+    return f"the quoting is broken ({text})"
 
 
 def _row(number: int, values: dict[str, str], policy: Policy, fields: set[str]) -> ImportRow:

@@ -58,3 +58,24 @@ def test_rows_are_keyed_by_email_else_external_id_and_duplicates_inside_a_sheet_
     assert [r.key for r in rows[:2]] == ["email:bea@x.example", "external:C-1"]
     assert rows[2].reasons == ["duplicate of row 1 (email)"]
     assert rows[3].reasons == ["did must be a member did:key (z6Mk…)"]
+
+
+def test_broken_quoting_refuses_the_sheet_at_its_line_instead_of_swallowing_rows() -> None:
+    """An unclosed quote would take every later row into one value; the sheet is refused instead,
+    naming where the broken row starts, so no row is imported or silently lost."""
+    sheet = 'name,email\nAda,ada@x.example\n"Unclosed,quote@x.example\nDup,d@x.example\nExtra,e@x.example\n'
+    with pytest.raises(DomainError) as unclosed:
+        parse_rows(sheet, Policy())
+    assert unclosed.value.code == "invalid_import"
+    assert unclosed.value.message.startswith("line 3: a quoted value is never closed")
+    with pytest.raises(DomainError) as stray:
+        parse_rows('name,email\n"Bea"x,b@x.example\n', Policy())
+    assert stray.value.message.startswith("line 2: the quoting is broken")
+    # Quoted values over several lines are still read as one value, and the rows after them count.
+    rows = parse_rows('name,email\n"Bea\nSmith",b@x.example\nCy,c@x.example\n', Policy())
+    assert [r.email for r in rows] == ["b@x.example", "c@x.example"]
+
+
+def test_a_row_with_more_values_than_columns_says_so() -> None:
+    [row] = parse_rows("name,email\nBea,b@x.example,admin,extra\n", Policy())
+    assert row.reasons == ["2 more value(s) than the header has columns: 'admin', 'extra'"]
