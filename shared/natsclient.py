@@ -19,19 +19,17 @@ DirectHandler = Callable[[bytes, bytes | None, bytes], None]
 Frame = tuple[str, str, bytes, bytes]
 """One message to publish: (subject, reply subject, encoded header block from `encode_headers`, payload)."""
 
-_HEADER_LINE = b"NATS/1.0\r\n"
-
 
 def encode_headers(headers: dict[str, str]) -> bytes:
     """The NATS header block of `headers`, as HPUB sends it (names and values must be one-line ASCII
     tokens without ':' in names; the callers build them from known names and numbers)."""
-    parts = [_HEADER_LINE]
+    parts = ["NATS/1.0\r\n"]
     for name, value in headers.items():
         if not name or ":" in name or "\r" in name or "\n" in name or "\r" in value or "\n" in value:
             raise nats_errors.BadHeaderError(name)
-        parts.append(f"{name}: {value}\r\n".encode())
-    parts.append(b"\r\n")
-    return b"".join(parts)
+        parts.append(f"{name}: {value}\r\n")
+    parts.append("\r\n")
+    return "".join(parts).encode()
 
 
 _CRLF = b"\r\n"
@@ -123,7 +121,11 @@ class Client(_NatsPyClient):
         self.stats["out_msgs"] += len(commands)
         self.stats["out_bytes"] += size
         for command in commands:
-            await self._send_command(command)
+            # nats-py's `_send_command`, without a coroutine per message.
+            self._pending.append(command)
+            self._pending_data_size += len(command)
+            if self._max_pending_size > 0 and self._pending_data_size > self._max_pending_size:
+                await self._flush_pending(force_flush=True)
         if self._flush_queue is not None and self._flush_queue.empty():
             await self._flush_pending()
 

@@ -74,6 +74,7 @@ class Publisher:
         self._nc = nc
         self._timeout = timeout
         self._prefix = nc.new_inbox()
+        self._reply_prefix = self._prefix + "."
         self._futures: dict[str, asyncio.Future[PubAck]] = {}
         self._deadlines: dict[str, float] = {}
         self._tokens = itertools.count(1)
@@ -131,14 +132,17 @@ class Publisher:
             self._settle(fut, (msg.headers or {}).get("Status") == "503", msg.subject, msg.data)
 
     def _on_direct(self, subject: bytes, headers: bytes | None, data: bytes) -> None:
-        fut = self._futures.get(subject.rsplit(b".", 1)[-1].decode())
+        # The subscription is `<prefix>.*`, so the token is what follows the prefix and its dot.
+        fut = self._futures.get(subject[len(self._reply_prefix) :].decode())
         if fut is not None and not fut.done():
             unavailable = headers is not None and headers.startswith(b"NATS/1.0 503")
-            self._settle(fut, unavailable, subject.decode(), data)
+            self._settle(fut, unavailable, subject, data)
 
     @staticmethod
-    def _settle(fut: asyncio.Future[PubAck], unavailable: bool, subject: str, data: bytes) -> None:
+    def _settle(fut: asyncio.Future[PubAck], unavailable: bool, subject: str | bytes, data: bytes) -> None:
         if unavailable:
+            if isinstance(subject, bytes):  # decoded only for the message, not for every ack
+                subject = subject.decode()
             fut.set_exception(StreamNotFound(f"no stream answers {subject}"))
             return
         if not data:
@@ -174,22 +178,35 @@ class Publisher:
 
     async def publish(self, message: OutgoingMessage) -> PubAck:
         """Publish one message and wait for its acknowledgement."""
+        return await self.send(message.subject, message.data, message.headers)
+
+    async def send(self, subject: str, data: bytes, headers: dict[str, str]) -> PubAck:
+        """`publish` of one message given by its parts (the event store's hot path: one coroutine,
+        no message object)."""
         if self._sub is None or self._sweeper is None:
             await self.start()
-        token, fut = self._register()
-        reply = f"{self._prefix}.{token}"
+        token = str(next(self._tokens))
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[PubAck] = loop.create_future()
+        self._futures[token] = fut
+        self._deadlines[token] = loop.time() + self._timeout
+        reply = self._reply_prefix + token
         try:
             if self._fast is not None:
-                await self._fast.publish_frames(
-                    [(message.subject, reply, encode_headers(message.headers), message.data)]
-                )
+                await self._fast.publish_frames(((subject, reply, encode_headers(headers), data),))
             else:
-                await self._nc.publish(message.subject, message.data, reply=reply, headers=message.headers)
+                await self._nc.publish(subject, data, reply=reply, headers=headers)
         except nats.errors.Error as exc:
             self._futures.pop(token, None)
             self._deadlines.pop(token, None)
-            raise JetStreamError(f"could not publish to {message.subject}: {exc!r}") from exc
-        return await self._await(token, fut, message.subject)
+            raise JetStreamError(f"could not publish to {subject}: {exc!r}") from exc
+        try:
+            return await fut
+        except PublishTimeout as exc:
+            raise PublishTimeout(f"no acknowledgement for {subject} in {self._timeout}s") from exc
+        finally:
+            self._futures.pop(token, None)
+            self._deadlines.pop(token, None)
 
     async def publish_batch(self, messages: Sequence[OutgoingMessage]) -> PubAck:
         """Publish messages as one JetStream atomic batch: all are stored, or none."""

@@ -78,11 +78,17 @@ MAX_ATTEMPTS = 6
 
 _ID_PREFIX = int.from_bytes(os.urandom(8), "big") << 64
 _ID_COUNTER = itertools.count()
+# The id's first three groups are the random prefix; only the last two (the counter) change.
+_ID_HEAD = str(uuid.UUID(int=_ID_PREFIX))[:19]
 
 
 def _new_commit_id() -> str:
-    """A UUID-shaped id, unique per process (random prefix) and cheap (no syscall per commit)."""
-    return str(uuid.UUID(int=_ID_PREFIX | next(_ID_COUNTER)))
+    """A UUID-shaped id, unique per process (random prefix) and cheap (no syscall per commit).
+
+    The same string as `str(uuid.UUID(int=_ID_PREFIX | n))`, formatted without a UUID object.
+    """
+    n = next(_ID_COUNTER)
+    return f"{_ID_HEAD}{(n >> 48) & 0xFFFF:04x}-{n & 0xFFFFFFFFFFFF:012x}"
 
 
 def notification_id(seq: int, index: int) -> int:
@@ -151,6 +157,7 @@ class EventStore:
         self._reader = StreamReader(nc, settings.subjects.stream, timeout)
         self._heads: OrderedDict[str, AggregateHead] = OrderedDict()
         self._head_cache_size = head_cache_size
+        self._aggregate_subjects: dict[tuple[str, str, str], str] = {}
         self._high_water = 0  # highest sequence this store wrote or read: read-your-writes floor
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -182,21 +189,30 @@ class EventStore:
         records = list(events)
         if not records:
             raise ValueError("a commit needs at least one event")
+        # Checking the subject's tokens costs more than the rest of the commit: remember the
+        # subjects already built (a pure function of the three names; bounded like the heads).
+        names = (community, aggregate, ident)
+        subject = self._aggregate_subjects.get(names)
+        if subject is None:
+            subject = self.subjects.aggregate(community, aggregate, ident)
+            if len(self._aggregate_subjects) >= self._head_cache_size:
+                self._aggregate_subjects.clear()
+            self._aggregate_subjects[names] = subject
+        single = len(records) == 1
         commit = Commit(
             commit_id=commit_id or _new_commit_id(),
             community=community,
-            subject=self.subjects.aggregate(community, aggregate, ident),
+            subject=subject,
             originator_id=originator_id,
             originator_id_kind="uuid" if originator_id_kind == "uuid" else "str",
             first_version=records[0].version,
             last_version=records[-1].version,
-            event_types=distinct_topics(records),
+            event_types=[records[0].topic] if single else distinct_topics(records),
             timestamp_ns=time.time_ns(),
             signer=self.key.key_id,
             events=records,
         )
-        versions = [r.version for r in records]
-        if any(b <= a for a, b in itertools.pairwise(versions)):
+        if not single and any(b <= a for a, b in itertools.pairwise(r.version for r in records)):
             return commit.validate()  # raises InvalidCommit naming the versions
         return commit  # the subject and event types were built from checked parts
 
@@ -258,8 +274,7 @@ class EventStore:
         aggregate's first commit without asking the server, saving a round trip; the server's
         expected-sequence check keeps that safe.
         """
-        subjects = [c.subject for c in commits]
-        if len(set(subjects)) != len(subjects):
+        if len(commits) > 1 and len({c.subject for c in commits}) != len(commits):
             raise ValueError("one commit per aggregate in a single append")
         if not commits and tracking is None:
             return []
@@ -349,21 +364,20 @@ class EventStore:
             return outcome
         raise JetStreamError(f"append did not settle after {MAX_ATTEMPTS} attempts")
 
-    async def _heads_for(
-        self, commits: Sequence[Commit], refresh: bool, assume_new_from_version: int | None
-    ) -> list[AggregateHead]:
-        heads = []
-        for commit in commits:
-            cached = None if refresh else self._heads.get(commit.subject)
-            if (
-                cached is None
-                and not refresh
-                and assume_new_from_version is not None
-                and commit.first_version <= assume_new_from_version
-            ):
-                cached = NEW_AGGREGATE
-            heads.append(cached or await self.head(commit.subject, refresh=True))
-        return heads
+    def _known_head(
+        self, commit: Commit, refresh: bool, assume_new_from_version: int | None
+    ) -> AggregateHead | None:
+        """The head to expect for `commit` without asking the server, or None to ask it."""
+        if refresh:
+            return None
+        cached = self._heads.get(commit.subject)
+        if (
+            cached is None
+            and assume_new_from_version is not None
+            and commit.first_version <= assume_new_from_version
+        ):
+            return NEW_AGGREGATE
+        return cached
 
     async def _attempt(
         self,
@@ -377,8 +391,11 @@ class EventStore:
         trace_context: dict[str, str] | None = None,
     ) -> list[int] | None:
         """One try at storing the append; None when it met a concurrent change worth retrying."""
-        heads = await self._heads_for(commits, refresh, assume_new_from_version)
-        messages: list[OutgoingMessage] = []
+        heads: list[AggregateHead] = []
+        for commit in commits:
+            known = self._known_head(commit, refresh, assume_new_from_version)
+            heads.append(known if known is not None else await self.head(commit.subject, refresh=True))
+        messages: list[tuple[str, bytes, dict[str, str]]] = []
         if tracking is not None:
             assert marker_data is not None
             tracking_head = await self._tracking_head(tracking.application_name)
@@ -392,7 +409,7 @@ class EventStore:
                     f"position {tracking_head.notification_id}",
                 )
             messages.append(
-                OutgoingMessage(
+                (
                     self.subjects.tracking(tracking.application_name),
                     marker_data,
                     {
@@ -412,7 +429,7 @@ class EventStore:
                     f"(aggregate is at version {head.last_version})",
                 )
             messages.append(
-                OutgoingMessage(
+                (
                     commit.subject,
                     data,
                     {
@@ -423,7 +440,10 @@ class EventStore:
                 )
             )
         try:
-            ack = await self._publisher.publish_batch(messages)
+            if len(messages) == 1:  # one commit (or one marker): no batch, no OutgoingMessage
+                ack = await self._publisher.send(*messages[0])
+            else:
+                ack = await self._publisher.publish_batch([OutgoingMessage(*m) for m in messages])
         except JetStreamAPIError as exc:
             if exc.err_code not in (WRONG_LAST_SEQUENCE, BATCH_DUPLICATE_MSG_ID):
                 raise
@@ -437,14 +457,15 @@ class EventStore:
                     commits[0].subject, f"commit id {commits[0].commit_id} was recorded with other content"
                 )
             return stored
-        first = ack.seq - len(messages) + 1
-        seqs_by_subject = {m.subject: first + i for i, m in enumerate(messages)}
         self._see(ack.seq)
-        seqs = []
-        for commit in commits:
-            seq = seqs_by_subject[commit.subject]
+        if len(messages) == 1:
+            seqs = [ack.seq] if commits else []
+        else:
+            first = ack.seq - len(messages) + 1
+            seqs_by_subject = {m[0]: first + i for i, m in enumerate(messages)}
+            seqs = [seqs_by_subject[commit.subject] for commit in commits]
+        for commit, seq in zip(commits, seqs, strict=True):
             self._remember(commit.subject, AggregateHead(seq, commit.last_version, commit.commit_id))
-            seqs.append(seq)
         return seqs
 
     async def _stored_seqs(self, commits: Sequence[Commit]) -> list[int] | None:
