@@ -195,7 +195,7 @@ def test_a_post_signed_in_the_browser_is_verified_followed_commented_and_fed(
     }
     other.page.get_by_label("Feed definition (JSON)").fill(json.dumps(imported))
     other.page.get_by_role("button", name="Sign and import").click()
-    expect(other.page.get_by_role("heading", level=1)).to_have_text("Garden")
+    expect(other.page.get_by_text("Your feed “Garden”")).to_be_visible()
     expect(other.page.get_by_test_id("feed")).to_contain_text("Our first seed swap")
     follows = ask(stack, "social", "export_feed", {"community": "demo", "member": did_of(stack, reader)})[
         "definition"

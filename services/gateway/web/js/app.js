@@ -66,7 +66,10 @@ async function route() {
     if (path === "/read") return await publicBlog(params, ctx);
     if (path === "/" || path === "") return await landing(params, ctx);
     const handler = MEMBER_ROUTES[path] || moduleRoutes[path];
-    if (!handler) return ctx.render(h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/home" }, "Go home")));
+    if (!handler) {
+      for (const link of document.querySelectorAll("#nav [aria-current]")) link.removeAttribute("aria-current");
+      return ctx.render(h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/home" }, "Go home")));
+    }
     if (!(await ensureMember(ctx))) return;
     if (!screen.current) return; // a later navigation took over while this one signed in
     ctx.session = app.session; // made by ensureMember on a first visit
@@ -870,6 +873,12 @@ async function device(_params, ctx) {
 document.getElementById("menu-button").addEventListener("click", (event) => {
   const open = document.body.classList.toggle("menu-open");
   event.currentTarget.setAttribute("aria-expanded", String(open));
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && document.body.classList.contains("menu-open")) {
+    closeMenu();
+    document.getElementById("menu-button").focus();
+  }
 });
 window.addEventListener("hashchange", route);
 if ("serviceWorker" in navigator && location.protocol !== "file:") {

@@ -5,7 +5,7 @@ import { bytesToHex, formatDatetime, sha256 } from "./crypto.js";
 import { encryptBallot, voteVector } from "./ballot.js";
 import { proxies, proxiesFor, resultView, trackerLookup } from "./decide.js";
 import { moderation, moderationTools } from "./moderation.js";
-import { SOCIAL_MODULES } from "./social.js";
+import { SOCIAL_MODULES, plainText } from "./social.js";
 import { busy, field, h, shortDid, toast, when } from "./ui.js";
 
 function serves(paths, prefixes) {
@@ -224,7 +224,7 @@ function answerView(answer) {
   };
   const paragraphs = answer.answer.split(/\n\n+/).map((chunk) => {
     const quoted = chunk.startsWith("> ");
-    const text = quoted ? chunk.slice(2) : chunk;
+    const text = plainText(quoted ? chunk.slice(2) : chunk); // quoted sources' Markdown, as words
     const parts = text.split(/(\[\d{1,3}\])/).map((piece) => {
       const m = /^\[(\d{1,3})\]$/.exec(piece);
       return m ? cite(Number(m[1])) : piece;
@@ -444,12 +444,20 @@ const announcements = {
 };
 
 async function threadScreen(ctx, id) {
-  const thread = await ctx.session.get(`${MSG}/threads/${encodeURIComponent(id)}`);
-  const posts = await Promise.all(thread.posts.map(async (p) => h("li", { class: "member post", id: `post-${p.post}` },
-    h("div", { class: "hint" }, `${await nameOf(ctx, p.by)} · ${whenNs(p.created_ns)}${p.edited ? " · edited" : ""}`),
-    p.state === "visible" || p.body !== undefined ? richText(p.html, p.body) : h("p", { class: "hint" }, `(${p.state})`),
-    p.state && p.state !== "visible" && p.body !== undefined ? h("p", { class: "badge" }, p.state) : null,
-    moderationTools(ctx, { kind: "post", target: p.post, by: p.by, state: p.state || "visible", space: `category:${thread.category}` }, () => threadScreen(ctx, id)))));
+  let thread = await ctx.session.get(`${MSG}/threads/${encodeURIComponent(id)}`);
+  const list = h("ol", { class: "list", "data-testid": "posts" });
+  // The posts are redrawn in place: a reply being written, and where she is writing it, stay as
+  // they are when someone else replies, when she replies, or after a moderator's act.
+  const refresh = async (fresh = true) => {
+    if (fresh) thread = await ctx.session.get(`${MSG}/threads/${encodeURIComponent(id)}`);
+    const posts = await Promise.all(thread.posts.map(async (p) => h("li", { class: "member post", id: `post-${p.post}` },
+      h("div", { class: "hint" }, `${await nameOf(ctx, p.by)} · ${whenNs(p.created_ns)}${p.edited ? " · edited" : ""}`),
+      p.state === "visible" || p.body !== undefined ? richText(p.html, p.body) : h("p", { class: "hint" }, `(${p.state})`),
+      p.state && p.state !== "visible" && p.body !== undefined ? h("p", { class: "badge" }, p.state) : null,
+      moderationTools(ctx, { kind: "post", target: p.post, by: p.by, state: p.state || "visible", space: `category:${thread.category}` }, refresh))));
+    if (ctx.isCurrent()) list.replaceChildren(...posts);
+  };
+  await refresh(false);
   const out = h("div", { "aria-live": "polite" });
   const body = field("Your reply", { name: "body", rows: 4, required: true }, { as: "textarea" });
   const submit = h("button", { type: "submit" }, "Sign and reply");
@@ -457,18 +465,21 @@ async function threadScreen(ctx, id) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(submit, async () => {
+      if (!form.body.value.trim()) throw Object.assign(new Error("Type a reply first."), { type: "reply_required" });
       await ctx.session.act(`${MSG}/acts/reply`, "messaging.reply", { thread: id, body: form.body.value });
-      await threadScreen(ctx, id);
+      form.body.value = "";
+      await refresh();
+      toast("Reply posted.");
     }, out);
   });
   ctx.render(
     h("h1", {}, thread.title),
     h("p", {}, h("a", { href: `#/forums?category=${encodeURIComponent(thread.category)}` }, "Back to the category")),
-    h("ol", { class: "list", "data-testid": "posts" }, posts),
+    list,
     form,
   );
   listen(ctx, (_kind, notice) => {
-    if (JSON.stringify(notice).includes(id) && document.activeElement !== form.body) threadScreen(ctx, id);
+    if (JSON.stringify(notice).includes(id)) refresh().catch((error) => console.warn("thread refresh", error));
   });
 }
 

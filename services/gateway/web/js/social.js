@@ -436,12 +436,13 @@ async function feedScreen(params, ctx) {
   const items = feed.items.map((item) => h("li", { class: "card", dataset: { kind: item.kind } },
     h("p", { class: "hint" }, `${item.kind} · ${local.names(item.by)} · ${whenNs(item.at)}`),
     h("h2", {}, h("a", { href: link(item) }, item.title || "(untitled)")),
-    item.excerpt ? h("p", {}, item.excerpt) : null));
+    item.excerpt ? h("p", {}, plainText(item.excerpt)) : null));
   const exportButton = h("button", { type: "button", class: "secondary" }, "Export my feed definition");
   exportButton.addEventListener("click", () => download("feed-definition.json", JSON.stringify(exported.definition, null, 2)));
   const shared = Boolean(exported.shared);
   ctx.render(
-    h("h1", {}, feed.definition.name || "Home"),
+    h("h1", {}, "Feed"),
+    feed.definition.name ? h("p", { class: "hint" }, `Your feed “${feed.definition.name}”, as you set it up below.`) : null,
     items.length ? h("ol", { class: "list", "data-testid": "feed" }, items) : h("p", { class: "card", "data-testid": "feed" }, "Your feed is empty: follow people from their posts, or change the mix below."),
     feed.next ? h("p", { class: "hint" }, "Older items are further back.") : null,
     definitionForm(local, feed.definition, shared, reload),
@@ -449,6 +450,17 @@ async function feedScreen(params, ctx) {
     importForm(ctx, reload),
     network && Object.keys(network.hops).length ? h("p", { class: "hint" }, `Your network: ${Object.entries(network.hops).map(([hop, dids]) => `${dids.length} at ${hop} hop(s)`).join(", ")}.`) : null,
   );
+}
+
+/** An excerpt of Markdown as the words a reader sees: no asterisks, hashes or link syntax. */
+export function plainText(markdown) {
+  return markdown
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/(\*\*|\*|~~|`)(\S(?:.*?\S)?)\1/g, "$2")
+    .replace(/(^|\W)(__|_)(\S(?:.*?\S)?)\2(?=\W|$)/g, "$1$3")
+    .replace(/^\s{0,3}(#{1,6}|>|[-*+]|\d+\.)\s+/gm, "")
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 // -- introductions and the network ----------------------------------------------------------
