@@ -143,3 +143,20 @@ def test_an_answers_source_link_shows_the_source_and_keeps_the_answer(browser: B
     expect(answer).to_be_visible()
     expect(answer.locator("ol.sources li").first).to_be_focused()
     assert browser.errors == []
+
+
+def test_a_file_that_is_no_credential_is_named_as_such(browser: Browser, stack: Stack) -> None:
+    page = browser.page
+    restore(page, stack, stack.phrase(MEMBERS[1].name))
+    page.goto(f"{stack.base}/app/#/credentials")
+    chooser = page.get_by_label("Check a credential file")
+    chooser.set_input_files({"name": "empty.json", "mimeType": "application/json", "buffer": b"{}"})
+    verdict = page.get_by_test_id("verdict")
+    expect(verdict).to_contain_text("Not valid")
+    expect(verdict).to_contain_text("not a W3C verifiable credential")
+    expect(verdict).not_to_contain_text("undefined")
+    chooser.set_input_files(
+        {"name": "notes.json", "mimeType": "application/json", "buffer": b"shopping list"}
+    )
+    expect(page.get_by_role("alert")).to_contain_text("the file is not JSON")
+    assert browser.errors == []

@@ -619,7 +619,8 @@ async function credentials(_params, ctx) {
       const parsed = JSON.parse(await chosen.text());
       fileOut.replaceChildren(checksList(await verifyCredential(parsed)));
     } catch (error) {
-      fileOut.replaceChildren(errorBox({ type: "unreadable_credential", message: error.message }));
+      const message = error instanceof SyntaxError ? "the file is not JSON, so it cannot be a credential" : error.message;
+      fileOut.replaceChildren(errorBox({ type: "unreadable_credential", message }));
     }
   });
   parts.push(h("section", { class: "card" }, h("h2", {}, "Verify any credential"), file, fileOut));

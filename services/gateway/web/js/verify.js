@@ -74,6 +74,14 @@ async function statusBit(entry, issuer, keys) {
 export async function verifyCredential(credential, { subject = null, now = new Date() } = {}) {
   const checks = [];
   const check = (name, ok, detail = "") => checks.push({ name, ok, detail });
+  // Not a credential at all: say so once, rather than each check failing on a missing part.
+  const types = credential && typeof credential === "object" ? [].concat(credential.type || []) : [];
+  const missing = ["issuer", "credentialSubject", "proof"].filter((part) => !(credential && typeof credential === "object" && credential[part]));
+  if (!types.includes("VerifiableCredential") || missing.length) {
+    check("A verifiable credential", false,
+      types.includes("VerifiableCredential") ? `it has no ${missing.join(", ")}` : "this file is not a W3C verifiable credential (its type does not name VerifiableCredential)");
+    return { valid: false, checks };
+  }
   let keys = null;
   try {
     keys = await issuerKeys(credential.issuer);
