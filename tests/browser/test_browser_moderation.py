@@ -109,7 +109,14 @@ def test_a_channel_message_is_reported_and_hidden(
     restore(mod.page, stack, stack.phrase(moderator))
     mod.page.goto(f"{stack.base}/app/#/moderation")
     flagged = mod.page.get_by_test_id("flag-queue").locator("li.card", has_text="spam in the channel")
-    expect(flagged).to_contain_text("message")
+    expect(flagged).to_contain_text("a message in # general")
+    # She decides on what was said and by whom, without opening the channel; a visible message
+    # offers no Restore, and bans name members and spaces, not DIDs to type.
+    expect(flagged.locator("blockquote")).to_have_text("Buy followers at a discount!")
+    expect(flagged).to_contain_text(f"by {author}")
+    expect(flagged.get_by_role("button", name="Restore")).to_have_count(0)
+    expect(mod.page.get_by_label("Member", exact=True).locator("option", has_text=author)).to_have_count(1)
+    expect(mod.page.get_by_label("Space", exact=True).locator("option", has_text="Chat: # general")).to_have_count(1)
     flagged.get_by_label("Reason").fill("No advertising in #general")
     flagged.get_by_role("button", name="Hide").click()
     expect(mod.page.get_by_test_id("moderation-log")).to_contain_text("No advertising in #general")

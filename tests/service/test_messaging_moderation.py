@@ -36,6 +36,14 @@ async def test_a_removed_post_stops_being_retrievable_and_an_appeal_restores_it(
     assert flagged_twice.value.code == "already_flagged"
     queue = await world.query(mo, "moderation_queue")
     assert [(f["target"], f["flags"][0]["reason"]) for f in queue["flags"]] == [(post, "spam")]
+    [shown] = queue["flags"]  # what the moderator decides on, without opening the thread
+    assert (shown["author"], shown["state"], shown["excerpt"], shown["thread"], shown["space_name"]) == (
+        cy.did,
+        "visible",
+        "cheap pills here",
+        thread["thread"],
+        "General",
+    )
     with pytest.raises(DomainError) as not_mod:
         await world.act(bea, "moderate", {"target": post, "action": "remove", "reason": "spam"})
     assert not_mod.value.code == "not_a_moderator"

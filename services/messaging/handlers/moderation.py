@@ -18,6 +18,9 @@ from services.messaging.handlers.forums import ForumHandlers
 Space = Category | Conversation
 
 
+EXCERPT = 280  # characters of a flagged post or message shown in the queue
+
+
 class ModerationHandlers(ForumHandlers):
     async def moderate(self, command: Signed) -> dict[str, Any]:
         """`flag` by any reader; `hide`, `remove`, `restore` by a moderator; always with a reason."""
@@ -204,11 +207,43 @@ class ModerationHandlers(ForumHandlers):
         def read() -> dict[str, Any]:
             appeals = self.moderation.appeals.get(query.community, {}).values()
             return {
-                "flags": list(self.moderation.flags.get(query.community, {}).values()),
+                "flags": [
+                    self._flagged(query.community, flag)
+                    for flag in self.moderation.flags.get(query.community, {}).values()
+                ],
                 "appeals": [a for a in appeals if not a["decision"]],
             }
 
         return await self.read(read)
+
+    def _flagged(self, community: str, flag: dict[str, Any]) -> dict[str, Any]:
+        """A flag with what the moderator decides on: whose it is, where, its state and its words
+        (none for a sealed message: the server cannot read it either)."""
+        out = {**flag, "author": "", "state": "", "excerpt": "", "space_name": "", "sealed": False}
+        if flag["kind"] == "post":
+            post = self.forum.posts.get(community, {}).get(flag["target"])
+            if post is not None:
+                category = self.forum.categories.get(community, {}).get(post.category)
+                out |= {
+                    "author": post.by,
+                    "state": post.state,
+                    "excerpt": post.body[:EXCERPT],
+                    "thread": post.thread,
+                    "space_name": category.name if category else post.category,
+                }
+        elif flag["kind"] == "message":
+            message = self.chat.messages.get(community, {}).get(flag["target"])
+            if message is not None:
+                row = self.chat.conversations.get(community, {}).get(message.conversation)
+                out |= {
+                    "author": message.by,
+                    "state": message.state,
+                    "excerpt": message.body[:EXCERPT],
+                    "sealed": bool(message.sealed),
+                    "conversation": message.conversation,
+                    "space_name": (row.name or row.kind) if row else message.conversation,
+                }
+        return out
 
     async def appeals_of(self, query: Query) -> dict[str, Any]:
         await self.reader(query.community, query.member)

@@ -81,9 +81,11 @@ export function moderationTools(ctx, { kind, target, by, state = "visible", spac
 function flagRow(ctx, flag, name, reload) {
   const out = h("div", { "aria-live": "polite" });
   const form = h("form", { class: "moderation" });
-  const reason = field("Reason", { name: "reason", maxlength: 2000, autocomplete: "off" });
-  const buttons = ["hide", "remove", "restore"].map((action) => {
-    const b = h("button", { type: "button", class: action === "hide" ? undefined : "secondary" }, action[0].toUpperCase() + action.slice(1));
+  const reason = field("Reason", { name: "reason", maxlength: 2000, autocomplete: "off" }, { hint: "Recorded in the moderation log with your decision." });
+  // Only the decisions that change something: hiding a hidden post, or restoring a visible one, does not.
+  const actions = { visible: ["hide", "remove"], hidden: ["restore", "remove"], removed: ["restore"] }[flag.state || "visible"] || ["hide", "remove", "restore"];
+  const buttons = actions.map((action) => {
+    const b = h("button", { type: "button", class: action === actions[0] ? undefined : "secondary" }, action[0].toUpperCase() + action.slice(1));
     b.addEventListener("click", () => busy(b, async () => {
       await act(ctx, "moderate", { target: flag.target, kind: flag.kind, action, reason: reasonOf(form) });
       toast(`Done: ${action}.`);
@@ -93,9 +95,18 @@ function flagRow(ctx, flag, name, reload) {
   });
   form.append(reason, h("div", { class: "row" }, buttons), out);
   form.addEventListener("submit", (event) => event.preventDefault());
-  const link = `${flag.kind} ${flag.target}`;
+  const where = flag.kind === "post" && flag.thread
+    ? h("a", { href: `#/forums?thread=${encodeURIComponent(flag.thread)}` }, `a post in ${flag.space_name || flag.space}`)
+    : flag.kind === "message" && flag.conversation
+      ? h("a", { href: `#/chat?c=${encodeURIComponent(flag.conversation)}` }, `a message in ${flag.space_name ? `# ${flag.space_name}` : "a conversation"}`)
+      : `${flag.kind} ${flag.target}`;
+  const content = flag.sealed
+    ? h("p", { class: "hint" }, "(end-to-end encrypted: its words are only in the members' browsers)")
+    : flag.excerpt ? h("blockquote", { class: "flagged" }, flag.excerpt) : null;
   return h("li", { class: "card", dataset: { target: flag.target } },
-    h("p", {}, h("strong", {}, `${flag.flags.length} flag(s)`), " on ", link, h("span", { class: "hint" }, ` in ${flag.space}`)),
+    h("p", {}, h("strong", {}, `${flag.flags.length} flag(s)`), " on ", where, flag.author ? ` by ${name(flag.author)}` : "",
+      flag.state && flag.state !== "visible" ? h("span", { class: "badge" }, flag.state) : null),
+    content,
     h("ul", {}, flag.flags.map((f) => h("li", {}, `${name(f.by)}: ${f.reason}`, h("span", { class: "hint" }, ` · ${whenNs(f.at_ns)}`)))),
     form);
 }
@@ -120,16 +131,16 @@ function appealRow(ctx, appeal, name, reload) {
     h("p", { class: "hint" }, whenNs(appeal.filed_ns)), form);
 }
 
-function banForm(ctx, reload) {
+function banForm(ctx, reload, { spaces, members }) {
   const out = h("div", { "aria-live": "polite" });
-  const space = field("Space", { name: "space", required: true, placeholder: "category:general or conversation:<id>", autocomplete: "off" });
-  const member = field("Member (DID)", { name: "member", required: true, autocomplete: "off" });
+  const space = field("Space", { name: "space", required: true }, { as: "select", options: spaces });
+  const member = field("Member", { name: "member", required: true }, { as: "select", options: members });
   const reason = field("Reason", { name: "reason", maxlength: 2000, autocomplete: "off" });
   const ban = h("button", { type: "submit" }, "Ban");
   const lift = h("button", { type: "button", class: "secondary" }, "Lift the ban");
   const form = h("form", { class: "card" }, h("h2", {}, "Ban from a space"), space, member, reason, h("div", { class: "row" }, ban, lift), out);
   const run = (button, banned) => busy(button, async () => {
-    await act(ctx, "ban", { space: form.space.value.trim(), member: form.member.value.trim(), reason: reasonOf(form), ban: banned });
+    await act(ctx, "ban", { space: form.space.value, member: form.member.value, reason: reasonOf(form), ban: banned });
     toast(banned ? "Banned." : "Ban lifted.");
     await reload();
   }, out);
@@ -178,12 +189,15 @@ function logRow(ctx, entry, name, appeal) {
 async function moderationScreen(_params, ctx) {
   const reload = () => moderationScreen(_params, ctx);
   const moderator = isModerator(ctx);
-  const [log, mine, queue] = await Promise.all([
+  const [log, mine, queue, categories, conversations, directory] = await Promise.all([
     ctx.session.get(`${MSG}/moderation/log`),
     ctx.session.get(`${MSG}/appeals`),
     moderator ? ctx.session.get(`${MSG}/moderation/queue`) : Promise.resolve(null),
+    moderator ? ctx.session.get(`${MSG}/categories`).catch(() => ({ categories: [] })) : null,
+    moderator ? ctx.session.get(`${MSG}/conversations`).catch(() => ({ conversations: [] })) : null,
+    moderator ? ctx.session.get("/directory?status=active").catch(() => ({ members: [] })) : null,
   ]);
-  const dids = new Set([...log.entries.flatMap((e) => [e.by, ...(e.kind === "ban" ? [e.target] : [])]), ...(queue ? queue.flags.flatMap((f) => f.flags.map((x) => x.by)) : []), ...(queue ? queue.appeals.map((a) => a.by) : [])]);
+  const dids = new Set([...log.entries.flatMap((e) => [e.by, ...(e.kind === "ban" ? [e.target] : [])]), ...(queue ? queue.flags.flatMap((f) => [...f.flags.map((x) => x.by), ...(f.author ? [f.author] : [])]) : []), ...(queue ? queue.appeals.map((a) => a.by) : [])]);
   const names = new Map();
   for (const did of dids) names.set(did, await ctx.nameOf(did));
   const name = (did) => names.get(did) || shortDid(did);
@@ -194,7 +208,13 @@ async function moderationScreen(_params, ctx) {
     const others = queue.appeals.filter((a) => a.by !== ctx.app.keys.did);
     parts.push(h("section", {}, h("h2", {}, "Appeals to decide"),
       others.length ? h("ol", { class: "list", "data-testid": "appeal-queue" }, others.map((a) => appealRow(ctx, a, name, reload))) : h("p", { class: "card" }, "No appeals waiting.")));
-    parts.push(banForm(ctx, reload));
+    // Spaces and members by name: nobody types a DID or a scope. Direct conversations have no bans.
+    const spaces = [
+      ...categories.categories.map((c) => [`category:${c.category}`, `Forum: ${c.name}`]),
+      ...conversations.conversations.filter((c) => c.kind !== "direct").map((c) => [`conversation:${c.conversation}`, `Chat: # ${c.name || c.conversation}`]),
+    ];
+    const members = directory.members.filter((m) => m.did && m.did !== ctx.app.keys.did).map((m) => [m.did, m.name || shortDid(m.did)]);
+    parts.push(banForm(ctx, reload, { spaces, members }));
   }
   parts.push(h("section", {}, h("h2", {}, "Your appeals"),
     mine.appeals.length
