@@ -28,8 +28,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     COS_PORT=8000 \
     COS_HEALTH_PORT=8081 \
     COS_DATA=/data \
-    COS_LOG_FORMAT=json \
-    COS_PROBE_PORT=8000
+    COS_LOG_FORMAT=json
 # The project's own wheel, built from this tree in the stage above, from an offline index: there is
 # no other version to pin it against.
 # hadolint ignore=DL3013
@@ -41,9 +40,10 @@ USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8000 8081
-# The gateway and `cos run` are probed on 8000; set COS_PROBE_PORT=8081 for a service process.
+# The gateway and `cos run` are probed on $COS_PORT; set COS_PROBE_PORT=$COS_HEALTH_PORT for a
+# service process.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os,sys,urllib.request; port=os.environ.get('COS_PROBE_PORT','8000'); sys.exit(urllib.request.urlopen(f'http://127.0.0.1:{port}/readyz', timeout=2).status != 200)"]
+    CMD ["python", "-c", "import os,sys,urllib.request; port=os.environ.get('COS_PROBE_PORT') or os.environ.get('COS_PORT','8000'); sys.exit(urllib.request.urlopen(f'http://127.0.0.1:{port}/readyz', timeout=2).status != 200)"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["cos"]
 CMD ["run"]

@@ -150,6 +150,11 @@ def _module_start(name: str) -> ServiceStart | None:
     return start
 
 
+def _cos_command() -> str:
+    """How to call `cos` from here: the checkout's virtualenv, or (in the image) the one on PATH."""
+    return ".venv/bin/cos" if Path(".venv/bin/cos").exists() else "cos"
+
+
 async def _serve_gateway(options: PlatformOptions, nats_url: str) -> None:
     # Rate limits and CORS origins come from the environment (COS_RATE_*, COS_CORS_ORIGINS).
     settings = GatewaySettings.from_env(nats_url=nats_url, host=options.host, port=options.port)
@@ -164,9 +169,10 @@ async def _serve_gateway(options: PlatformOptions, nats_url: str) -> None:
     print(f"  data         {options.data_dir}", flush=True)
     print("  health       /healthz   readiness /readyz   API docs /docs", flush=True)
     print("  start a community of your own (keep admin.json: its phrase is the admin's key):", flush=True)
-    print("    .venv/bin/cos keys new --json > admin.json", flush=True)
+    cos = _cos_command()
+    print(f"    {cos} keys new --json > admin.json", flush=True)
     print(
-        f"    NATS_URL={nats_url} .venv/bin/cos community create mycoop --name 'My Co-op' "
+        f"    NATS_URL={nats_url} {cos} community create mycoop --name 'My Co-op' "
         """--admin "$(python3 -c 'import json; print(json.load(open("admin.json"))["did"])')\"""",
         flush=True,
     )

@@ -146,6 +146,53 @@ def test_the_image_runs_cos_as_an_unprivileged_user_with_a_probe() -> None:
     assert "COS_HOST=0.0.0.0" in dockerfile
 
 
+def _probe_command() -> list[str]:
+    dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    found = re.search(r"^HEALTHCHECK .*? CMD (\[.*\])\s*$", dockerfile, flags=re.MULTILINE)
+    assert found, "no exec-form HEALTHCHECK"
+    command: list[str] = json.loads(found.group(1))
+    return command
+
+
+@pytest.mark.parametrize(
+    ("env", "probed"),
+    [
+        ({"COS_PORT": "{port}"}, True),
+        ({"COS_PORT": "1", "COS_PROBE_PORT": "{port}"}, True),
+        ({"COS_PORT": "1"}, False),
+    ],
+    ids=["the port cos serves on", "the probe port when set", "nothing listening"],
+)
+def test_the_image_probe_asks_readyz_where_the_process_serves(env: dict[str, str], probed: bool) -> None:
+    """The HEALTHCHECK as written, run here: it follows COS_PORT (so a container started with
+    another port is not reported unhealthy), or COS_PROBE_PORT for a service's health port."""
+    import http.server
+    import threading
+
+    class Ready(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/readyz" else 404)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Ready)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = str(server.server_address[1])
+        command = _probe_command()
+        assert command[0] == "python"
+        environment = {k: v.format(port=port) for k, v in env.items()}
+        done = subprocess.run(
+            [sys.executable, *command[1:]], env=environment, capture_output=True, timeout=30, check=False
+        )
+        assert (done.returncode == 0) is probed, done.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_the_dockerfile_passes_hadolint_without_warnings() -> None:
     hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
     if hadolint is None:
