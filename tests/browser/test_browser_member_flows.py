@@ -54,6 +54,12 @@ def test_an_invite_opened_by_a_member_stays_unused_for_the_person_it_is_for(
     expect(page.get_by_role("heading", level=1)).to_have_text("Not yet")
     newcomer.screenshot("application-pending")
     assert ask(stack, "membership", "member", {"community": "demo", "member": did})["standing"] == "applied"
+
+    # The admin turns the application down (which leaves the demo's applicants as they were).
+    admin.goto(f"{stack.base}/app/#/admin?tab=applicants")
+    admin.locator(".member", has_text="Wes Tanaka").get_by_role("button", name="Reject").click()
+    expect(admin.locator("#toast")).to_contain_text("Wes Tanaka: rejected.")
+    assert ask(stack, "membership", "member", {"community": "demo", "member": did})["standing"] == "rejected"
     for each in (browser, member, newcomer):
         assert each.errors == []
 

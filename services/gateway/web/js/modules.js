@@ -507,7 +507,11 @@ const forums = {
               h("div", { class: "hint" }, c.description || "", ` · ${c.threads} thread(s)`))))
           : h("p", { class: "card" }, "No forums yet."));
     }
-    const listed = await ctx.session.get(`${MSG}/categories/${encodeURIComponent(category)}/threads`);
+    const [listed, categories] = await Promise.all([
+      ctx.session.get(`${MSG}/categories/${encodeURIComponent(category)}/threads`),
+      ctx.session.get(`${MSG}/categories`).catch(() => ({ categories: [] })),
+    ]);
+    const named = categories.categories.find((c) => c.category === category);
     const out = h("div", { "aria-live": "polite" });
     const title = field("Title", { name: "title", required: true, maxlength: 300 });
     const body = field("Message", { name: "body", rows: 5, required: true }, { as: "textarea" });
@@ -521,7 +525,8 @@ const forums = {
       }, out);
     });
     ctx.render(
-      h("h1", {}, "Threads"),
+      h("h1", {}, named ? named.name : "Threads"),
+      named && named.description ? h("p", { class: "lead" }, named.description) : null,
       h("p", {}, h("a", { href: "#/forums" }, "All forums")),
       listed.threads.length
         ? h("ul", { class: "list" }, listed.threads.map((t) => h("li", { class: "member" },
