@@ -166,3 +166,20 @@ def test_a_file_that_is_no_credential_is_named_as_such(browser: Browser, stack: 
     )
     expect(page.get_by_role("alert")).to_contain_text("the file is not JSON")
     assert browser.errors == []
+
+
+def test_a_phrase_of_no_member_says_so_and_fits_a_phone(browser: Browser, stack: Stack) -> None:
+    from mnemonic import Mnemonic
+
+    page = browser.page
+    page.goto(f"{stack.base}/app/#/restore?c=demo")
+    page.get_by_label("Recovery phrase (24 words)").fill(Mnemonic("english").generate(256))
+    page.get_by_role("button", name="Restore").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("is not a member of Riverside Food Co-op")
+    expect(alert).not_to_contain_text("did:key:")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.get_by_label("Community").fill("")
+    page.get_by_role("button", name="Restore").click()
+    expect(alert).to_contain_text("Type your community's short name")
+    assert browser.errors == []

@@ -275,7 +275,12 @@ async function restore(params, ctx) {
       const profileDoc = await request("GET", `/c/${encodeURIComponent(slug)}`);
       const session = new Session(slug, keys);
       await session.signIn();
-      await session.get(`/members/${encodeURIComponent(keys.did)}`);
+      try {
+        await session.get(`/members/${encodeURIComponent(keys.did)}`);
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 404)) throw error;
+        throw new ApiError(404, "unknown_member", `The key these words make is not a member of ${profileDoc.name}. Check each word and the community's name, or open the invite link you were sent.`);
+      }
       await store.saveIdentity(keys);
       await store.rememberCommunity(slug, profileDoc.name);
       store.setSignedOut(slug, false);
