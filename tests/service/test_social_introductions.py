@@ -31,6 +31,12 @@ async def test_an_introduction_connects_two_members_who_both_consent() -> None:
     assert [(c["did"], c["status"], c["waiting_for"]) for c in pending["contacts"]] == [
         (cal.did, "pending", "both")
     ]
+    with pytest.raises(DomainError) as again:  # the same pair again, by anyone, while this one is open
+        await w.handlers.propose_introduction(
+            w.act(w.member("Dee"), "propose_introduction",
+                  {"introduction": ident(), "first": cal.did, "second": bea.did})
+        )  # fmt: skip
+    assert again.value.code == "introduction_pending"
 
     with pytest.raises(DomainError) as not_hers:
         await w.handlers.answer_introduction(

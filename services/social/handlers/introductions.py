@@ -110,6 +110,19 @@ class IntroductionHandlers(HandlerBase):
             record = await self.roster.member(statement.community, person)
             if record is None or not record.in_good_standing:
                 raise DomainError("not_a_member", f"{person} is not a member in good standing")
+        pair = {body.first, body.second}
+        open_already = await self.query(
+            lambda: [
+                i.introduction
+                for i in self.network.graph(statement.community).intros.values()
+                if i.status == "proposed" and {i.first, i.second} == pair
+            ]
+        )
+        if open_already:
+            raise DomainError(
+                "introduction_pending",
+                "these two are already being introduced; their answers to that introduction come first",
+            )
         ident = introduction_id(statement.community, body.introduction)
         if await self.run(self.app.find, Introduction, ident) is not None:
             raise DomainError("introduction_exists", f"an introduction {body.introduction} already exists")
