@@ -150,8 +150,8 @@ class VotingHandlers(PollHandlers, HandlerBase):
         if same:
             raise DomainError(
                 "already_delegated",
-                f"{body.proxy} already votes for you {'in this poll' if poll else 'for this whole period'} "
-                f"(delegation {same[0].delegation}); revoke it first to change it",
+                f"this proxy already votes for you {'in this poll' if poll else 'for this whole period'}; "
+                "revoke that delegation first to change it",
             )
         granted = Delegation.grant(
             community=community,
