@@ -183,3 +183,20 @@ def test_a_phrase_of_no_member_says_so_and_fits_a_phone(browser: Browser, stack:
     page.get_by_role("button", name="Restore").click()
     expect(alert).to_contain_text("Type your community's short name")
     assert browser.errors == []
+
+
+def test_a_long_unbroken_headline_does_not_widen_the_phone_page(browser: Browser, stack: Stack) -> None:
+    page = browser.page
+    restore(page, stack, stack.phrase(MEMBERS[1].name))
+    page.goto(f"{stack.base}/app/#/forums?category=general")
+    page.get_by_label("Title").fill("W" * 200)
+    page.get_by_label("Message").fill("One word that never ends.")
+    page.get_by_role("button", name="Sign and post").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("W" * 200)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    reply = page.get_by_label("Your reply")
+    reply.fill("And a reply to it")
+    page.get_by_role("button", name="Sign and reply").click()
+    expect(page.get_by_test_id("posts")).to_contain_text("And a reply to it")
+    expect(reply).to_be_focused()  # she can write the next one at once
+    assert browser.errors == []

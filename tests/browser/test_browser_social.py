@@ -295,6 +295,12 @@ def test_the_vault_written_in_the_browser_is_restored_by_cos_vault_and_back(
     page.get_by_role("button", name="Encrypt and store").click()
     expect(page.get_by_test_id("vault-items")).to_contain_text("Shed: 4711")
     browser.screenshot("vault")
+    # A new note may not take an existing note's name: it would replace that note unseen.
+    page.get_by_label("Name").fill("door codes")
+    page.get_by_label("Note").fill("something else")
+    page.get_by_role("button", name="Encrypt and store").click()
+    expect(page.get_by_role("alert")).to_contain_text("You already have “door codes”")
+    expect(page.get_by_test_id("vault-items")).to_contain_text("Shed: 4711")
 
     phrase_file = tmp_path / "phrase.txt"
     phrase_file.write_text(phrase)
@@ -322,6 +328,8 @@ def test_the_vault_written_in_the_browser_is_restored_by_cos_vault_and_back(
     page.get_by_label("Note").fill("Shed: 1234")
     page.get_by_role("button", name="Encrypt and save").click()
     expect(page.get_by_test_id("vault-items")).to_contain_text("Shed: 1234")
+    assert "item=" not in page.url  # saved: the address no longer opens the edit form
+    expect(page.get_by_role("heading", name="New note")).to_be_visible()
     got = cos_vault(stack, phrase_file, "get", "door codes")
     assert got.stdout == "Shed: 1234"
     assert browser.errors == []

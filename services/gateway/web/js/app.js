@@ -73,7 +73,9 @@ async function route() {
     if (!(await ensureMember(ctx))) return;
     if (!screen.current) return; // a later navigation took over while this one signed in
     ctx.session = app.session; // made by ensureMember on a first visit
-    if (moduleRoutes[path] && !inGoodStanding()) return ctx.render(h("h1", {}, "Not yet"), standingNotice());
+    if ((moduleRoutes[path] || ["/directory", "/invite"].includes(path)) && !inGoodStanding()) {
+      return ctx.render(h("h1", {}, "Not yet"), standingNotice());
+    }
     await handler(params, ctx);
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) {
@@ -164,7 +166,9 @@ async function ensureMember(ctx) {
     app.profile = await request("GET", `/c/${encodeURIComponent(slug)}`);
     app.me = null;
   }
-  if (!app.me) {
+  if (!app.me || !inGoodStanding()) {
+    // Someone waiting for admission (or suspended) is asked again on every screen, so she is let in
+    // as soon as an admin admits her, without reloading.
     try {
       await refreshMe();
     } catch (error) {
@@ -211,8 +215,9 @@ async function buildNav() {
   for (const module of MODULES) {
     if (inGoodStanding() && module.available(paths, app.community)) links.push([`#${module.route}`, module.title]);
   }
-  links.push(["#/directory", "Directory"], ["#/profile", "Profile"], ["#/credentials", "Credentials"]);
-  links.push(["#/contacts", "Contacts"], ["#/invite", "Invite"]);
+  if (inGoodStanding()) links.push(["#/directory", "Directory"]);
+  links.push(["#/profile", "Profile"], ["#/credentials", "Credentials"], ["#/contacts", "Contacts"]);
+  if (inGoodStanding()) links.push(["#/invite", "Invite"]);
   if (isAdmin()) links.push(["#/admin", "Admin"]);
   links.push(["#/device", "This device"]);
   const nav = document.getElementById("nav");

@@ -34,7 +34,7 @@ export function moderationTools(ctx, { kind, target, by, state = "visible", spac
   const moderator = isModerator(ctx);
   const mine = by === me;
   const out = h("div", { "aria-live": "polite" });
-  const reason = field("Reason", { name: "reason", maxlength: 2000, autocomplete: "off" });
+  const reason = field("Reason", { name: "reason", maxlength: 1000, autocomplete: "off" });
   const buttons = [];
   const button = (label, work, secondary = true) => {
     const b = h("button", { type: "button", class: secondary ? "secondary" : undefined }, label);
@@ -81,7 +81,7 @@ export function moderationTools(ctx, { kind, target, by, state = "visible", spac
 function flagRow(ctx, flag, name, reload) {
   const out = h("div", { "aria-live": "polite" });
   const form = h("form", { class: "moderation" });
-  const reason = field("Reason", { name: "reason", maxlength: 2000, autocomplete: "off" }, { hint: "Recorded in the moderation log with your decision." });
+  const reason = field("Reason", { name: "reason", maxlength: 1000, autocomplete: "off" }, { hint: "Recorded in the moderation log with your decision." });
   // Only the decisions that change something: hiding a hidden post, or restoring a visible one, does not.
   const actions = { visible: ["hide", "remove"], hidden: ["restore", "remove"], removed: ["restore"] }[flag.state || "visible"] || ["hide", "remove", "restore"];
   const buttons = actions.map((action) => {
@@ -114,7 +114,7 @@ function flagRow(ctx, flag, name, reload) {
 function appealRow(ctx, appeal, name, reload) {
   const out = h("div", { "aria-live": "polite" });
   const form = h("form", { class: "moderation" });
-  const reason = field("Reason for your decision", { name: "reason", maxlength: 2000, autocomplete: "off" });
+  const reason = field("Reason for your decision", { name: "reason", maxlength: 1000, autocomplete: "off" });
   const buttons = [["upheld", "Uphold"], ["overturned", "Overturn"]].map(([decision, label]) => {
     const b = h("button", { type: "button", class: decision === "upheld" ? "secondary" : undefined }, label);
     b.addEventListener("click", () => busy(b, async () => {
@@ -135,7 +135,7 @@ function banForm(ctx, reload, { spaces, members }) {
   const out = h("div", { "aria-live": "polite" });
   const space = field("Space", { name: "space", required: true }, { as: "select", options: spaces });
   const member = field("Member", { name: "member", required: true }, { as: "select", options: members });
-  const reason = field("Reason", { name: "reason", maxlength: 2000, autocomplete: "off" });
+  const reason = field("Reason", { name: "reason", maxlength: 1000, autocomplete: "off" });
   const ban = h("button", { type: "submit" }, "Ban");
   const lift = h("button", { type: "button", class: "secondary" }, "Lift the ban");
   const form = h("form", { class: "card" }, h("h2", {}, "Ban from a space"), space, member, reason, h("div", { class: "row" }, ban, lift), out);
@@ -156,7 +156,7 @@ function appealForm(ctx, reload) {
   const out = h("div", { "aria-live": "polite" });
   const kind = field("Decision on", { name: "kind" }, { as: "select", options: [["post", "A forum post of mine"], ["message", "A chat message of mine"], ["ban", "A ban of me from a space"]] });
   const target = field("Post, message or space", { name: "target", required: true, autocomplete: "off" }, { hint: "Pick “Appeal” on an entry of the log below to fill this in." });
-  const reason = field("Why it should be reversed", { name: "reason", maxlength: 2000, rows: 3 }, { as: "textarea" });
+  const reason = field("Why it should be reversed", { name: "reason", maxlength: 1000, rows: 3 }, { as: "textarea" });
   const submit = h("button", { type: "submit", class: "secondary" }, "File the appeal");
   const form = h("form", { class: "card", id: "appeal-form" }, h("h2", {}, "Appeal a decision"), kind, target, reason, submit, out);
   form.addEventListener("submit", (event) => {

@@ -245,7 +245,7 @@ function answerView(answer) {
 
 function uploadForm(ctx, done) {
   const out = h("div", { "aria-live": "polite" });
-  const title = field("Title", { name: "title", required: true, maxlength: 400 });
+  const title = field("Title", { name: "title", required: true, maxlength: 300 });
   const file = field("File", { name: "file", type: "file", required: true, accept: ".md,.txt,.html,.pdf,text/plain,text/markdown,text/html,application/pdf" });
   const submit = h("button", { type: "submit" }, "Sign and add");
   const form = h("form", { class: "card" }, h("h2", {}, "Add a document"), title, file, submit, out);
@@ -425,7 +425,7 @@ const announcements = {
     ];
     if (ctx.app.me.roles.includes("admin")) {
       const out = h("div", { "aria-live": "polite" });
-      const title = field("Title", { name: "title", required: true, maxlength: 300 });
+      const title = field("Title", { name: "title", required: true, maxlength: 200 });
       const body = field("Message", { name: "body", rows: 5, required: true }, { as: "textarea", hint: "Markdown works: **bold**, lists, links." });
       const submit = h("button", { type: "submit" }, "Sign and send to all members");
       const form = h("form", { class: "card" }, h("h2", {}, "New announcement"), title, body, submit, out);
@@ -469,6 +469,7 @@ async function threadScreen(ctx, id) {
       await ctx.session.act(`${MSG}/acts/reply`, "messaging.reply", { thread: id, body: form.body.value });
       form.body.value = "";
       await refresh();
+      form.body.focus();
       toast("Reply posted.");
     }, out);
   });
@@ -513,7 +514,7 @@ const forums = {
     ]);
     const named = categories.categories.find((c) => c.category === category);
     const out = h("div", { "aria-live": "polite" });
-    const title = field("Title", { name: "title", required: true, maxlength: 300 });
+    const title = field("Title", { name: "title", required: true, maxlength: 200 });
     const body = field("Message", { name: "body", rows: 5, required: true }, { as: "textarea" });
     const submit = h("button", { type: "submit" }, "Sign and post");
     const form = h("form", { class: "card" }, h("h2", {}, "Start a thread"), title, body, submit, out);

@@ -879,7 +879,7 @@ function unlockForm(ctx) {
   return form;
 }
 
-function noteForm(ctx, vault, entry, reload) {
+function noteForm(ctx, vault, entry, reload, entries = []) {
   const out = h("div", { "aria-live": "polite" });
   const name = field("Name", { name: "name", required: true, maxlength: 200, value: entry?.plain.name ?? "", readonly: entry ? true : undefined });
   const text = field("Note", { name: "text", rows: 6 }, { as: "textarea" });
@@ -890,7 +890,11 @@ function noteForm(ctx, vault, entry, reload) {
     event.preventDefault();
     busy(submit, async () => {
       const label = form.name.value.trim();
-      if (!label) throw new Error("a note needs a name");
+      if (!label) throw Object.assign(new Error("A note needs a name."), { type: "name_required" });
+      // A vault item is found by its name: a new note with a taken name would replace that note.
+      if (!entry && entries.some((e) => e.plain.name === label)) {
+        throw Object.assign(new Error(`You already have “${label}”. Open it with Edit to change it, or choose another name.`), { type: "name_taken" });
+      }
       await vault.put({ name: label, kind: entry?.plain.kind ?? "note", mediaType: entry?.plain.mediaType ?? "text/markdown", content: enc.encode(form.text.value) });
       toast("Encrypted and stored.");
       await reload();
@@ -904,7 +908,7 @@ async function vaultScreen(params, ctx) {
     return ctx.render(h("h1", {}, "Vault"), unlockForm(ctx));
   }
   const vault = new Vault(ctx, unlocked.keys);
-  const reload = () => vaultScreen(new URLSearchParams(), ctx);
+  const reload = () => (params.get("item") ? ctx.go("/vault") : vaultScreen(new URLSearchParams(), ctx));
   const entries = await vault.restore();
   const editing = params.get("item") ? entries.find((e) => e.item === params.get("item")) : null;
   const rows = entries.map((entry) => {
@@ -933,7 +937,7 @@ async function vaultScreen(params, ctx) {
     h("h1", {}, "Vault"),
     h("p", { class: "hint" }, "Decrypted in this browser. Restore it anywhere with your phrase (also with ", h("code", {}, "cos vault restore"), ")."),
     rows.length ? h("ul", { class: "list", "data-testid": "vault-items" }, rows) : h("p", { class: "card", "data-testid": "vault-items" }, "Your vault is empty."),
-    noteForm(ctx, vault, editing, reload),
+    noteForm(ctx, vault, editing, reload, entries),
     lock,
   );
 }
