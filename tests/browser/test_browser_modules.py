@@ -62,6 +62,8 @@ def test_an_admin_starts_a_poll_from_the_app(browser: Browser, stack: Stack) -> 
     page.get_by_label("Kind").select_option("proposal")
     page.get_by_role("button", name="Sign and start the poll").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Should we stock oat milk in bulk?")
+    page.get_by_role("button", name="Sign and cast my vote").click()  # nothing chosen yet
+    expect(page.get_by_role("alert")).to_contain_text("Choose one option first.")
     page.get_by_label("agree", exact=True).check()
     page.get_by_role("button", name="Sign and cast my vote").click()
     expect(page.get_by_test_id("my-ballot")).to_contain_text("agree")

@@ -110,6 +110,13 @@ async function pollScreen(ctx, id) {
       event.preventDefault();
       busy(submit, async () => {
         const choice = controls.read(form);
+        const kind = poll.spec.kind;
+        // Checked here in words before anything is signed; the service checks again.
+        if (SINGLE.has(kind) && choice.length !== 1) throw Object.assign(new Error("Choose one option first."), { type: "invalid_choice" });
+        if (kind === "multiple" && (choice.length < poll.spec.min_choices || choice.length > poll.spec.max_choices)) {
+          throw Object.assign(new Error(`Choose ${poll.spec.min_choices === poll.spec.max_choices ? poll.spec.min_choices : `${poll.spec.min_choices} to ${poll.spec.max_choices}`} options.`), { type: "invalid_choice" });
+        }
+        if (kind === "ranked" && !choice.length) throw Object.assign(new Error("Number at least one option, 1 for your first preference."), { type: "invalid_choice" });
         const body = { poll: poll.poll };
         const voter = form.behalf?.value || app.keys.did;
         if (voter !== app.keys.did) body.on_behalf_of = voter;

@@ -182,7 +182,7 @@ function postRow(p, href, author = shortDid(p.author)) {
   return h("li", { class: "card" },
     h("h2", {}, h("a", { href }, p.headline)),
     h("p", { class: "hint" }, `${author} · ${whenNs(p.at)} · ${p.comments} comment(s)`),
-    h("p", {}, p.excerpt),
+    h("p", {}, plainText(p.excerpt || "")),
     p.hashtags.length ? h("p", {}, p.hashtags.map((t) => h("span", { class: "badge" }, `#${t}`))) : null);
 }
 
