@@ -185,11 +185,7 @@ class Publisher:
         no message object)."""
         if self._sub is None or self._sweeper is None:
             await self.start()
-        token = str(next(self._tokens))
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[PubAck] = loop.create_future()
-        self._futures[token] = fut
-        self._deadlines[token] = loop.time() + self._timeout
+        token, fut = self._register()
         reply = self._reply_prefix + token
         try:
             if self._fast is not None:
@@ -200,13 +196,7 @@ class Publisher:
             self._futures.pop(token, None)
             self._deadlines.pop(token, None)
             raise JetStreamError(f"could not publish to {subject}: {exc!r}") from exc
-        try:
-            return await fut
-        except PublishTimeout as exc:
-            raise PublishTimeout(f"no acknowledgement for {subject} in {self._timeout}s") from exc
-        finally:
-            self._futures.pop(token, None)
-            self._deadlines.pop(token, None)
+        return await self._await(token, fut, subject)
 
     async def publish_batch(self, messages: Sequence[OutgoingMessage]) -> PubAck:
         """Publish messages as one JetStream atomic batch: all are stored, or none."""
