@@ -200,3 +200,24 @@ def test_a_long_unbroken_headline_does_not_widen_the_phone_page(browser: Browser
     expect(page.get_by_test_id("posts")).to_contain_text("And a reply to it")
     expect(reply).to_be_focused()  # she can write the next one at once
     assert browser.errors == []
+
+
+def test_a_ranked_poll_is_started_and_voted_from_the_app(browser: Browser, stack: Stack) -> None:
+    page = browser.page
+    restore(page, stack, stack.phrase(ADMINS[0].name))
+    page.goto(f"{stack.base}/app/#/polls")
+    page.get_by_label("Question").fill("Which stall layout?")
+    page.get_by_label("Kind").select_option("ranked")
+    page.get_by_label("Options, one per line").fill("Horseshoe\nRows\nCircle")
+    page.get_by_role("button", name="Sign and start the poll").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Which stall layout?")
+    page.get_by_role("button", name="Sign and cast my vote").click()  # nothing ranked yet
+    expect(page.get_by_role("alert")).to_contain_text("Number at least one option")
+    page.get_by_label("Circle").select_option("1")
+    page.get_by_label("Horseshoe").select_option("2")
+    page.get_by_role("button", name="Sign and cast my vote").click()
+    expect(page.get_by_test_id("my-ballot")).to_be_visible()
+    poll = page.url.split("poll=")[1]
+    ballots = ask(stack, "governance", "results", {"community": "demo", "poll": poll})
+    assert ballots["voted"] == 1
+    assert browser.errors == []

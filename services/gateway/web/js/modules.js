@@ -159,7 +159,7 @@ function newPollForm(ctx, done) {
   const out = h("div", { "aria-live": "polite" });
   const title = field("Question", { name: "title", required: true, maxlength: 300 });
   const description = field("Details", { name: "description", rows: 3 }, { as: "textarea" });
-  const kind = field("Kind", { name: "kind" }, { as: "select", options: [["single", "Pick one option"], ["multiple", "Pick several options"], ["proposal", "Proposal (agree / abstain / disagree / block)"], ["consent", "Consent (consent / object)"]] });
+  const kind = field("Kind", { name: "kind" }, { as: "select", options: [["single", "Pick one option"], ["multiple", "Pick several options"], ["proposal", "Proposal (agree / abstain / disagree / block)"], ["consent", "Consent (consent / object)"], ["ranked", "Rank the options (instant runoff)"], ["score", "Score each option from 0 to 5"], ["dot", "Spread 10 dots over the options"]] });
   const options = field("Options, one per line", { name: "options", rows: 4 }, { as: "textarea", hint: "Not needed for proposals and consent." });
   const days = field("Open for (days)", { name: "days", type: "number", min: 1, max: 90, value: 7, inputmode: "numeric" });
   const submit = h("button", { type: "submit" }, "Sign and start the poll");
