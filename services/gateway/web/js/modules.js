@@ -445,10 +445,30 @@ const announcements = {
         }, out);
       });
       parts.push(form);
+      parts.push(welcomeForm(ctx));
     }
     ctx.render(parts);
   },
 };
+
+/** An admin sets the welcome message: signed once by the community, delivered once to each member
+ * admitted afterwards (the service's `configure_welcome`). */
+function welcomeForm(ctx) {
+  const out = h("div", { "aria-live": "polite" });
+  const title = field("Welcome title", { name: "title", required: true, maxlength: 200, value: "Welcome!" });
+  const body = field("Welcome message", { name: "body", rows: 5, required: true }, { as: "textarea", hint: "Every member admitted from now on finds it in their announcements once. Markdown works." });
+  const submit = h("button", { type: "submit", class: "secondary" }, "Sign and set the welcome");
+  const form = h("form", { class: "card" }, h("h2", {}, "Welcome message for new members"), title, body, submit, out);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(submit, async () => {
+      if (!form.title.value.trim() || !form.body.value.trim()) throw Object.assign(new Error("A welcome needs a title and a message."), { type: "welcome_required" });
+      await ctx.session.act(`${MSG}/acts/configure_welcome`, "messaging.configure_welcome", { title: form.title.value.trim(), body: form.body.value });
+      toast("Welcome message set: new members will receive it.");
+    }, out);
+  });
+  return form;
+}
 
 async function threadScreen(ctx, id) {
   let thread = await ctx.session.get(`${MSG}/threads/${encodeURIComponent(id)}`);
