@@ -379,8 +379,8 @@ async function join(params, ctx) {
 /** Her standing in a community (null if this key is not a member there), asked with her key. */
 async function memberStanding(slug, keys) {
   try {
-    const session = new Session(slug, keys);
-    await session.signIn();
+    // The open session of that community if there is one; otherwise `get` signs in (once).
+    const session = app.session && app.community === slug ? app.session : new Session(slug, keys);
     const record = await session.get(`/members/${encodeURIComponent(keys.did)}`);
     return record.standing || record.status || null;
   } catch (error) {
