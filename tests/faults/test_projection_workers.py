@@ -296,19 +296,23 @@ async def test_a_slow_batch_is_kept_by_its_worker_and_a_stop_finishes_it(nats_ur
     warehouse = open_warehouse(None)
     slow_nc, other_nc = [await nats.connect(nats_url) for _ in range(2)]
     async with stream_with_store(nats_url) as (store, stream):
+        # ack_wait 3 s (deployments use 60): progress goes out every second, so a loaded CI machine
+        # stalling the loop for a moment does not count as a lost batch; at 1 s one run in several
+        # saw a redelivery from a stall of under a second.
         slow = WarehouseProjection(
-            slow_nc, warehouse, streams=(stream,), batch=100, ack_wait_s=1, fetch_wait_s=0.1
+            slow_nc, warehouse, streams=(stream,), batch=100, ack_wait_s=3, fetch_wait_s=0.1
         )
         other = WarehouseProjection(
-            other_nc, warehouse, streams=(stream,), batch=100, ack_wait_s=1, fetch_wait_s=0.1
+            other_nc, warehouse, streams=(stream,), batch=100, ack_wait_s=3, fetch_wait_s=0.1
         )
-        holding = _slowed(slow, 2.5)  # two and a half times ack_wait
+        holding = _slowed(slow, 7.5)  # two and a half times ack_wait
         try:
             await slow.start()
             await write(store, ["acme"], 40, aggregates=4)
             await asyncio.wait_for(holding.wait(), 20)
             await other.start()
-            await asyncio.sleep(0.5)  # the slow worker holds its batch; the other must not get it
+            await asyncio.sleep(4)  # past ack_wait: the slow worker keeps its batch, not the other
+
             await slow.stop(close=False, grace_s=10)  # the batch in hand is finished and acknowledged
             assert slow.workers[0].stats.applied > 0
             assert await eventually(lambda: scalar(warehouse, "SELECT count() FROM events") == 40, within=30)
