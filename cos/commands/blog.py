@@ -1,4 +1,4 @@
-"""`cos blog`: sign and publish First Person Pages (signed blog posts), list, export and verify them.
+"""`cos blog`: sign and publish First Person Pages (signed blog posts), revise, list, export, verify.
 
 A post is the author's self-issued `BlogPostingCredential` (eddsa-jcs-2022, signed here with her
 did:key), so an exported post checks with `cos vc verify FILE` too; `cos blog verify` also checks
@@ -37,10 +37,10 @@ DEFAULT_NATS = "nats://127.0.0.1:4222"
 
 
 def register(subparsers: Any) -> None:
-    """Add `cos blog publish|list|export|verify`."""
+    """Add `cos blog publish|revise|list|export|verify`."""
     blog: argparse.ArgumentParser = subparsers.add_parser(
         "blog",
-        help="First Person Pages: signed blog posts (publish, list, export, verify)",
+        help="First Person Pages: signed blog posts (publish, revise, list, export, verify)",
         description="Signed blog posts: BlogPostingCredentials signed with the member's did:key.",
     )
     blog.add_argument("--nats-url", default=os.environ.get("NATS_URL", DEFAULT_NATS), help="($NATS_URL)")
@@ -56,6 +56,19 @@ def register(subparsers: Any) -> None:
     publish.add_argument("--post", help="the post's id (default: a new random id)")
     publish.add_argument("--keyfile", type=Path, metavar="PATH", help="sign with this keyfile, not a phrase")
     publish.set_defaults(handler=_exit_code(_publish))
+
+    revise = actions.add_parser(
+        "revise", help="sign a new revision of your post POST (keeps what you do not give)"
+    )
+    revise.add_argument("post")
+    revise.add_argument("--community", required=True)
+    revise.add_argument("--file", type=Path, help="the new Markdown body (default: keep the body)")
+    revise.add_argument("--headline", help="the new headline (default: keep it)")
+    revise.add_argument(
+        "--hashtag", action="append", help="repeatable; replaces the hashtags (default: keep them)"
+    )
+    revise.add_argument("--keyfile", type=Path, metavar="PATH", help="sign with this keyfile, not a phrase")
+    revise.set_defaults(handler=_exit_code(_revise))
 
     listing = actions.add_parser("list", help="a community's published posts, newest first")
     listing.add_argument("--community", required=True)
@@ -118,6 +131,39 @@ def _publish(args: argparse.Namespace) -> int:
     statement = social_statement(keys, "publish_post", args.community, {"post": post, "document": document})
     published = _request(args, "publish_post", {"community": args.community, "statement": statement})
     print(json.dumps({"post": published["post"], "author": published["author"]}))
+    return 0
+
+
+def _revise(args: argparse.Namespace) -> int:
+    try:
+        body = args.file.read_text(encoding="utf-8") if args.file else None
+        keys = load_member_keys(args.keyfile)
+    except (OSError, UnicodeDecodeError, TrustError, ValueError) as exc:
+        print(f"cos blog: {exc}", file=sys.stderr)
+        return 1
+    current = _request(args, "post", {"community": args.community, "post": args.post})
+    if current["author"] != keys.did:
+        print(f"cos blog: refused (not_the_author): {args.post} is not your post", file=sys.stderr)
+        return 1
+    published = current["document"]["credentialSubject"].get("datePublished")
+    try:
+        document = signed_post(
+            keys,
+            args.community,
+            args.post,
+            headline=args.headline if args.headline is not None else current["headline"],
+            body=body if body is not None else current["body"],
+            hashtags=args.hashtag if args.hashtag is not None else current["hashtags"],
+            published=published if isinstance(published, str) else None,
+        )
+    except (TrustError, ValueError, DomainError) as exc:
+        print(f"cos blog: {exc}", file=sys.stderr)
+        return 1
+    statement = social_statement(
+        keys, "revise_post", args.community, {"post": args.post, "document": document}
+    )
+    revised = _request(args, "revise_post", {"community": args.community, "statement": statement})
+    print(json.dumps({"post": revised["post"], "revisions": revised["revisions"]}))
     return 0
 
 

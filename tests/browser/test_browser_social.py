@@ -213,6 +213,74 @@ def test_a_post_signed_in_the_browser_is_verified_followed_commented_and_fed(
     assert other.errors == []
 
 
+def test_the_author_edits_her_post_and_readers_see_the_signed_revision(
+    browser: Browser, stack: Stack, new_browser: Callable[[str], Browser]
+) -> None:
+    author = MEMBERS[0].name
+    page = browser.page
+    restore(page, stack, stack.phrase(author))
+    page.goto(f"{stack.base}/app/#/blog")
+    page.get_by_label("Headline").fill("Compost day")
+    page.get_by_label("Post (Markdown)").fill("Meet at the allotment at 9.")
+    page.get_by_label("Hashtags").fill("garden")
+    page.get_by_role("button", name="Sign and publish").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Compost day")
+    post = page.url.split("post=")[1]
+    first = ask(stack, "social", "post", {"community": "demo", "post": post})
+    assert (first["revisions"], first["revised_at"]) == (0, None)
+
+    # Her edit form starts from what is published; saving unchanged is refused before signing.
+    page.get_by_role("button", name="Edit this post").click()
+    form = page.get_by_role("form", name="Edit this post")
+    expect(form.get_by_label("Headline")).to_have_value("Compost day")
+    expect(form.get_by_label("Post (Markdown)")).to_have_value("Meet at the allotment at 9.")
+    expect(form.get_by_label("Hashtags")).to_have_value("#garden")
+    form.get_by_role("button", name="Sign and save the revision").click()
+    expect(form).to_contain_text("Nothing changed")
+    assert ask(stack, "social", "post", {"community": "demo", "post": post})["revisions"] == 0
+
+    form.get_by_label("Headline").fill("Compost day (moved)")
+    form.get_by_label("Post (Markdown)").fill("Meet at the allotment at **10**.")
+    form.get_by_label("Hashtags").fill("garden soil")
+    form.get_by_role("button", name="Sign and save the revision").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Compost day (moved)")
+    expect(page.get_by_test_id("post-verdict")).to_have_text("Signature verified in your browser")
+    expect(page.locator("article strong", has_text="10")).to_be_visible()
+    expect(page.get_by_text("edited")).to_be_visible()
+    browser.screenshot("revised")
+
+    # The stored revision is her newly signed document: it keeps the first datePublished and says
+    # when it was modified, and it verifies in Python.
+    revised = ask(stack, "social", "post", {"community": "demo", "post": post})
+    assert revised["revisions"] == 1
+    assert revised["revised_at"] >= revised["at"]
+    subject = revised["document"]["credentialSubject"]
+    assert subject["datePublished"] == first["document"]["credentialSubject"]["datePublished"]
+    assert subject["dateModified"] >= subject["datePublished"]
+    assert (subject["headline"], subject["keywords"]) == ("Compost day (moved)", ["garden", "soil"])
+    verify_credential(revised["document"], default_resolver(), now=datetime.now(tz=UTC))
+
+    # A visitor reads the revision, verified and marked as edited; so does the blog list.
+    visitor = new_browser("visitor")
+    visitor.page.goto(f"{stack.base}/app/#/read?c=demo&post={post}")
+    expect(visitor.page.get_by_role("heading", level=1)).to_have_text("Compost day (moved)")
+    expect(visitor.page.get_by_test_id("post-verdict")).to_have_text("Signature verified in your browser")
+    expect(visitor.page.get_by_text("edited")).to_be_visible()
+    visitor.page.goto(f"{stack.base}/app/#/read?c=demo")
+    listed = visitor.page.get_by_test_id("blog-posts").locator("li", has_text="Compost day (moved)")
+    expect(listed).to_contain_text("edited")
+
+    # Another member sees no edit button on a post that is not hers.
+    other = new_browser("other")
+    restore(other.page, stack, stack.phrase(MEMBERS[2].name))
+    other.page.goto(f"{stack.base}/app/#/blog?post={post}")
+    expect(other.page.get_by_test_id("post-verdict")).to_be_visible()
+    expect(other.page.get_by_role("button", name="Edit this post")).to_have_count(0)
+    assert browser.errors == []
+    assert visitor.errors == []
+    assert other.errors == []
+
+
 def test_an_introduction_goes_from_pending_to_connected(
     browser: Browser, stack: Stack, new_browser: Callable[[str], Browser]
 ) -> None:

@@ -129,8 +129,22 @@ async def test_the_author_revises_or_withdraws_and_a_withdrawn_post_is_gone_for_
     with pytest.raises(DomainError) as not_hers:
         await w.handlers.revise_post(w.act(bea, "revise_post", {"post": post, "document": revised}))
     assert not_hers.value.code == "not_your_post"
+    before = await w.handlers.get_post(PostQuery(w.community, post))
+    assert (before["revised_at"], before["revisions"]) == (None, 0)
     await w.handlers.revise_post(w.act(ada, "revise_post", {"post": post, "document": revised}))
-    assert (await w.handlers.get_post(PostQuery(w.community, post)))["headline"] == "Final"
+    after = await w.handlers.get_post(PostQuery(w.community, post))
+    assert after["headline"] == "Final"
+    assert after["revisions"] == 1
+    assert after["revised_at"] >= after["at"]
+    assert after["document"] == revised
+    listed = (await w.handlers.list_posts(PostsQuery(w.community)))["posts"]
+    assert [(p["headline"], p["revised_at"]) for p in listed] == [("Final", after["revised_at"])]
+    # A revision that changes nothing is refused and stores nothing.
+    same = signed_post(ada, w.community, post, headline="Final", body="Better.", hashtags=["#Soil"])
+    with pytest.raises(DomainError) as unchanged:
+        await w.handlers.revise_post(w.act(ada, "revise_post", {"post": post, "document": same}))
+    assert unchanged.value.code == "unchanged"
+    assert (await w.handlers.get_post(PostQuery(w.community, post)))["revisions"] == 1
 
     with pytest.raises(DomainError) as refused:
         await w.handlers.withdraw_post(w.act(bea, "withdraw_post", {"post": post}))

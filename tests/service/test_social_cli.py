@@ -124,3 +124,31 @@ async def test_cos_blog_publishes_a_signed_post_and_exports_it_for_verification(
     assert await run("blog", "verify", str(exported)) == 0
     assert await run("vc", "verify", str(exported)) == 0
     assert await run(*blog, "export", "nope", "--community", community) == 1
+
+    # She revises it: a new headline, the body and hashtags kept; the revision is signed anew,
+    # keeps the first datePublished, and verifies.
+    first = json.loads(exported.read_text())["credentialSubject"]
+    capsys.readouterr()
+    revise = [*blog, "revise", "seeds", "--community", community]
+    monkeypatch.setattr("sys.stdin", io.StringIO(phrase))
+    assert await run(*revise, "--headline", "Seeds are ours") == 0
+    assert json.loads(capsys.readouterr().out) == {"post": "seeds", "revisions": 1}
+    assert await run(*blog, "export", "seeds", "--community", community, "--out", str(exported)) == 0
+    subject = json.loads(exported.read_text())["credentialSubject"]
+    assert (subject["headline"], subject["articleBody"], subject["keywords"]) == (
+        "Seeds are ours",
+        "Seeds are a commons.",
+        ["commons"],
+    )
+    assert subject["datePublished"] == first["datePublished"]
+    assert "dateModified" in subject
+    assert await run("blog", "verify", str(exported)) == 0
+    # The same again changes nothing and is refused; another member cannot revise her post.
+    monkeypatch.setattr("sys.stdin", io.StringIO(phrase))
+    assert await run(*revise, "--headline", "Seeds are ours") == 1
+    assert "unchanged" in capsys.readouterr().err
+    other = new_phrase()
+    roster.admit(community, VaultKeys.from_phrase(other).member.did)
+    monkeypatch.setattr("sys.stdin", io.StringIO(other))
+    assert await run(*revise, "--headline", "Mine now") == 1
+    assert "not_the_author" in capsys.readouterr().err

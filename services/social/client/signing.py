@@ -49,9 +49,14 @@ def signed_post(
     body: str,
     hashtags: list[str] | None = None,
     now: datetime | None = None,
+    published: str | None = None,
 ) -> dict[str, Any]:
-    """Her post as a self-issued BlogPostingCredential (eddsa-jcs-2022): verifiable by `cos vc verify`."""
+    """Her post as a self-issued BlogPostingCredential (eddsa-jcs-2022): verifiable by `cos vc verify`.
+
+    `published` (the post's first datePublished) makes it a revision, dated modified now.
+    """
     moment = _now(now)
+    signed_at = format_datetime(moment)
     unsigned = unsigned_post(
         author=keys.did,
         community=community,
@@ -59,7 +64,8 @@ def signed_post(
         headline=headline,
         body=body,
         hashtags=list(normalize_hashtags(hashtags or [])),
-        published=format_datetime(moment),
+        published=published or signed_at,
+        modified=signed_at if published else None,
     )
     return issue_credential(unsigned, keys, created=moment)
 

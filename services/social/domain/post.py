@@ -56,6 +56,8 @@ class Post(Aggregate):
         self.document: Document = {}
         self.withdrawn = False
         self.published_ns = 0
+        self.revised_ns = 0
+        self.revisions = 0
         self.comments: dict[str, Comment] = {}
 
     @classmethod
@@ -85,6 +87,8 @@ class Post(Aggregate):
     ) -> None:
         self._require_author(actor)
         self.require_visible()
+        if (content.headline, content.body, content.hashtags) == (self.headline, self.body, self.hashtags):
+            raise DomainError("unchanged", "the revision has the post's headline, text and hashtags")
         self.trigger(
             PostRevised,
             now,
@@ -135,6 +139,8 @@ class Post(Aggregate):
     def _revised(self, event: PostRevised) -> None:
         self.headline, self.body, self.hashtags = event.headline, event.body, event.hashtags
         self.document = event.document
+        self.revised_ns = event.occurred_ns
+        self.revisions += 1
 
     @applies(PostWithdrawn)
     def _withdrawn(self, event: PostWithdrawn) -> None:

@@ -50,26 +50,41 @@ class PostContent:
 
 
 def unsigned_post(
-    *, author: str, community: str, post: str, headline: str, body: str, hashtags: list[str], published: str
+    *,
+    author: str,
+    community: str,
+    post: str,
+    headline: str,
+    body: str,
+    hashtags: list[str],
+    published: str,
+    modified: str | None = None,
 ) -> dict[str, Any]:
-    """The document a member's device signs (with `issue_credential`) to publish a post."""
+    """The document a member's device signs (with `issue_credential`) to publish a post.
+
+    A revision keeps the post's first `published` date and names when it changed (`modified`,
+    schema.org's dateModified); the credential is valid from the moment it was signed.
+    """
+    subject: dict[str, Any] = {
+        "id": author,
+        "type": SUBJECT_TYPE,
+        "identifier": post,
+        "headline": headline,
+        "articleBody": body,
+        "encodingFormat": "text/markdown",
+        "keywords": hashtags,
+        "datePublished": published,
+    }
+    if modified is not None:
+        subject["dateModified"] = modified
+    subject["isPartOf"] = community
     return {
         "@context": [VC_CONTEXT],
         "id": f"urn:cos:{community}:post:{post}",
         "type": ["VerifiableCredential", POST_TYPE],
         "issuer": author,
-        "validFrom": published,
-        "credentialSubject": {
-            "id": author,
-            "type": SUBJECT_TYPE,
-            "identifier": post,
-            "headline": headline,
-            "articleBody": body,
-            "encodingFormat": "text/markdown",
-            "keywords": hashtags,
-            "datePublished": published,
-            "isPartOf": community,
-        },
+        "validFrom": modified or published,
+        "credentialSubject": subject,
     }
 
 

@@ -125,6 +125,8 @@ class BlogHandlers(HandlerBase):
             "html": render(post.body),
             "hashtags": list(post.hashtags),
             "at": post.published_ns,
+            "revised_at": post.revised_ns or None,
+            "revisions": post.revisions,
             "comments": len(post.comments),
             "document": post.document,
         }

@@ -18,7 +18,7 @@ import {
   randomHex,
   verifyProofWithKey,
 } from "./crypto.js";
-import { request } from "./api.js";
+import { ApiError, request } from "./api.js";
 import { poly1305 } from "./sealed.js";
 import { busy, download, field, h, shortDid, toast, when } from "./ui.js";
 
@@ -38,10 +38,10 @@ export function parseHashtags(text) {
   for (const raw of String(text || "").split(/[\s,]+/)) {
     const tag = raw.normalize("NFKC").trim().replace(/^#+/, "").toLowerCase();
     if (!tag) continue;
-    if (!HASHTAG.test(tag)) throw new Error(`“${raw}” is not a hashtag (letters, digits, _ and -)`);
+    if (!HASHTAG.test(tag)) throw new ApiError(0, "invalid_hashtag", `“${raw}” is not a hashtag (letters, digits, _ and -)`);
     if (!tags.includes(tag)) tags.push(tag);
   }
-  if (tags.length > 20) throw new Error("at most 20 hashtags");
+  if (tags.length > 20) throw new ApiError(0, "invalid_hashtag", "At most 20 hashtags.");
   return tags;
 }
 
@@ -58,14 +58,15 @@ function slug(headline) {
 // -- the signed post -----------------------------------------------------------------------
 
 /** Her post as services/social expects it: the unsigned BlogPosting credential, then its proof. */
-export async function signedPost(keys, community, post, { headline, body, hashtags, now = new Date() }) {
-  const published = formatDatetime(now);
+export async function signedPost(keys, community, post, { headline, body, hashtags, now = new Date(), published = null }) {
+  // A revision keeps the post's first datePublished and says when it changed (schema.org dateModified).
+  const signedAt = formatDatetime(now);
   const unsigned = {
     "@context": [VC_CONTEXT],
     id: `urn:cos:${community}:post:${post}`,
     type: ["VerifiableCredential", POST_TYPE],
     issuer: keys.did,
-    validFrom: published,
+    validFrom: signedAt,
     credentialSubject: {
       id: keys.did,
       type: "BlogPosting",
@@ -74,7 +75,8 @@ export async function signedPost(keys, community, post, { headline, body, hashta
       articleBody: body,
       encodingFormat: "text/markdown",
       keywords: hashtags,
-      datePublished: published,
+      datePublished: published || signedAt,
+      ...(published ? { dateModified: signedAt } : {}),
       isPartOf: community,
     },
   };
@@ -156,7 +158,7 @@ export async function publicBlog(params, ctx) {
     return ctx.render(
       h("p", { class: "hint" }, profile.name),
       h("h1", {}, found.headline),
-      h("p", { class: "hint" }, `by ${shortDid(found.author)} · ${whenNs(found.at)}`, " ", found.hashtags.map((t) => h("span", { class: "badge" }, `#${t}`))),
+      h("p", { class: "hint" }, `by ${shortDid(found.author)} · ${whenNs(found.at)}${edited(found)}`, " ", found.hashtags.map((t) => h("span", { class: "badge" }, `#${t}`))),
       verdict(result),
       h("article", { class: "card" }, richText(found.html, found.body)),
       h("details", { class: "card" }, h("summary", {}, "How this was checked"), checksList(result),
@@ -181,35 +183,56 @@ export async function publicBlog(params, ctx) {
 function postRow(p, href, author = shortDid(p.author)) {
   return h("li", { class: "card" },
     h("h2", {}, h("a", { href }, p.headline)),
-    h("p", { class: "hint" }, `${author} · ${whenNs(p.at)} · ${p.comments} comment(s)`),
+    h("p", { class: "hint" }, `${author} · ${whenNs(p.at)}${edited(p)} · ${p.comments} comment(s)`),
     h("p", {}, plainText(p.excerpt || "")),
     p.hashtags.length ? h("p", {}, p.hashtags.map((t) => h("span", { class: "badge" }, `#${t}`))) : null);
 }
 
 // -- the blog, for members ------------------------------------------------------------------
 
-function writeForm(ctx, done) {
+/** The form that writes a new post, or (given `revising`, the post as read) signs a revision of it. */
+function writeForm(ctx, done, revising = null) {
   const out = h("div", { "aria-live": "polite" });
-  const headline = field("Headline", { name: "headline", required: true, maxlength: 300 });
+  const headline = field("Headline", { name: "headline", required: true, maxlength: 300, value: revising?.headline || "" });
   const body = field("Post (Markdown)", { name: "body", rows: 8 }, { as: "textarea" });
-  const tags = field("Hashtags", { name: "hashtags", autocomplete: "off" }, { hint: "Separated by spaces or commas, e.g. #gardening food" });
-  const submit = h("button", { type: "submit" }, "Sign and publish");
-  const form = h("form", { class: "card" }, h("h2", {}, "Write a post"), headline, body, tags, submit,
-    h("p", { class: "hint" }, "Signed in this browser with your key: anyone can check you wrote it, and no one can change it."), out);
+  const tags = field("Hashtags", { name: "hashtags", autocomplete: "off", value: (revising?.hashtags || []).map((t) => `#${t}`).join(" ") },
+    { hint: "Separated by spaces or commas, e.g. #gardening food" });
+  const submit = h("button", { type: "submit" }, revising ? "Sign and save the revision" : "Sign and publish");
+  const form = h("form", { class: "card", "aria-label": revising ? "Edit this post" : "Write a post" },
+    h("h2", {}, revising ? "Edit this post" : "Write a post"), headline, body, tags, submit,
+    h("p", { class: "hint" }, revising
+      ? "The revision is signed anew with your key; readers see that it was edited and when."
+      : "Signed in this browser with your key: anyone can check you wrote it, and no one can change it."), out);
+  if (revising) form.body.value = revising.body;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(submit, async () => {
       const hashtags = parseHashtags(form.hashtags.value);
       const text = form.headline.value.trim();
-      if (!text) throw new Error("a post needs a headline");
+      if (!text) throw new ApiError(0, "headline_required", "A post needs a headline.");
+      const content = { headline: text, body: form.body.value, hashtags };
+      if (revising) {
+        const same = text === revising.headline && content.body === revising.body && hashtags.join(" ") === revising.hashtags.join(" ");
+        if (same) throw new ApiError(0, "unchanged", "Nothing changed: edit the headline, the text or the hashtags first.");
+        const published = revising.document?.credentialSubject?.datePublished || null;
+        const document = await signedPost(ctx.app.keys, ctx.app.community, revising.post, { ...content, published });
+        await ctx.session.act("/social/revise_post", "social.revise_post", { post: revising.post, document });
+        toast("Revision signed and saved.");
+        return done(revising.post);
+      }
       const post = slug(text);
-      const document = await signedPost(ctx.app.keys, ctx.app.community, post, { headline: text, body: form.body.value, hashtags });
+      const document = await signedPost(ctx.app.keys, ctx.app.community, post, content);
       await ctx.session.act("/social/publish_post", "social.publish_post", { post, document });
       toast("Published and signed.");
       done(post);
     }, out);
   });
   return form;
+}
+
+/** "· edited <when>" after a post's date, when its author revised it. */
+function edited(p) {
+  return p.revised_at ? ` · edited ${whenNs(p.revised_at)}` : "";
 }
 
 function commentTree(ctx, post, comments, names, reload) {
@@ -298,6 +321,18 @@ async function postScreen(ctx, id) {
   const reload = () => postScreen(ctx, id);
   const mine = found.author === ctx.app.keys.did;
   const withdraw = mine ? h("button", { type: "button", class: "secondary" }, "Withdraw this post") : null;
+  const edit = mine ? h("button", { type: "button", class: "secondary", "aria-expanded": "false" }, "Edit this post") : null;
+  const editing = h("div", {});
+  edit?.addEventListener("click", () => {
+    if (editing.firstChild) {
+      editing.replaceChildren();
+      edit.setAttribute("aria-expanded", "false");
+      return;
+    }
+    editing.replaceChildren(writeForm(ctx, () => postScreen(ctx, id), found));
+    edit.setAttribute("aria-expanded", "true");
+    editing.querySelector("input").focus();
+  });
   const out = h("div", { "aria-live": "polite" });
   withdraw?.addEventListener("click", () => busy(withdraw, async () => {
     if (!confirm("Withdraw this post? Readers will no longer see it.")) return;
@@ -308,9 +343,11 @@ async function postScreen(ctx, id) {
   const publicLink = `${location.origin}${location.pathname}#/read?c=${encodeURIComponent(ctx.app.community)}&post=${encodeURIComponent(id)}`;
   ctx.render(
     h("h1", {}, found.headline),
-    h("p", { class: "hint" }, `by ${name(found.author)} · ${whenNs(found.at)} `, found.hashtags.map((t) => h("a", { class: "badge", href: `#/blog?tag=${encodeURIComponent(t)}` }, `#${t}`))),
+    h("p", { class: "hint" }, `by ${name(found.author)} · ${whenNs(found.at)}${edited(found)} `, found.hashtags.map((t) => h("a", { class: "badge", href: `#/blog?tag=${encodeURIComponent(t)}` }, `#${t}`))),
     verdict(result),
     h("article", { class: "card" }, ctx.richText(found.html, found.body)),
+    edit ? h("p", {}, edit) : null,
+    editing,
     h("details", { class: "card" }, h("summary", {}, "How this was checked"), checksList(result)),
     h("p", {}, h("a", { href: publicLink }, "Public page"), " · ", h("a", { href: `#/blog?author=${encodeURIComponent(found.author)}` }, `More by ${name(found.author)}`)),
     followBox(ctx, found.author, follows, reload),
