@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page, expect
 
@@ -83,6 +84,11 @@ def test_a_newcomer_joins_from_the_invite_link_and_verifies_her_credential(
 ) -> None:
     page = browser.page
     invite = stack.demo["invite_url"]
+    # The open invite names its inviter as the community knows her, not by her key.
+    page.goto(invite)
+    expect(page.locator(".lead", has_text="You are invited by")).to_have_text(
+        f"You are invited by {ADMINS[0].name}."
+    )
     did, words = onboard(browser, invite)
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Chat with {ADMINS[0].name}")
     browser.screenshot("landed-in-chat")
@@ -115,6 +121,12 @@ def test_a_newcomer_joins_from_the_invite_link_and_verifies_her_credential(
 
     record = ask(stack, "membership", "member", {"community": "demo", "member": did})
     assert (record["status"], record["name"]) == ("active", DEMO_USER)
+    # A used invite names no one any more.
+    used = page.evaluate(
+        "(path) => fetch(path).then(r => r.json())",
+        f"/c/demo/invites/{parse_qs(urlsplit(invite).fragment.split('?', 1)[-1])['i'][0]}",
+    )
+    assert (used["status"], used["inviter_name"]) == ("accepted", None)
     admin = ask(stack, "membership", "directory", {"community": "demo", "role": "admin"})["members"][0]
     contacts = ask(stack, "identity", "contacts", {"community": "demo", "member": admin["did"]})["contacts"]
     assert any(c["did"] == did and c["status"] == "connected" for c in contacts)

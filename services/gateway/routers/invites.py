@@ -32,7 +32,20 @@ async def create_invite(community: Community, body: SignedStatement, member: Mem
 
 @router.get("/invites/{invite}", responses=ERRORS)
 async def get_invite(community: Community, invite: InviteId, nc: Nats) -> Any:
-    return await forward(nc, "identity", "get_invite", {"community": community, "invite": invite})
+    """The invite, and while it is open the name its inviter goes by in the community ("Ada
+    invites you"): the one holding the link was given it by her. A used, revoked or expired
+    invite names no one."""
+    found = await forward(nc, "identity", "get_invite", {"community": community, "invite": invite})
+    found["inviter_name"] = None
+    if found.get("status") == "pending" and found.get("inviter"):
+        try:
+            member = await forward(
+                nc, "membership", "member", {"community": community, "member": found["inviter"]}
+            )
+        except GatewayError:  # not on the roll (a founder before the roll), or membership is down
+            return found
+        found["inviter_name"] = member.get("name") or None
+    return found
 
 
 @router.post("/invites/{invite}/accept", responses=ERRORS)

@@ -366,7 +366,9 @@ async function join(params, ctx) {
   });
   ctx.render(
     h("h1", {}, `Join ${profileDoc.name}`),
-    details ? h("p", { class: "lead" }, `You are invited by `, h("span", { class: "did", title: details.inviter }, shortDid(details.inviter)), `.`) : null,
+    details ? h("p", { class: "lead" }, `You are invited by `, details.inviter_name
+      ? h("strong", { title: details.inviter }, details.inviter_name)
+      : h("span", { class: "did", title: details.inviter }, shortDid(details.inviter)), `.`) : null,
     h("ol", { class: "steps", "aria-label": "What happens next" },
       h("li", {}, "Your key is made on this device."),
       h("li", {}, "You write down your 24-word recovery phrase."),
