@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from cos.demo import ADMINS, MEMBERS
 from services.social.client.vault_crypto import VaultKeys, VaultPlaintext
@@ -42,6 +42,16 @@ def module(browser: Browser, stack: Stack, script: str, arg: Any = None) -> Any:
         f"async ([arg]) => {{ const s = await import('{SOCIAL}'); return await ({script})(s, arg); }}",
         [arg],
     )
+
+
+def publish(page: Page, headline: str, body: str, hashtags: str) -> str:
+    """Write and sign a post on the blog screen; answers the post's id once its page shows."""
+    page.get_by_label("Headline").fill(headline)
+    page.get_by_label("Post (Markdown)").fill(body)
+    page.get_by_label("Hashtags").fill(hashtags)
+    page.get_by_role("button", name="Sign and publish").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(headline)
+    return page.url.split("post=")[1]
 
 
 def test_vault_encryption_in_the_browser_matches_the_python_client(
@@ -107,15 +117,10 @@ def test_a_post_signed_in_the_browser_is_verified_followed_commented_and_fed(
     restore(page, stack, stack.phrase(author))
     page.goto(f"{stack.base}/app/#/blog")
     expect(page.get_by_role("heading", level=1)).to_have_text("Blog")
-    page.get_by_label("Headline").fill("Our first seed swap")
-    page.get_by_label("Post (Markdown)").fill("Bring **tomato** seeds on Saturday.")
-    page.get_by_label("Hashtags").fill("#Gardening, food")
-    page.get_by_role("button", name="Sign and publish").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Our first seed swap")
+    post = publish(page, "Our first seed swap", "Bring **tomato** seeds on Saturday.", "#Gardening, food")
     expect(page.get_by_test_id("post-verdict")).to_have_text("Signature verified in your browser")
     expect(page.locator("article strong", has_text="tomato")).to_be_visible()
     browser.screenshot("post")
-    post = page.url.split("post=")[1]
 
     # The signed document is the author's own BlogPostingCredential: it verifies in Python.
     stored = ask(stack, "social", "post", {"community": "demo", "post": post})
@@ -220,12 +225,7 @@ def test_the_author_edits_her_post_and_readers_see_the_signed_revision(
     page = browser.page
     restore(page, stack, stack.phrase(author))
     page.goto(f"{stack.base}/app/#/blog")
-    page.get_by_label("Headline").fill("Compost day")
-    page.get_by_label("Post (Markdown)").fill("Meet at the allotment at 9.")
-    page.get_by_label("Hashtags").fill("garden")
-    page.get_by_role("button", name="Sign and publish").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Compost day")
-    post = page.url.split("post=")[1]
+    post = publish(page, "Compost day", "Meet at the allotment at 9.", "garden")
     first = ask(stack, "social", "post", {"community": "demo", "post": post})
     assert (first["revisions"], first["revised_at"]) == (0, None)
 
