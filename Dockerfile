@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # One image for every process of the platform; the command picks which:
 #   cos run                  everything in one process with an embedded nats-server (default)
 #   cos serve provision      create or update the streams (COS_REPLICAS=3 on a JetStream cluster), exit
@@ -6,6 +5,9 @@
 #                            warehouse
 #   cos serve gateway        the HTTP API on $COS_PORT (stateless; scale it out)
 # Services answer /healthz, /readyz and /metrics on $COS_HEALTH_PORT; the gateway on $COS_PORT.
+# Built by BuildKit's own Dockerfile frontend (Docker 20.10 or newer; `RUN --mount` needs BuildKit).
+# There is no `# syntax=` line on purpose: it would make every build fetch a frontend image from
+# Docker Hub, so an offline or mirrored build host could not build at all.
 
 FROM python:3.11-slim AS build
 WORKDIR /src
