@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -86,6 +87,14 @@ def _scaled_latency(corpus: Path, questions: Path, model: Embedder | None, copie
 
 def execute(args: argparse.Namespace) -> int:
     corpus, questions = args.set / "corpus.json", args.set / "questions.json"
+    if not (corpus.is_file() and questions.is_file()):
+        # The installed package (the image) has no tests/: the set is a folder of the repository.
+        print(
+            f"cos bench knowledge: no evaluation set in {args.set} (it needs corpus.json and "
+            "questions.json); pass --set FOLDER, e.g. a checkout's tests/knowledge_eval",
+            file=sys.stderr,
+        )
+        return 2
     model, load_s, why = _model()
     result: dict[str, Any] = {
         "model": model.model_id if model is not None else None,
