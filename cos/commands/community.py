@@ -1,4 +1,4 @@
-"""`cos community`: create a community on a running platform, import and export its members."""
+"""`cos community`: create and list the communities of a running platform, import and export members."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ DEFAULT_NATS = "nats://127.0.0.1:4222"
 
 def register(subparsers: Any) -> None:
     community: argparse.ArgumentParser = subparsers.add_parser(
-        "community", help="communities (tenants): create, import and export members"
+        "community", help="communities (tenants): create, list, import and export members"
     )
     community.add_argument(
         "--nats-url", default=os.environ.get("NATS_URL", DEFAULT_NATS), help="the platform's NATS ($NATS_URL)"
@@ -45,6 +45,14 @@ def register(subparsers: Any) -> None:
     )
     create.add_argument("--policy", type=Path, metavar="JSON", help="a full policy document (roles, types…)")
     create.set_defaults(handler=_create)
+
+    listing = actions.add_parser(
+        "list", help="every community hosted here, with its members in each standing (hosting provider)"
+    )
+    listing.add_argument("--search", default="", metavar="TEXT", help="only slugs or names containing TEXT")
+    listing.add_argument("--all", action="store_true", help="archived communities too")
+    listing.add_argument("--json", action="store_true", help="one JSON object, for scripts")
+    listing.set_defaults(handler=_list)
 
     importing = actions.add_parser(
         "import", help="import a member spreadsheet (CSV); a dry run unless --apply"
@@ -80,6 +88,12 @@ def _create(args: argparse.Namespace) -> int:
         "policy": policy,
     }
     return _call(args.nats_url, "create_community", payload, _print_community)
+
+
+def _list(args: argparse.Namespace) -> int:
+    payload = {"text": args.search, "include_archived": args.all}
+    show = (lambda result: print(json.dumps(result, ensure_ascii=False))) if args.json else _print_listing
+    return _call(args.nats_url, "communities", payload, show)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -161,6 +175,30 @@ def _print_community(result: dict[str, Any]) -> None:
     print(f"community {result['slug']} created: {result['name']}")
     print(f"  did        {result['did']}")
     print(f"  join mode  {result['policy']['join_mode']}")
+
+
+def _print_listing(result: dict[str, Any]) -> None:
+    rows = [("SLUG", "NAME", "ACTIVE", "PENDING", "OTHER", "CREATED", "LAST CHANGE", "")]
+    for c in result["communities"]:
+        counts = dict(c["members"])
+        active = counts.pop("active", 0) + counts.pop("in_grace", 0)
+        pending = counts.pop("applied", 0) + counts.pop("invited", 0)
+        rows.append(
+            (
+                c["slug"],
+                c["name"],
+                str(active),
+                str(pending),
+                str(sum(counts.values())),
+                c["created_at"][:10],
+                c["last_change_at"][:16].replace("T", " "),
+                f"archived {c['archived_at'][:10]}" if c["archived_at"] else "",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    print(f"{result['count']} communit{'y' if result['count'] == 1 else 'ies'}")
 
 
 def _print_report(result: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from services.membership.domain.commands import (
+    CommunitiesQuery,
     CommunityQuery,
     CreateCommunity,
     DirectoryQuery,
@@ -63,6 +64,7 @@ def build_router(handlers: MembershipHandlers) -> CommandRouter:
         return await handlers.get_community(query.community)
 
     route("get_community", CommunityQuery, get_community)
+    route("communities", CommunitiesQuery, handlers.list_communities)
     route("roll", RollQuery, handlers.roll_at)
     route("snapshot_roll", RollQuery, handlers.snapshot_roll)
     route("get_snapshot", SnapshotQuery, handlers.get_snapshot)

@@ -162,6 +162,24 @@ def test_a_hosting_provider_creates_a_community_on_a_running_platform(tmp_path: 
         )  # fmt: skip
         assert again.returncode != 0
         assert "exists" in (again.stdout + again.stderr)
+        # The provider's overview: every community with its members in each standing.
+        listed = subprocess.run(
+            [sys.executable, "-m", "cos.cli", "community", "list"],
+            capture_output=True, text=True, timeout=60, check=False, env=env,
+        )  # fmt: skip
+        assert listed.returncode == 0, listed.stderr
+        header, *rows, total = listed.stdout.splitlines()
+        assert header.split()[:5] == ["SLUG", "NAME", "ACTIVE", "PENDING", "OTHER"]
+        assert [r.split()[:5] for r in rows if r.startswith("acme ")] == [["acme", "Acme", "Co-op", "1", "0"]]
+        as_json = subprocess.run(
+            [sys.executable, "-m", "cos.cli", "community", "list", "--json", "--search", "ACME"],
+            capture_output=True, text=True, timeout=60, check=False, env=env,
+        )  # fmt: skip
+        found = json.loads(as_json.stdout)
+        assert [(c["slug"], c["members"], c["created_by"]) for c in found["communities"]] == [
+            ("acme", {"active": 1}, "operator")
+        ]
+        assert total.endswith(("community", "communities"))
     assert platform.returncode == 0, platform.output
 
 

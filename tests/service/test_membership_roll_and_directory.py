@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import hashlib
 
-from services.membership.domain.commands import DirectoryQuery, MemberQuery, RollQuery, SnapshotQuery
+from services.membership.domain.commands import (
+    CommunitiesQuery,
+    DirectoryQuery,
+    MemberQuery,
+    RollQuery,
+    SnapshotQuery,
+)
 from services.membership.domain.policy import Policy, ProfileField
 
-from .test_membership_support import admitted_member, community_with_admin, service, signed
+from .test_membership_support import admitted_member, community_with_admin, person, service, signed
 
 
 def rfc9162_root(dids: list[str]) -> str:
@@ -92,3 +98,38 @@ async def test_each_member_has_an_audit_trail_of_who_changed_what_with_signed_st
         "late",
     )
     assert "proof" in suspended
+
+
+async def test_the_hosting_provider_lists_every_community_with_its_member_counts() -> None:
+    handlers, _ = service()
+    river, river_admin = await community_with_admin(handlers)
+    await admitted_member(handlers, river, river_admin, "Bea")
+    suspended = await admitted_member(handlers, river, river_admin, "Cy")
+    await handlers.suspend(signed(river_admin, "suspend", river, {"member": suspended.did}))
+    await handlers.apply(signed(person(), "apply", river, {"name": "Di"}))
+    hill, hill_admin = await community_with_admin(handlers)
+    await handlers.configure_community(
+        signed(hill_admin, "configure_community", hill, {"name": "Hill Bakers"})
+    )
+
+    listed = await handlers.list_communities(CommunitiesQuery())
+    by_slug = {c["slug"]: c for c in listed["communities"]}
+    assert listed["count"] == 2
+    assert set(by_slug) == {river, hill}
+    assert by_slug[river]["members"] == {"active": 2, "applied": 1, "suspended": 1}
+    assert by_slug[river]["name"] == "River Co-op"
+    assert by_slug[river]["created_by"] == river_admin.did
+    assert by_slug[river]["did"].startswith("did:")
+    assert by_slug[hill]["name"] == "Hill Bakers"  # as configured since
+    assert by_slug[hill]["members"] == {"active": 1}
+    assert by_slug[hill]["last_change_at"] >= by_slug[hill]["created_at"]
+
+    # Searched by slug or name; an archived community is left out unless asked for.
+    searched = await handlers.list_communities(CommunitiesQuery(text="bakers"))
+    assert [c["slug"] for c in searched["communities"]] == [hill]
+    await handlers.archive_community(signed(hill_admin, "archive_community", hill, {"reason": "merged"}))
+    assert [c["slug"] for c in (await handlers.list_communities(CommunitiesQuery()))["communities"]] == [
+        river
+    ]
+    everything = (await handlers.list_communities(CommunitiesQuery(include_archived=True)))["communities"]
+    assert [c["archived_at"] is not None for c in everything if c["slug"] == hill] == [True]

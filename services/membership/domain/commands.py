@@ -52,6 +52,13 @@ class DirectoryQuery(msgspec.Struct, forbid_unknown_fields=True):
     tag: str | None = None
 
 
+class CommunitiesQuery(msgspec.Struct, forbid_unknown_fields=True):
+    """The hosting provider's list of the communities on the deployment (on the bus only)."""
+
+    text: str = ""
+    include_archived: bool = False
+
+
 class MemberQuery(msgspec.Struct, forbid_unknown_fields=True):
     community: str
     member: str  # a DID

@@ -16,6 +16,7 @@ from services.membership.domain.commands import Signed
 from services.membership.domain.community import Community
 from services.membership.domain.member import Member
 from services.membership.projections.audit import AuditView
+from services.membership.projections.communities import CommunitiesView
 from services.membership.projections.directory import DirectoryView
 from services.membership.projections.roll import RollView
 from services.membership.retry import VERIFIED
@@ -49,7 +50,8 @@ class HandlerBase:
         self.roll = RollView()
         self.directory = DirectoryView()
         self.audit = AuditView()
-        self.catch_up = CatchUp(app, [self.roll, self.directory, self.audit])
+        self.communities = CommunitiesView(self.directory)
+        self.catch_up = CatchUp(app, [self.roll, self.directory, self.audit, self.communities])
 
     @staticmethod
     async def run(fn: Callable[..., R], *args: Any) -> R:

@@ -6,6 +6,7 @@ from typing import Any
 
 from services.membership.application import slug_token
 from services.membership.domain.commands import (
+    CommunitiesQuery,
     ConfigureBody,
     CreateCommunity,
     FounderBody,
@@ -111,6 +112,22 @@ class CommunityHandlers(HandlerBase):
         )
         await self.save(community)
         return self.community_view(community)
+
+    async def list_communities(self, query: CommunitiesQuery) -> dict[str, Any]:
+        """Every community hosted here with its member counts: the hosting provider's overview.
+
+        Served on the bus only (`cos community list`), like `create_community` as operator: the
+        gateway has no route to it, so no member of one community learns of the others."""
+        if len(query.text) > 200:
+            raise DomainError("invalid_request", "text is at most 200 characters")
+        now = self.clock()
+        hosted = await self.run(
+            self.catch_up.query,
+            lambda: self.communities.listing(
+                now=now, text=query.text, include_archived=query.include_archived
+            ),
+        )
+        return {"count": len(hosted), "communities": hosted}
 
     async def get_community(self, slug: str) -> dict[str, Any]:
         return self.community_view(await self.run(self.app.community, slug))

@@ -96,6 +96,15 @@ class DirectoryView:
         elif type(event) in _STATUS:
             entry.status = _STATUS[type(event)]
 
+    def standings(self, community: str, now: int) -> dict[str, int]:
+        """How many of the community's people are in each standing (active, in_grace, expired,
+        applied, invited, suspended, left, removed, rejected); only the standings that occur."""
+        counts: dict[str, int] = {}
+        for entry in self._entries.get(community, {}).values():
+            standing = entry.standing(now)
+            counts[standing] = counts.get(standing, 0) + 1
+        return dict(sorted(counts.items()))
+
     def search(
         self,
         community: str,
