@@ -213,11 +213,27 @@ def test_a_ranked_poll_is_started_and_voted_from_the_app(browser: Browser, stack
     expect(page.get_by_role("heading", level=1)).to_have_text("Which stall layout?")
     page.get_by_role("button", name="Sign and cast my vote").click()  # nothing ranked yet
     expect(page.get_by_role("alert")).to_contain_text("Number at least one option")
+    # Before anyone votes, everyone on the roll is listed as not voted yet, by name.
+    expect(page.get_by_test_id("not-voted")).to_contain_text(MEMBERS[0].name)
     page.get_by_label("Circle").select_option("1")
     page.get_by_label("Horseshoe").select_option("2")
+    page.get_by_label("Your reason (optional)").fill("A circle keeps the aisles clear.")
     page.get_by_role("button", name="Sign and cast my vote").click()
-    expect(page.get_by_test_id("my-ballot")).to_be_visible()
+    expect(page.get_by_test_id("my-ballot")).to_contain_text("1. Circle, 2. Horseshoe")
+    # Her position, with her reason, is on the poll for everyone; she is off the not-voted list.
+    stance = page.get_by_test_id("positions").locator("li")
+    expect(stance).to_have_count(1)
+    expect(stance).to_contain_text(f"{ADMINS[0].name}: 1. Circle, 2. Horseshoe")
+    expect(stance.locator("blockquote")).to_have_text("A circle keeps the aisles clear.")
+    expect(page.get_by_test_id("not-voted")).not_to_contain_text(ADMINS[0].name)
+    expect(page.get_by_label("Your reason (optional)")).to_have_value("A circle keeps the aisles clear.")
+    expect(page.get_by_label("Circle")).to_have_value("1")  # the form shows her ranking as she left it
+    expect(page.get_by_label("Horseshoe")).to_have_value("2")
+    expect(page.get_by_label("Rows")).to_have_value("")
+    browser.screenshot("poll-positions")
     poll = page.url.split("poll=")[1]
     ballots = ask(stack, "governance", "results", {"community": "demo", "poll": poll})
     assert ballots["voted"] == 1
+    board = ask(stack, "governance", "board", {"community": "demo", "poll": poll})
+    assert [b["reason"] for b in board["ballots"]] == ["A circle keeps the aisles clear."]
     assert browser.errors == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from services.governance.domain.commands import PollQuery
@@ -10,6 +12,7 @@ from services.governance.domain.merkle import roll_root
 from services.governance.domain.poll import HOUR_NS
 from shared.commands import CommandRejected
 from shared.domain import DomainError
+from shared.statements import verify_statement
 from shared.trust.member_keys import MemberKeys
 
 from .test_governance_support import World, in_hours, world
@@ -207,3 +210,40 @@ async def test_invalid_polls_are_refused() -> None:
     with pytest.raises(DomainError) as secret_ranked:
         await w.poll(w.admin, spec)
     assert secret_ranked.value.code == "secret_not_supported"
+
+
+async def test_each_member_gives_her_reason_with_her_vote_and_the_board_shows_who_has_not_voted() -> None:
+    w = await world(3)
+    ann, bo, cy = w.members
+    poll = (await w.poll(w.admin, {"kind": "proposal", "title": "Open on Sundays"}))["poll"]
+    board = await w.governance.board(PollQuery(w.community, poll))
+    assert board["ballots"] == []
+    assert board["not_voted"] == sorted(m.did for m in (w.admin, ann, bo, cy))
+
+    await w.vote(ann, poll, [0], reason="  More shoppers come at weekends.  ")
+    await w.vote(bo, poll, [2])
+    await w.vote(bo, poll, [3], reason="Staff need a day off.")  # she changes her mind, and says why
+    board = await w.governance.board(PollQuery(w.community, poll))
+    stances = {b["voter"]: (b["choice"], b["reason"]) for b in board["ballots"]}
+    assert stances == {
+        ann.did: ([0], "More shoppers come at weekends."),
+        bo.did: ([3], "Staff need a day off."),
+    }
+    assert all(b["at"].endswith("Z") for b in board["ballots"])
+    assert board["not_voted"] == sorted([w.admin.did, cy.did])
+
+    # The reason is part of what she signed: the ballot event keeps her statement verbatim, and
+    # both of her ballots stay in the log, each with its own reason (none, then one).
+    history = w.governance.app.history(f"{w.community}.ballot.{poll}-" + _voter_hash(bo.did))
+    signed = [e.statement for e in history if isinstance(e, BallotCast)]
+    assert [s["body"].get("reason") for s in signed if s] == [None, "Staff need a day off."]
+    verify_statement(
+        signed[-1], action="governance.cast_ballot", community=w.community, now=datetime.now(UTC)
+    )
+
+    with pytest.raises(DomainError) as too_long:
+        await w.vote(cy, poll, [1], reason="x" * 2001)
+    assert too_long.value.code == "invalid_reason"
+    assert (await w.governance.board(PollQuery(w.community, poll)))["not_voted"] == sorted(
+        [w.admin.did, cy.did]
+    )

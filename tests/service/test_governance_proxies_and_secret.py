@@ -152,8 +152,17 @@ async def test_a_secret_poll_is_counted_homomorphically_and_decrypted_by_a_thres
             await w.act(w.members[2], "cast_ballot", {"poll": poll} | body)
         assert refused.value.code == code
 
+    # A reason would sit beside the voter's name on the board: a secret ballot refuses one.
+    reasoned = msgspec.to_builtins(encrypt_ballot(key, w.members[2].did, [0, 0, 1], rng))
+    with pytest.raises(DomainError) as not_secret:
+        await w.act(
+            w.members[2], "cast_ballot", {"poll": poll, "ballot": reasoned, "reason": "Blue, always."}
+        )
+    assert not_secret.value.code == "reason_not_secret"
+
     board = await w.governance.board(PollQuery(w.community, poll))
     assert {b["voter"]: b["tracker"] for b in board["ballots"]} == trackers  # each voter finds her ballot
+    assert all("reason" not in b and "choice" not in b for b in board["ballots"])
 
     closed = await w.act(w.admin, "close_poll", {"poll": poll})
     tally = msgspec.convert(closed["encrypted_tally"], EncryptedTally)

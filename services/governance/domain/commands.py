@@ -60,6 +60,9 @@ class CastBody(msgspec.Struct, forbid_unknown_fields=True):
     choice: list[int] | None = None
     ballot: dict[str, Any] | None = None
     on_behalf_of: str | None = None  # a proxy votes for the member who delegated to her
+    # Why she votes so (open polls only): shown beside her vote, and signed with it, since it is
+    # part of the statement the ballot event keeps verbatim.
+    reason: str = ""
 
 
 class PartialBody(msgspec.Struct, forbid_unknown_fields=True):

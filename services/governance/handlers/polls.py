@@ -345,20 +345,29 @@ class PollHandlers(HandlerBase):
         }
 
     async def board(self, query: PollQuery) -> dict[str, Any]:
-        """The public ballot board: every counted ballot (open choices, or encrypted ballots and trackers)."""
+        """The public ballot board: every counted ballot (open choices with their signed reasons,
+        or encrypted ballots and trackers), and who on the poll's roll has not voted (yet)."""
         poll = await self.run(self.poll, query.community, query.poll)
         current = await self.run(self.catch_up.query, lambda: self.ballots.poll(poll.id).current())
         entries = []
         for voter in sorted(current):
             cast = current[voter]
-            entry: dict[str, Any] = {"voter": voter, "cast_by": cast.cast_by}
+            entry: dict[str, Any] = {"voter": voter, "cast_by": cast.cast_by, "at": rfc3339(cast.occurred_ns)}
             if poll.spec.secret is None:
                 entry["choice"] = list(cast.choice)
+                entry["reason"] = _reason(cast.statement)
             else:
                 entry["tracker"] = cast.tracker
                 entry["ballot"] = cast.ballot
             entries.append(entry)
-        return {"poll": poll.poll, "secret": poll.spec.secret is not None, "ballots": entries}
+        # Who voted is public on the board in every kind of poll, so who did not is no secret either.
+        not_voted = sorted(await self.roll_of(poll) - current.keys()) if poll.snapshot else []
+        return {
+            "poll": poll.poll,
+            "secret": poll.spec.secret is not None,
+            "ballots": entries,
+            "not_voted": not_voted,
+        }
 
     @staticmethod
     def poll_view(poll: Poll) -> dict[str, Any]:
@@ -387,3 +396,10 @@ class PollHandlers(HandlerBase):
             view["encrypted_tally"] = poll.tally["tally"] if poll.tally else None
             view["partial_decryptions"] = sorted(poll.partials)
         return view
+
+
+def _reason(statement: dict[str, Any] | None) -> str:
+    """The reason she gave, as she signed it (the ballot event keeps her statement verbatim)."""
+    body = (statement or {}).get("body")
+    reason = body.get("reason", "") if isinstance(body, dict) else ""
+    return reason.strip() if isinstance(reason, str) else ""

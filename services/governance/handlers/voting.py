@@ -18,6 +18,8 @@ from shared.application import NotFound
 from shared.clock import instant, rfc3339
 from shared.domain import DomainError
 
+MAX_REASON = 2000
+
 
 class VotingHandlers(PollHandlers, HandlerBase):
     async def cast_ballot(self, command: Signed) -> dict[str, Any]:
@@ -99,6 +101,12 @@ class VotingHandlers(PollHandlers, HandlerBase):
     def checked_choice(
         self, poll: Poll, voter: str, body: CastBody
     ) -> tuple[tuple[int, ...], dict[str, Any] | None, str]:
+        if len(body.reason) > MAX_REASON:
+            raise DomainError("invalid_reason", f"a reason has at most {MAX_REASON} characters")
+        if body.reason.strip() and poll.spec.secret is not None:
+            raise DomainError(
+                "reason_not_secret", "a secret ballot carries no reason: it would be shown beside the voter"
+            )
         if poll.spec.secret is None:
             if body.choice is None or body.ballot is not None:
                 raise DomainError(

@@ -34,6 +34,38 @@ function waiting(id, title, route, prefixes, blurb) {
 
 const SINGLE = new Set(["single", "proposal", "consent"]);
 
+/** A ballot's choice in words: the option(s) chosen, the ranking, or the points per option. */
+export function stanceText(poll, choice) {
+  const options = poll.options;
+  const kind = poll.spec.kind;
+  if (kind === "ranked") return choice.map((i, n) => `${n + 1}. ${options[i] ?? i}`).join(", ");
+  if (kind === "score" || kind === "dot") {
+    const given = choice.map((v, i) => [options[i] ?? i, v]).filter(([, v]) => v > 0);
+    return given.length ? given.map(([o, v]) => `${o} ${v}`).join(", ") : "nothing";
+  }
+  return choice.map((i) => options[i] ?? i).join(", ");
+}
+
+/** Each member's position, as the board shows it: her choice, her signed reason, a proxy's hand. */
+async function positions(ctx, poll, board) {
+  if (board.secret || !board.ballots.length) return null;
+  const rows = await Promise.all(board.ballots.map(async (b) => {
+    const name = await nameOf(ctx, b.voter);
+    const proxy = b.cast_by !== b.voter ? ` (cast by ${await nameOf(ctx, b.cast_by)} as proxy)` : "";
+    return h("li", { class: "stance", dataset: { voter: b.voter } },
+      h("strong", {}, name), `: ${stanceText(poll, b.choice)}${proxy}`,
+      b.reason ? h("blockquote", {}, b.reason) : null);
+  }));
+  return h("section", { class: "card", "aria-label": "Positions" }, h("h2", {}, `Positions (${rows.length})`),
+    h("ul", { class: "plain", "data-testid": "positions" }, rows));
+}
+
+async function notVoted(ctx, poll, board) {
+  if (poll.status !== "open" || !board.not_voted?.length) return null;
+  const names = await Promise.all(board.not_voted.map((did) => nameOf(ctx, did)));
+  return h("p", { class: "hint", "data-testid": "not-voted" }, `Not voted yet (${names.length}): ${names.sort((a, b) => a.localeCompare(b)).join(", ")}`);
+}
+
 function ballotControls(poll, current) {
   const spec = poll.spec;
   const options = poll.options;
@@ -54,6 +86,11 @@ function ballotControls(poll, current) {
   if (spec.kind === "ranked") {
     const ranks = [["", "not ranked"], ...options.map((_, i) => [String(i + 1), `${i + 1}`])];
     const controls = options.map((option, i) => field(option, { name: `${name}-${i}` }, { as: "select", options: ranks }));
+    // Her current ranking, shown as she left it.
+    (current || []).forEach((option, n) => {
+      const select = controls[option]?.querySelector("select");
+      if (select) select.value = String(n + 1);
+    });
     return {
       nodes: [h("p", { class: "hint" }, "Number the options you want, 1 for your first preference."), controls],
       read: (form) =>
@@ -66,7 +103,7 @@ function ballotControls(poll, current) {
   }
   const max = spec.kind === "score" ? spec.max_score : spec.dots;
   const hint = spec.kind === "score" ? `Give each option 0 to ${max}.` : `Spread up to ${max} dots.`;
-  const controls = options.map((option, i) => field(option, { name: `${name}-${i}`, type: "number", min: 0, max, value: 0, inputmode: "numeric" }));
+  const controls = options.map((option, i) => field(option, { name: `${name}-${i}`, type: "number", min: 0, max, value: current?.[i] ?? 0, inputmode: "numeric" }));
   return {
     nodes: [h("p", { class: "hint" }, hint), controls],
     read: (form) => options.map((_, i) => Number(form[`${name}-${i}`].value || 0)),
@@ -91,21 +128,25 @@ async function pollScreen(ctx, id) {
     h("p", {}, h("span", { class: "badge" }, poll.status), ` ${poll.closed_at ? `Closed ${when(poll.closed_at)}` : `Closes ${when(poll.closes_at)}`} · ${results.voted} of ${results.eligible} voted (${results.turnout_pct}%)${results.delegated ? `, ${results.delegated} by proxy` : ""}`),
   ];
   if (mine) {
-    const chosen = mine.choice ? mine.choice.map((i) => poll.options[i] ?? i).join(", ") : `tracker ${mine.tracker}`;
+    const chosen = mine.choice ? stanceText(poll, mine.choice) : `tracker ${mine.tracker}`;
     parts.push(h("p", { class: "card", "data-testid": "my-ballot" }, "Your ballot is on the public board: ", h("strong", {}, chosen), poll.status === "open" ? ". You may change it until the poll closes." : "."));
   }
   const secret = Boolean(poll.spec.secret);
   if (poll.status === "open" && secret && !poll.public_key) {
     parts.push(h("p", { class: "card" }, "This poll uses a secret ballot; voting starts once its trustees have made the poll's key."));
   } else if (poll.status === "open") {
-    const controls = ballotControls(poll, !secret && (SINGLE.has(poll.spec.kind) || poll.spec.kind === "multiple") ? mine?.choice : null);
+    // An open ballot is on the board: her current vote fills the form (which votes for herself first).
+    const controls = ballotControls(poll, !secret ? mine?.choice : null);
     const submit = h("button", { type: "submit" }, mine ? "Change my vote" : "Sign and cast my vote");
     const names = await Promise.all(represented.map(async (d) => [d.delegator, await nameOf(ctx, d.delegator)]));
     const onBehalf = represented.length
       ? field("Vote for", { name: "behalf" }, { as: "select", options: [["", "myself"], ...names.map(([did, name]) => [did, `${name} (as proxy)`])],
           hint: "Members who delegated to you; their own vote, if they cast one, always wins." })
       : null;
-    const form = h("form", { class: "card" }, onBehalf, h("fieldset", { class: "options" }, h("legend", {}, "Your vote"), controls.nodes), submit, out);
+    const reason = secret ? null : field("Your reason (optional)", { name: "reason", rows: 2, maxlength: 2000 },
+      { as: "textarea", hint: "Shown with your vote, and signed with it." });
+    const form = h("form", { class: "card" }, onBehalf, h("fieldset", { class: "options" }, h("legend", {}, "Your vote"), controls.nodes), reason, submit, out);
+    if (reason && mine?.reason) form.reason.value = mine.reason;
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       busy(submit, async () => {
@@ -127,6 +168,8 @@ async function pollScreen(ctx, id) {
           body.ballot = made.ballot;
         } else {
           body.choice = choice;
+          const why = form.reason.value.trim();
+          if (why) body.reason = why;
         }
         await session.act(`${base}/ballots`, "governance.cast_ballot", body);
         toast(body.on_behalf_of ? "Your proxy vote is signed and counted." : "Your vote is signed and counted.");
@@ -150,6 +193,7 @@ async function pollScreen(ctx, id) {
   if (results.result) {
     parts.push(resultView(results.result));
   }
+  parts.push(await notVoted(ctx, poll, board), await positions(ctx, poll, board));
   if (board.secret) parts.push(trackerLookup(board));
   parts.push(h("p", {}, h("a", { href: "#/polls" }, "All polls")));
   ctx.render(parts);
