@@ -494,6 +494,20 @@ class _Replay:
             return False
         return True
 
+    def _poll_extended(self, entry: Entry) -> None:
+        poll = self._poll(entry)
+        if poll is None:
+            return
+        f = entry.fields
+        if f["by"] != poll.author:
+            self.find(entry.position, f"poll {poll.poll} was extended by someone other than its author")
+        elif poll.closed_at is not None or entry.timestamp_ns >= poll.closes_ns:
+            self.find(entry.position, f"poll {poll.poll} was extended after it had closed")
+        elif int(f["closes_ns"]) <= poll.closes_ns:
+            self.find(entry.position, f"poll {poll.poll}: an extension moved its close earlier")
+        else:
+            poll.closes_ns = int(f["closes_ns"])
+
     def _poll_closed(self, entry: Entry) -> None:
         poll = self._poll(entry)
         if poll is None:

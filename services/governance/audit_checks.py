@@ -21,6 +21,7 @@ ACTIONS = {
     "governance.poll_created.v1": ("create_poll", "by"),
     "governance.trustee_committed.v1": ("commit_trustee", "did"),
     "governance.poll_closed.v1": ("close_poll", "by"),
+    "governance.poll_extended.v1": ("extend_poll", "by"),
     "governance.partial_decryption_submitted.v1": ("submit_partial_decryption", "by"),
     "governance.outcome_stated.v1": ("state_outcome", "by"),
     "governance.ballot_cast.v1": ("cast_ballot", "cast_by"),

@@ -17,6 +17,7 @@ SIGNED_COMMANDS = (
     "commit_trustee",
     "cast_ballot",
     "close_poll",
+    "extend_poll",
     "submit_partial_decryption",
     "state_outcome",
     "delegate",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from playwright.sync_api import expect
 
@@ -236,4 +237,14 @@ def test_a_ranked_poll_is_started_and_voted_from_the_app(browser: Browser, stack
     assert ballots["voted"] == 1
     board = ask(stack, "governance", "board", {"community": "demo", "poll": poll})
     assert [b["reason"] for b in board["ballots"]] == ["A circle keeps the aisles clear."]
+
+    # Her poll stays open three days longer: signed, and the page shows the new close.
+    before = ask(stack, "governance", "get_poll", {"community": "demo", "poll": poll})["closes_at"]
+    extend = page.get_by_role("form", name="Extend the poll")
+    extend.get_by_label("Extend by (days)").fill("3")
+    extend.get_by_role("button", name="Sign and extend").click()
+    expect(page.get_by_text("Open until")).to_be_visible()
+    after = ask(stack, "governance", "get_poll", {"community": "demo", "poll": poll})["closes_at"]
+    moved = datetime.fromisoformat(after) - datetime.fromisoformat(before)
+    assert moved == timedelta(days=3)
     assert browser.errors == []

@@ -103,8 +103,9 @@ async def run_polls(d: Deployment) -> list[MemberKeys]:
     gov = "governance"
     body: dict[str, Any] = {"spec": {"kind": "proposal", "title": "Bakery"}, "closes_at": in_hours(2)}
     proposal = (await d.act(ada, gov, "create_poll", body | {"poll": "bakery"}))["poll"]
+    await d.act(ada, gov, "extend_poll", {"poll": proposal, "closes_at": in_hours(3)})  # her poll, later
     await d.vote(bea, proposal, choice=[2])
-    await d.vote(bea, proposal, choice=[0])  # replaces her first ballot
+    await d.vote(bea, proposal, choice=[0], reason="The bakery pays for itself.")  # replaces her first
     await d.act(cy, gov, "delegate", {"proxy": di.did, "poll": proposal})
     await d.vote(di, proposal, choice=[0], on_behalf_of=cy.did)
     await d.vote(di, proposal, choice=[1])

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.governance.domain.commands import PollQuery
+from services.governance.domain.commands import CommunityQuery, PollQuery
 from services.governance.domain.events import BallotCast
 from services.governance.domain.merkle import roll_root
 from services.governance.domain.poll import HOUR_NS
@@ -247,3 +247,43 @@ async def test_each_member_gives_her_reason_with_her_vote_and_the_board_shows_wh
     assert (await w.governance.board(PollQuery(w.community, poll)))["not_voted"] == sorted(
         [w.admin.did, cy.did]
     )
+
+
+async def test_its_author_extends_an_open_poll_and_it_closes_and_reminds_at_the_new_time() -> None:
+    w = await world(2)
+    created = await w.poll(w.admin, PROPOSAL | {"reminders_h": [2]}, closes_at=in_hours(10))
+    poll = created["poll"]
+    real = w.governance.clock
+    start = real()
+
+    for who, closes_at, code in (
+        (w.members[0], in_hours(20), "not_the_author"),
+        (w.admin, in_hours(5), "invalid_extension"),  # earlier: that is closing it now
+        (w.admin, in_hours(24 * 400), "invalid_extension"),
+    ):
+        with pytest.raises(DomainError) as refused:
+            await w.act(who, "extend_poll", {"poll": poll, "closes_at": closes_at})
+        assert refused.value.code == code
+    extended = await w.act(w.admin, "extend_poll", {"poll": poll, "closes_at": in_hours(20)})
+    assert extended["closes_at"] > created["closes_at"]
+    listed = (await w.governance.list_polls(CommunityQuery(w.community)))["polls"]
+    assert [p["closes_at"] for p in listed if p["poll"] == poll] == [extended["closes_at"]]
+
+    # The old close time passes and the poll stays open; the reminder follows the new close (two
+    # hours before it), and the poll closes then.
+    await w.vote(w.members[0], poll, [0])
+    w.governance.clock = lambda: start + 11 * HOUR_NS
+    await w.governance.tick()
+    assert (await w.governance.get_poll(PollQuery(w.community, poll)))["status"] == "open"
+    w.governance.clock = lambda: start + 18 * HOUR_NS + 10**9
+    await w.governance.tick()
+    w.governance.clock = lambda: start + 20 * HOUR_NS + 10**9
+    await w.governance.tick()
+    w.governance.clock = real
+    sent = [n["kind"] for _, n in w.notices.sent]
+    assert sent == ["poll_opened", "reminder", "poll_closed"]
+    final = await w.governance.get_poll(PollQuery(w.community, poll))
+    assert (final["status"], final["result"]["voters"]) == ("decided", 1)
+    with pytest.raises(DomainError) as closed:
+        await w.act(w.admin, "extend_poll", {"poll": poll, "closes_at": in_hours(30)})
+    assert closed.value.code == "poll_closed"

@@ -27,6 +27,7 @@ GOOD_STANDING = ("active", "in_grace")
 
 class PollAct(StrEnum):
     close = "close_poll"
+    extend = "extend_poll"
     commit_trustee = "commit_trustee"
     partial_decryption = "submit_partial_decryption"
     outcome = "state_outcome"

@@ -48,6 +48,11 @@ class PollBody(msgspec.Struct, forbid_unknown_fields=True):
     poll: str
 
 
+class ExtendBody(msgspec.Struct, forbid_unknown_fields=True):
+    poll: str
+    closes_at: str  # RFC 3339: the new close, later than the current one
+
+
 class TrusteeBody(msgspec.Struct, forbid_unknown_fields=True):
     poll: str
     commitment: dict[str, Any]  # crypto.DealerCommitment as JSON

@@ -73,6 +73,14 @@ class PollClosed(Event, frozen=True, tag="governance.poll_closed.v1"):
     statement: Statement = None
 
 
+class PollExtended(Event, frozen=True, tag="governance.poll_extended.v1"):
+    """Its author moved the close later while the poll was still open (or not open yet)."""
+
+    closes_ns: int
+    by: str
+    statement: Statement = None
+
+
 class TallyEncrypted(Event, frozen=True, tag="governance.tally_encrypted.v1"):
     """Secret polls: the homomorphic product of the counted ballots, for the trustees to decrypt."""
 
@@ -145,6 +153,7 @@ REGISTRY = EventRegistry(
         PollOpened,
         ReminderSent,
         PollClosed,
+        PollExtended,
         TallyEncrypted,
         PartialDecryptionSubmitted,
         ResultsRecorded,

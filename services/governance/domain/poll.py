@@ -9,6 +9,7 @@ from services.governance.domain.events import (
     PartialDecryptionSubmitted,
     PollClosed,
     PollCreated,
+    PollExtended,
     PollOpened,
     ReminderSent,
     ResultsRecorded,
@@ -20,6 +21,7 @@ from services.governance.domain.rules import PollSpec
 from shared.domain import Aggregate, DomainError, applies
 
 HOUR_NS = 3600 * 10**9
+MAX_OPEN_NS = 366 * 24 * HOUR_NS  # how far ahead an extension may move a poll's close
 
 
 def poll_id(community: str, poll: str) -> str:
@@ -157,6 +159,20 @@ class Poll(Aggregate):
     def remind(self, due_ns: int, recipients: int, now: int) -> None:
         self.trigger(ReminderSent, now, due_ns=due_ns, recipients=recipients)
 
+    def extend(self, closes_ns: int, by: str, statement: Statement, now: int) -> None:
+        """Her poll stays open longer: only its author, only later, only before it has closed."""
+        if by != self.author:
+            raise DomainError("not_the_author", "only the poll's author may extend it")
+        if self.status not in ("created", "open") or now >= self.closes_ns:
+            raise DomainError("poll_closed", f"poll {self.poll} has closed; it cannot be extended")
+        if closes_ns <= self.closes_ns:
+            raise DomainError(
+                "invalid_extension", "an extension moves the close later (to close it sooner, close it now)"
+            )
+        if closes_ns - now > MAX_OPEN_NS:
+            raise DomainError("invalid_extension", "a poll closes within a year")
+        self.trigger(PollExtended, now, closes_ns=closes_ns, by=by, statement=statement)
+
     def close(self, reason: str, by: str, statement: Statement, now: int) -> None:
         if self.status != "open":
             raise DomainError("poll_not_open", f"poll {self.poll} is {self.status}, not open")
@@ -219,6 +235,10 @@ class Poll(Aggregate):
     @applies(ReminderSent)
     def _reminded(self, event: ReminderSent) -> None:
         self.reminders_sent.add(event.due_ns)
+
+    @applies(PollExtended)
+    def _extended(self, event: PollExtended) -> None:
+        self.closes_ns = event.closes_ns
 
     @applies(PollClosed)
     def _closed(self, event: PollClosed) -> None:

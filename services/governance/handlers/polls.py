@@ -29,6 +29,7 @@ from services.governance.crypto.group import point_hex
 from services.governance.domain.commands import (
     CommunityQuery,
     CreatePollBody,
+    ExtendBody,
     OutcomeBody,
     PartialBody,
     PollBody,
@@ -177,6 +178,16 @@ class PollHandlers(HandlerBase):
         poll.close("by_author", statement.actor, statement.document, self.clock())
         await self.save(poll)
         await self.finish(poll)
+        return self.poll_view(poll)
+
+    async def extend_poll(self, command: Signed) -> dict[str, Any]:
+        """Her poll stays open longer (Loomio's "extend"): reminders follow the new close."""
+        statement = await self.verified(command, "extend_poll")
+        body = self.body(statement, ExtendBody)
+        now = self.clock()
+        poll = await self.run(self.poll, command.community, body.poll)
+        poll.extend(instant(body.closes_at, 0), statement.actor, statement.document, now)
+        await self.save(poll)
         return self.poll_view(poll)
 
     async def close(self, poll: Poll, reason: str) -> None:

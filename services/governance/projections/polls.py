@@ -9,6 +9,7 @@ from services.governance.domain.events import (
     DelegationRevoked,
     PollClosed,
     PollCreated,
+    PollExtended,
     PollOpened,
     ResultsRecorded,
     TrusteeCommitted,
@@ -54,6 +55,8 @@ class PollsView:
             entry.trustees_committed += 1
         elif isinstance(event, PollOpened):
             entry.status = "open"
+        elif isinstance(event, PollExtended):
+            entry.closes_ns = event.closes_ns
         elif isinstance(event, PollClosed):
             entry.status = "closed"
             entry.closed_ns = event.occurred_ns

@@ -47,6 +47,7 @@ FIELDS: dict[str, dict[str, Any]] = {
     },
     "governance.reminder_sent.v1": {"due_ns": 7, "recipients": 1},
     "governance.poll_closed.v1": {"reason": "by_author", "by": ADA},
+    "governance.poll_extended.v1": {"closes_ns": 12, "by": ADA},
     "governance.tally_encrypted.v1": {"tally": {"ballots": 2}, "voters": 2, "delegated": 1},
     "governance.partial_decryption_submitted.v1": {"trustee": 2, "partial": {"trustee": 2}, "valid": True},
     "governance.results_recorded.v1": {"result": {"outcome": "decided", "totals": {"red": 1, "blue": 1}}},

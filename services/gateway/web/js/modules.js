@@ -1,6 +1,7 @@
 // The community modules beyond Members: each lights up in the app when the gateway serves its
 // routes (read from /openapi.json), so the app never shows a screen whose API is missing.
 
+import { ApiError } from "./api.js";
 import { bytesToHex, formatDatetime, sha256 } from "./crypto.js";
 import { encryptBallot, voteVector } from "./ballot.js";
 import { proxies, proxiesFor, resultView, trackerLookup } from "./decide.js";
@@ -188,7 +189,22 @@ async function pollScreen(ctx, id) {
       toast("Closed and counted.");
       await pollScreen(ctx, id);
     }, closing));
-    parts.push(h("div", { class: "card" }, close, closing));
+    // Her poll may stay open longer: by whole days from its current close.
+    const days = field("Extend by (days)", { name: "days", type: "number", min: 1, max: 90, value: 3, inputmode: "numeric" });
+    const extend = h("button", { type: "submit", class: "secondary" }, "Sign and extend");
+    const extending = h("form", { class: "row", "aria-label": "Extend the poll" }, days, extend);
+    extending.addEventListener("submit", (event) => {
+      event.preventDefault();
+      busy(extend, async () => {
+        const more = Number(extending.days.value);
+        if (!(more >= 1 && more <= 90)) throw new ApiError(0, "invalid_extension", "Extend by 1 to 90 days.");
+        const closes = new Date(new Date(poll.closes_at).getTime() + more * 24 * 3600 * 1000);
+        await session.act(`${base}/acts/extend_poll`, "governance.extend_poll", { poll: poll.poll, closes_at: formatDatetime(closes) });
+        toast(`Open until ${when(formatDatetime(closes))}.`);
+        await pollScreen(ctx, id);
+      }, closing);
+    });
+    parts.push(h("div", { class: "card" }, close, extending, closing));
   }
   if (results.result) {
     parts.push(resultView(results.result));
