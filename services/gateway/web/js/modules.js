@@ -35,6 +35,11 @@ function waiting(id, title, route, prefixes, blurb) {
 
 const SINGLE = new Set(["single", "proposal", "consent"]);
 
+/** Only links into the app or to the web: a poll's discussion link is the author's text. */
+function safeLink(href) {
+  return typeof href === "string" && (/^#\//.test(href) || /^https?:\/\//i.test(href));
+}
+
 /** A ballot's choice in words: the option(s) chosen, the ranking, or the points per option. */
 export function stanceText(poll, choice) {
   const options = poll.options;
@@ -126,6 +131,7 @@ async function pollScreen(ctx, id) {
   const parts = [
     h("h1", {}, poll.spec.title),
     poll.spec.description ? h("p", { class: "lead" }, poll.spec.description) : null,
+    safeLink(poll.spec.discussion) ? h("p", {}, h("a", { href: poll.spec.discussion }, "The discussion")) : null,
     h("p", {}, h("span", { class: "badge" }, poll.status), ` ${poll.closed_at ? `Closed ${when(poll.closed_at)}` : `Closes ${when(poll.closes_at)}`} · ${results.voted} of ${results.eligible} voted (${results.turnout_pct}%)${results.delegated ? `, ${results.delegated} by proxy` : ""}`),
   ];
   if (mine) {
@@ -207,6 +213,7 @@ async function pollScreen(ctx, id) {
     parts.push(h("div", { class: "card" }, close, extending, closing));
   }
   if (results.result) {
+    parts.push(outcomeCard(ctx, poll, results, () => pollScreen(ctx, id)));  // the group's words first
     parts.push(resultView(results.result));
   }
   parts.push(await notVoted(ctx, poll, board), await positions(ctx, poll, board));
@@ -215,25 +222,96 @@ async function pollScreen(ctx, id) {
   ctx.render(parts);
 }
 
+/** What the group decided, in its author's words (Loomio's outcome): shown above everything once
+ * stated; until then the author is offered the form, signed like every act. */
+function outcomeCard(ctx, poll, results, reload) {
+  if (results.outcome) {
+    return h("section", { class: "card", "aria-label": "Outcome" }, h("h2", {}, "Outcome"),
+      h("p", { class: "plain-text", "data-testid": "outcome-statement" }, results.outcome));
+  }
+  if (poll.author !== ctx.app.keys.did) return null;
+  const out = h("div", { "aria-live": "polite" });
+  const text = field("What was decided, and what happens next", { name: "text", rows: 4, maxlength: 10000, required: true }, { as: "textarea" });
+  const submit = h("button", { type: "submit" }, "Sign and share the outcome");
+  const form = h("form", { class: "card", "aria-label": "State the outcome" }, h("h2", {}, "State the outcome"), text, submit, out);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(submit, async () => {
+      const said = form.text.value.trim();
+      if (!said) throw new ApiError(0, "invalid_request", "Write the outcome first.");
+      await ctx.session.act(`/polls/${encodeURIComponent(poll.poll)}/acts/state_outcome`, "governance.state_outcome", { poll: poll.poll, text: said });
+      toast("Outcome shared.");
+      await reload();
+    }, out);
+  });
+  return form;
+}
+
 function newPollForm(ctx, done) {
   const out = h("div", { "aria-live": "polite" });
   const title = field("Question", { name: "title", required: true, maxlength: 300 });
   const description = field("Details", { name: "description", rows: 3 }, { as: "textarea" });
-  const kind = field("Kind", { name: "kind" }, { as: "select", options: [["single", "Pick one option"], ["multiple", "Pick several options"], ["proposal", "Proposal (agree / abstain / disagree / block)"], ["consent", "Consent (consent / object)"], ["ranked", "Rank the options (instant runoff)"], ["score", "Score each option from 0 to 5"], ["dot", "Spread 10 dots over the options"]] });
+  const kind = field("Kind", { name: "kind" }, { as: "select", options: [["single", "Pick one option"], ["multiple", "Pick several options"], ["proposal", "Proposal (agree / abstain / disagree / block)"], ["consent", "Consent (consent / object)"], ["ranked", "Rank the options"], ["score", "Score each option"], ["dot", "Spread dots over the options"]] });
   const options = field("Options, one per line", { name: "options", rows: 4 }, { as: "textarea", hint: "Not needed for proposals and consent." });
   const days = field("Open for (days)", { name: "days", type: "number", min: 1, max: 90, value: 7, inputmode: "numeric" });
+  // The rules a facilitator sets (Loomio's poll settings); each is checked again by the service.
+  const number = (label, name, value, min, max, hint = "") => field(label, { name, type: "number", min, max, value, inputmode: "numeric" }, { hint });
+  const check = (label, name, checked) => {
+    const id = `poll-${name}`;
+    return h("div", { class: "check" }, h("input", { type: "checkbox", id, name, checked }), h("label", { for: id }, label));
+  };
+  const more = h("details", { class: "settings" }, h("summary", {}, "More settings"),
+    field("Opens (empty: now)", { name: "opens", type: "datetime-local" }),
+    number("Quorum (% of members who must vote)", "quorum", 0, 0, 100),
+    number("Pass threshold (%)", "threshold", 50, 0, 99, "Proposal: agree must exceed this share of agree + disagree. One option: the winner must exceed this share of ballots (0: most votes wins)."),
+    check("A single block fails a proposal", "block_fails", true),
+    field("Ranked count", { name: "method" }, { as: "select", options: [["irv", "Instant runoff"], ["schulze", "Schulze (Condorcet)"]] }),
+    number("Pick at least", "min_choices", 1, 0, 50, "Several options: how many each member picks."),
+    number("Pick at most (empty: all)", "max_choices", "", 1, 50),
+    number("Highest score", "max_score", 5, 1, 10),
+    number("Dots per member", "dots", 10, 1, 1000),
+    field("Remind those who have not voted (hours before the close)", { name: "reminders", autocomplete: "off", placeholder: "24, 2" }),
+    check("Close as soon as everyone has voted", "close_early", false),
+    check("I may close it early", "author_may_close", true),
+    field("Discussion link", { name: "discussion", autocomplete: "off", placeholder: "https://… or #/forums?thread=…" }));
   const submit = h("button", { type: "submit" }, "Sign and start the poll");
-  const form = h("form", { class: "card" }, h("h2", {}, "Start a poll"), title, description, kind, options, days, submit, out);
+  const form = h("form", { class: "card", "aria-label": "Start a poll" }, h("h2", {}, "Start a poll"), title, description, kind, options, days, more, submit, out);
+  const bad = (message) => new ApiError(0, "invalid_poll", message);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(submit, async () => {
-      const fixed = ["proposal", "consent"].includes(form.kind.value);
-      const spec = { kind: form.kind.value, title: form.title.value.trim(), description: form.description.value.trim() };
+      const k = form.kind.value;
+      const fixed = ["proposal", "consent"].includes(k);
+      const spec = { kind: k, title: form.title.value.trim(), description: form.description.value.trim() };
       if (!fixed) spec.options = form.options.value.split("\n").map((o) => o.trim()).filter(Boolean);
-      if (form.kind.value === "multiple") spec.max_choices = spec.options.length;
-      const closes = new Date(Date.now() + Number(form.days.value || 7) * 24 * 3600 * 1000);
-      const created = await ctx.session.act("/polls", "governance.create_poll", { spec, closes_at: formatDatetime(closes) });
-      toast("Poll started.");
+      if (!fixed && spec.options.length < 2) throw bad("Give at least two options, one per line.");
+      const int = (name) => Number.parseInt(form[name].value, 10);
+      spec.quorum_pct = int("quorum") || 0;
+      if (k === "proposal" || k === "single" || k === "multiple") spec.threshold_pct = Number.isNaN(int("threshold")) ? 50 : int("threshold");
+      if (k === "proposal") spec.block_fails = form.block_fails.checked;
+      if (k === "ranked") spec.method = form.method.value;
+      if (k === "multiple") {
+        spec.min_choices = Number.isNaN(int("min_choices")) ? 1 : int("min_choices");
+        spec.max_choices = Number.isNaN(int("max_choices")) ? spec.options.length : int("max_choices");
+      }
+      if (k === "score") spec.max_score = int("max_score") || 5;
+      if (k === "dot") spec.dots = int("dots") || 10;
+      const reminders = form.reminders.value.split(/[\s,]+/).filter(Boolean).map(Number);
+      if (reminders.some((r) => !Number.isInteger(r) || r <= 0)) throw bad("Reminders are whole hours before the close, such as 24, 2.");
+      if (reminders.length) spec.reminders_h = [...new Set(reminders)].sort((a, b) => b - a);
+      if (form.close_early.checked) spec.close_early = "all_voted";
+      spec.author_may_close = form.author_may_close.checked;
+      const link = form.discussion.value.trim();
+      if (link && !safeLink(link)) throw bad("The discussion link starts with https:// or #/.");
+      if (link) spec.discussion = link;
+      const body = { spec };
+      const opens = form.opens.value ? new Date(form.opens.value) : null;
+      if (opens && Number.isNaN(opens.getTime())) throw bad("The opening time is not a date.");
+      const start = opens && opens.getTime() > Date.now() ? opens : new Date();
+      if (opens && opens.getTime() > Date.now()) body.opens_at = formatDatetime(opens);
+      body.closes_at = formatDatetime(new Date(start.getTime() + Number(form.days.value || 7) * 24 * 3600 * 1000));
+      const created = await ctx.session.act("/polls", "governance.create_poll", body);
+      toast(created.status === "open" ? "Poll started." : "Poll scheduled.");
       done(created.poll);
     }, out);
   });
