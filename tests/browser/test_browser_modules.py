@@ -3,6 +3,8 @@ about the community's documents; an admin starts a poll. In Chromium, phone-size
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from playwright.sync_api import expect
 
 from cos.demo import ADMINS, MEMBERS
@@ -71,3 +73,41 @@ def test_an_admin_starts_a_poll_from_the_app(browser: Browser, stack: Stack) -> 
     assert any(p["title"] == "Should we stock oat milk in bulk?" and p["kind"] == "proposal" for p in polls)
     browser.screenshot("admin-poll")
     assert browser.errors == []
+
+
+def test_an_admin_creates_a_forum_for_some_roles_and_members_see_only_what_they_may(
+    browser: Browser, stack: Stack, new_browser: Callable[[str], Browser]
+) -> None:
+    page = browser.page
+    restore(page, stack, stack.phrase(ADMINS[0].name))
+    page.goto(f"{stack.base}/app/#/forums")
+    form = page.get_by_role("form", name="New forum")
+    form.get_by_label("Name").fill("Board room")
+    form.get_by_label("What it is for").fill("Minutes and motions of the board.")
+    form.get_by_role("group", name="Who may post").get_by_label("admin").check()
+    form.get_by_role("button", name="Sign and create the forum").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Board room")
+    category = page.url.split("category=")[1]
+    admin = did_of(stack, ADMINS[0].name)
+    listed = ask(stack, "messaging", "categories", {"community": "demo", "member": admin})
+    made = [c for c in listed["categories"] if c["category"] == category]
+    assert [(c["read_roles"], c["post_roles"]) for c in made] == [([], ["admin"])]
+
+    # Its settings: only admins may read it from now on.
+    page.get_by_text("Forum settings").click()
+    settings = page.get_by_role("form", name="Settings of Board room")
+    settings.get_by_role("group", name="Who may read").get_by_label("admin").check()
+    settings.get_by_role("button", name="Sign and save").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+
+    # A member (not a moderator) does not see it; the admin still does.
+    member = new_browser("member")
+    restore(member.page, stack, stack.phrase(MEMBERS[1].name))
+    member.page.goto(f"{stack.base}/app/#/forums")
+    expect(member.page.get_by_role("heading", level=1)).to_have_text("Forums")
+    expect(member.page.get_by_role("link", name="Board room")).to_have_count(0)
+    expect(member.page.get_by_role("form", name="New forum")).to_have_count(0)
+    page.goto(f"{stack.base}/app/#/forums")
+    expect(page.get_by_test_id("categories")).to_contain_text("read: admin · post: admin")
+    assert browser.errors == []
+    assert member.errors == []

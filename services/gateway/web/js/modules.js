@@ -2,7 +2,7 @@
 // routes (read from /openapi.json), so the app never shows a screen whose API is missing.
 
 import { ApiError } from "./api.js";
-import { bytesToHex, formatDatetime, sha256 } from "./crypto.js";
+import { bytesToHex, formatDatetime, randomHex, sha256 } from "./crypto.js";
 import { encryptBallot, voteVector } from "./ballot.js";
 import { proxies, proxiesFor, resultView, trackerLookup } from "./decide.js";
 import { moderation, moderationTools } from "./moderation.js";
@@ -649,6 +649,51 @@ async function threadScreen(ctx, id) {
   });
 }
 
+function isAdminOf(ctx) {
+  const me = ctx.app.me;
+  return Boolean(me && me.roles.includes("admin") && ["active", "in_grace"].includes(me.standing));
+}
+
+/** An admin's form for a new forum category, or (given `existing`) its settings: name, what it is
+ * for, and which roles may read and post there (none ticked: every member). */
+function categoryForm(ctx, existing, done) {
+  const out = h("div", { "aria-live": "polite" });
+  const roles = ctx.app.profile?.policy?.roles || ["admin", "moderator"];
+  const name = field("Name", { name: "name", required: true, maxlength: 100, value: existing?.name || "" });
+  const description = field("What it is for", { name: "description", maxlength: 1000, value: existing?.description || "" });
+  const pick = (legend, key, chosen) => h("fieldset", { class: "options" }, h("legend", {}, legend),
+    h("p", { class: "hint" }, "None ticked: every member."),
+    roles.map((role) => {
+      const id = `${key}-${existing?.category || "new"}-${role}`;
+      return h("div", { class: "check" }, h("input", { type: "checkbox", id, name: key, value: role, checked: chosen.includes(role) }), h("label", { for: id }, role));
+    }));
+  const submit = h("button", { type: "submit" }, existing ? "Sign and save" : "Sign and create the forum");
+  const label = existing ? `Settings of ${existing.name}` : "New forum";
+  const form = h("form", { class: "card", "aria-label": label }, h("h2", {}, label), name, description,
+    pick("Who may read", "read_roles", existing?.read_roles || []), pick("Who may post", "post_roles", existing?.post_roles || []), submit, out);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(submit, async () => {
+      const ticked = (key) => [...form.querySelectorAll(`input[name="${key}"]:checked`)].map((el) => el.value);
+      const title = form.name.value.trim();
+      if (!title) throw new ApiError(0, "invalid_request", "A forum needs a name.");
+      const base = title.normalize("NFKD").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "forum";
+      const body = {
+        category: existing ? existing.category : `${base}-${randomHex(2)}`,
+        name: title,
+        description: form.description.value.trim(),
+        read_roles: ticked("read_roles"),
+        post_roles: ticked("post_roles"),
+      };
+      const act = existing ? "configure_category" : "create_category";
+      await ctx.session.act(`${MSG}/acts/${act}`, `messaging.${act}`, body);
+      toast(existing ? "Saved." : "Forum created.");
+      done(body.category);
+    }, out);
+  });
+  return form;
+}
+
 const forums = {
   id: "forums",
   title: "Forums",
@@ -666,12 +711,16 @@ const forums = {
     const category = params.get("category");
     if (!category) {
       const listed = await ctx.session.get(`${MSG}/categories`);
+      const admin = isAdminOf(ctx);
+      const who = (roles) => (roles.length ? roles.join(", ") : "every member");
       return ctx.render(h("h1", {}, "Forums"),
         listed.categories.length
-          ? h("ul", { class: "list" }, listed.categories.map((c) => h("li", { class: "member" },
+          ? h("ul", { class: "list", "data-testid": "categories" }, listed.categories.map((c) => h("li", { class: "member" },
               h("a", { href: `#/forums?category=${encodeURIComponent(c.category)}` }, h("strong", {}, c.name)),
-              h("div", { class: "hint" }, c.description || "", ` · ${c.threads} thread(s)`))))
-          : h("p", { class: "card" }, "No forums yet."));
+              h("div", { class: "hint" }, c.description || "", ` · ${c.threads} thread(s)`,
+                admin ? ` · read: ${who(c.read_roles)} · post: ${who(c.post_roles)}` : ""))))
+          : h("p", { class: "card" }, admin ? "No forums yet: create the first below." : "No forums yet."),
+        admin ? categoryForm(ctx, null, (made) => ctx.go(`/forums?category=${encodeURIComponent(made)}`)) : null);
     }
     const [listed, categories] = await Promise.all([
       ctx.session.get(`${MSG}/categories/${encodeURIComponent(category)}/threads`),
@@ -690,17 +739,22 @@ const forums = {
         ctx.go(`/forums?thread=${encodeURIComponent(started.thread)}`);
       }, out);
     });
+    const settings = named && isAdminOf(ctx)
+      ? h("details", { class: "card" }, h("summary", {}, "Forum settings"),
+          categoryForm(ctx, named, () => forums.screen(params, ctx)))
+      : null;
     ctx.render(
       h("h1", {}, named ? named.name : "Threads"),
       named && named.description ? h("p", { class: "lead" }, named.description) : null,
       h("p", {}, h("a", { href: "#/forums" }, "All forums")),
+      settings,
       listed.threads.length
         ? h("ul", { class: "list" }, listed.threads.map((t) => h("li", { class: "member" },
             h("a", { href: `#/forums?thread=${encodeURIComponent(t.thread)}` }, h("strong", {}, t.title)), " ",
             t.pinned ? h("span", { class: "badge" }, "pinned") : null, t.resolved ? h("span", { class: "badge" }, "resolved") : null,
             h("div", { class: "hint" }, `${t.posts} post(s)`))))
         : h("p", { class: "card" }, "No threads yet."),
-      form,
+      !named || named.may_post ? form : h("p", { class: "hint", "data-testid": "read-only" }, `Only ${named.post_roles.join(", ")} may start threads here.`),
     );
   },
 };
