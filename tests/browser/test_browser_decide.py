@@ -12,7 +12,7 @@ from cos.demo import ADMINS, MEMBERS
 from shared.trust.member_keys import MemberKeys
 from tests.browser.conftest import Browser
 from tests.browser.stack import Stack
-from tests.browser.test_browser_onboarding import ask, restore
+from tests.browser.test_browser_onboarding import ask, restore, start_poll
 
 QUESTION = "Which supplier for the bulk flour?"
 
@@ -28,12 +28,7 @@ def test_a_proxy_votes_for_a_member_who_then_revokes_and_the_results_show_it(
     admin = browser.page
     admin.on("dialog", lambda dialog: dialog.accept())
     restore(admin, stack, stack.phrase(author))
-    admin.goto(f"{stack.base}/app/#/polls")
-    admin.get_by_label("Question").fill(QUESTION)
-    admin.get_by_label("Options, one per line").fill("Mill A\nMill B")
-    admin.get_by_role("button", name="Sign and start the poll").click()
-    expect(admin.get_by_role("heading", level=1)).to_have_text(QUESTION)
-    poll = admin.url.split("poll=")[1]
+    poll = start_poll(admin, stack, QUESTION, options="Mill A\nMill B")
 
     member = new_browser("delegator")
     restore(member.page, stack, stack.phrase(delegator))

@@ -13,7 +13,7 @@ from cos.demo import ADMINS, MEMBERS
 from tests.browser.conftest import Browser
 from tests.browser.stack import Stack
 from tests.browser.test_browser_decide import did_of
-from tests.browser.test_browser_onboarding import ask, onboard, restore
+from tests.browser.test_browser_onboarding import ask, onboard, restore, start_poll
 
 
 def test_an_invite_opened_by_a_member_stays_unused_for_the_person_it_is_for(
@@ -206,12 +206,7 @@ def test_a_long_unbroken_headline_does_not_widen_the_phone_page(browser: Browser
 def test_a_ranked_poll_is_started_and_voted_from_the_app(browser: Browser, stack: Stack) -> None:
     page = browser.page
     restore(page, stack, stack.phrase(ADMINS[0].name))
-    page.goto(f"{stack.base}/app/#/polls")
-    page.get_by_label("Question").fill("Which stall layout?")
-    page.get_by_label("Kind").select_option("ranked")
-    page.get_by_label("Options, one per line").fill("Horseshoe\nRows\nCircle")
-    page.get_by_role("button", name="Sign and start the poll").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Which stall layout?")
+    poll = start_poll(page, stack, "Which stall layout?", "ranked", "Horseshoe\nRows\nCircle")
     page.get_by_role("button", name="Sign and cast my vote").click()  # nothing ranked yet
     expect(page.get_by_role("alert")).to_contain_text("Number at least one option")
     # Before anyone votes, everyone on the roll is listed as not voted yet, by name.
@@ -232,7 +227,6 @@ def test_a_ranked_poll_is_started_and_voted_from_the_app(browser: Browser, stack
     expect(page.get_by_label("Horseshoe")).to_have_value("2")
     expect(page.get_by_label("Rows")).to_have_value("")
     browser.screenshot("poll-positions")
-    poll = page.url.split("poll=")[1]
     ballots = ask(stack, "governance", "results", {"community": "demo", "poll": poll})
     assert ballots["voted"] == 1
     board = ask(stack, "governance", "board", {"community": "demo", "poll": poll})

@@ -11,7 +11,7 @@ from cos.demo import ADMINS, MEMBERS
 from shared.trust.member_keys import MemberKeys
 from tests.browser.conftest import Browser
 from tests.browser.stack import Stack
-from tests.browser.test_browser_onboarding import ask, restore
+from tests.browser.test_browser_onboarding import ask, restore, start_poll
 
 
 def test_a_member_votes_by_signing_in_the_browser_and_asks_the_assistant(
@@ -59,18 +59,16 @@ def did_of(stack: Stack, name: str) -> str:
 def test_an_admin_starts_a_poll_from_the_app(browser: Browser, stack: Stack) -> None:
     page = browser.page
     restore(page, stack, stack.phrase(ADMINS[1].name))
-    page.goto(f"{stack.base}/app/#/polls")
-    page.get_by_label("Question").fill("Should we stock oat milk in bulk?")
-    page.get_by_label("Kind").select_option("proposal")
-    page.get_by_role("button", name="Sign and start the poll").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Should we stock oat milk in bulk?")
+    poll = start_poll(page, stack, "Should we stock oat milk in bulk?", "proposal")
     page.get_by_role("button", name="Sign and cast my vote").click()  # nothing chosen yet
     expect(page.get_by_role("alert")).to_contain_text("Choose one option first.")
     page.get_by_label("agree", exact=True).check()
     page.get_by_role("button", name="Sign and cast my vote").click()
     expect(page.get_by_test_id("my-ballot")).to_contain_text("agree")
     polls = ask(stack, "governance", "list_polls", {"community": "demo"})["polls"]
-    assert any(p["title"] == "Should we stock oat milk in bulk?" and p["kind"] == "proposal" for p in polls)
+    assert [(p["title"], p["kind"]) for p in polls if p["poll"] == poll] == [
+        ("Should we stock oat milk in bulk?", "proposal")
+    ]
     browser.screenshot("admin-poll")
     assert browser.errors == []
 

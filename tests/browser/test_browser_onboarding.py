@@ -200,6 +200,18 @@ def restore(page: Page, stack: Stack, phrase: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_contain_text("Hello,", timeout=30_000)
 
 
+def start_poll(page: Page, stack: Stack, question: str, kind: str = "single", options: str = "") -> str:
+    """Start a poll from the polls screen with the form's default rules; answers its id."""
+    page.goto(f"{stack.base}/app/#/polls")
+    page.get_by_label("Question").fill(question)
+    page.get_by_label("Kind").select_option(kind)
+    if options:
+        page.get_by_label("Options, one per line").fill(options)
+    page.get_by_role("button", name="Sign and start the poll").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(question)
+    return page.url.split("poll=")[1]
+
+
 def test_an_admin_approves_invites_and_assigns_roles(
     browser: Browser, stack: Stack, new_browser: Callable[[str], Browser]
 ) -> None:

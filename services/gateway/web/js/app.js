@@ -17,7 +17,7 @@ import {
 import { MODULES, moduleRoutes, richText } from "./modules.js";
 import { publicBlog } from "./social.js";
 import * as store from "./store.js";
-import { busy, download, errorBox, field, h, openScreen, shortDid, toast, when } from "./ui.js";
+import { busy, download, errorBox, field, h, isAdminMember, openScreen, shortDid, toast, when } from "./ui.js";
 import { verifyCredential } from "./verify.js";
 
 const app = {
@@ -205,7 +205,7 @@ function standingNotice() {
 }
 
 function isAdmin() {
-  return Boolean(app.me && app.me.roles.includes("admin") && ["active", "in_grace"].includes(app.me.standing));
+  return isAdminMember(app.me);
 }
 
 async function buildNav() {

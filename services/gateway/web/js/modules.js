@@ -2,12 +2,12 @@
 // routes (read from /openapi.json), so the app never shows a screen whose API is missing.
 
 import { ApiError } from "./api.js";
-import { bytesToHex, formatDatetime, randomHex, sha256 } from "./crypto.js";
+import { bytesToHex, formatDatetime, sha256 } from "./crypto.js";
 import { encryptBallot, voteVector } from "./ballot.js";
 import { proxies, proxiesFor, resultView, trackerLookup } from "./decide.js";
 import { moderation, moderationTools } from "./moderation.js";
-import { SOCIAL_MODULES, plainText } from "./social.js";
-import { busy, field, h, shortDid, toast, when } from "./ui.js";
+import { SOCIAL_MODULES, plainText, slug } from "./social.js";
+import { busy, field, h, isAdminMember, shortDid, toast, when } from "./ui.js";
 
 function serves(paths, prefixes) {
   for (const path of paths) {
@@ -649,11 +649,6 @@ async function threadScreen(ctx, id) {
   });
 }
 
-function isAdminOf(ctx) {
-  const me = ctx.app.me;
-  return Boolean(me && me.roles.includes("admin") && ["active", "in_grace"].includes(me.standing));
-}
-
 /** An admin's form for a new forum category, or (given `existing`) its settings: name, what it is
  * for, and which roles may read and post there (none ticked: every member). */
 function categoryForm(ctx, existing, done) {
@@ -677,9 +672,8 @@ function categoryForm(ctx, existing, done) {
       const ticked = (key) => [...form.querySelectorAll(`input[name="${key}"]:checked`)].map((el) => el.value);
       const title = form.name.value.trim();
       if (!title) throw new ApiError(0, "invalid_request", "A forum needs a name.");
-      const base = title.normalize("NFKD").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "forum";
       const body = {
-        category: existing ? existing.category : `${base}-${randomHex(2)}`,
+        category: existing ? existing.category : slug(title, "forum"),
         name: title,
         description: form.description.value.trim(),
         read_roles: ticked("read_roles"),
@@ -711,7 +705,7 @@ const forums = {
     const category = params.get("category");
     if (!category) {
       const listed = await ctx.session.get(`${MSG}/categories`);
-      const admin = isAdminOf(ctx);
+      const admin = isAdminMember(ctx.app.me);
       const who = (roles) => (roles.length ? roles.join(", ") : "every member");
       return ctx.render(h("h1", {}, "Forums"),
         listed.categories.length
@@ -739,7 +733,7 @@ const forums = {
         ctx.go(`/forums?thread=${encodeURIComponent(started.thread)}`);
       }, out);
     });
-    const settings = named && isAdminOf(ctx)
+    const settings = named && isAdminMember(ctx.app.me)
       ? h("details", { class: "card" }, h("summary", {}, "Forum settings"),
           categoryForm(ctx, named, () => forums.screen(params, ctx)))
       : null;

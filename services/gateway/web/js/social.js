@@ -45,14 +45,15 @@ export function parseHashtags(text) {
   return tags;
 }
 
-function slug(headline) {
+/** A readable id from a title, with a random suffix: `Our seed swap` → `our-seed-swap-3fa2c1`. */
+export function slug(headline, fallback = "post") {
   const base = headline
     .normalize("NFKD")
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "")
     .slice(0, 48);
-  return `${base || "post"}-${randomHex(3)}`;
+  return `${base || fallback}-${randomHex(3)}`;
 }
 
 // -- the signed post -----------------------------------------------------------------------

@@ -129,6 +129,11 @@ export async function busy(button, work, where = null) {
   }
 }
 
+/** Whether a member record is an admin in good standing: who may use the admin screens. */
+export function isAdminMember(me) {
+  return Boolean(me && me.roles.includes("admin") && ["active", "in_grace"].includes(me.standing));
+}
+
 export function shortDid(did) {
   return did && did.length > 24 ? `${did.slice(0, 16)}…${did.slice(-6)}` : did;
 }
