@@ -191,10 +191,19 @@ async def test_pinned_resolved_search_unread_and_notification_levels(world: Worl
     assert {r["thread"] for r in found} == {first["thread"]}
     assert len(found) == 2
     assert "compost" in found[0]["snippet"].lower()
-    assert [n["reason"] for n in (await world.query(cy, "notifications"))["notifications"]] == ["watching"]
+    notes = (await world.query(cy, "notifications"))["notifications"]
+    assert [(n["reason"], n["title"]) for n in notes] == [("watching", "Compost rota")]
+    # Her level as the thread shows it: the category's until the thread has one of its own.
+    assert (await world.query(cy, "thread", thread=first["thread"]))["level"] == "watching"
+    assert (await world.query(bea, "thread", thread=first["thread"]))["level"] == "normal"
     await world.act(cy, "set_notification_level", {"scope": f"thread:{first['thread']}", "level": "muted"})
+    assert (await world.query(cy, "thread", thread=first["thread"]))["level"] == "muted"
+    general = [c for c in (await world.query(cy, "categories"))["categories"] if c["category"] == "general"]
+    assert [c["level"] for c in general] == ["watching"]
     await world.act(bea, "reply", {"thread": first["thread"], "body": "thanks"})
     assert len((await world.query(cy, "notifications"))["notifications"]) == 1
+    # The read marker that marks the whole thread read is its position, hidden posts included.
+    assert (await world.query(bea, "thread", thread=first["thread"]))["position"] == 4
     with pytest.raises(DomainError) as level:
         await world.act(cy, "set_notification_level", {"scope": "category:general", "level": "loud"})
     assert level.value.code == "invalid_request"

@@ -60,6 +60,7 @@ class ReadHandlers(HandlerBase):
                     "may_post": roles_allow(c.read_roles, record.roles)
                     and roles_allow(c.post_roles, record.roles),
                     "threads": sum(1 for t in threads if t.category == c.category),
+                    "level": self.forum.level(query.community, record.did, f"category:{c.category}"),
                 }
                 for c in self.forum.categories.get(query.community, {}).values()
                 if self._may_read(record, c)
@@ -134,7 +135,14 @@ class ReadHandlers(HandlerBase):
             views = [self._post_view(record, posts[p]) for p in thread.posts]
             if not _moderator(record):
                 views = [v for v in views if v["state"] == "visible"]
-            return self._thread_summary(query.community, record.did, thread) | {"posts": views}
+            scopes = (f"thread:{thread.thread}", f"category:{thread.category}")
+            return self._thread_summary(query.community, record.did, thread) | {
+                "posts": views,
+                # Where a read marker goes to mark every post read (hidden ones count too).
+                "position": len(thread.posts),
+                # Her notification level here: the thread's own, else the category's, else normal.
+                "level": self.forum.level(query.community, record.did, *scopes),
+            }
 
         return await self.read(read)
 
@@ -194,8 +202,9 @@ class ReadHandlers(HandlerBase):
             categories = self.forum.categories.get(query.community, {})
             posts = self.forum.posts.get(query.community, {})
             items = self.forum.notifications.get((query.community, record.did), [])
+            threads = self.forum.threads.get(query.community, {})
             return [
-                n
+                n | {"title": threads[n["thread"]].title if n["thread"] in threads else ""}
                 for n in reversed(items)
                 if self._may_read(record, categories.get(n["category"]))
                 and n["post"] in posts

@@ -5,7 +5,7 @@ import { ApiError } from "./api.js";
 import { bytesToHex, formatDatetime, sha256 } from "./crypto.js";
 import { encryptBallot, voteVector } from "./ballot.js";
 import { proxies, proxiesFor, resultView, trackerLookup } from "./decide.js";
-import { moderation, moderationTools } from "./moderation.js";
+import { isModerator, moderation, moderationTools } from "./moderation.js";
 import { SOCIAL_MODULES, plainText, slug } from "./social.js";
 import { busy, field, h, isAdminMember, shortDid, toast, when } from "./ui.js";
 
@@ -608,45 +608,278 @@ function welcomeForm(ctx) {
   return form;
 }
 
-async function threadScreen(ctx, id) {
-  let thread = await ctx.session.get(`${MSG}/threads/${encodeURIComponent(id)}`);
+// -- Discuss: a thread, with reactions, quotes, mentions, edits and their history, answers ------
+
+const REACTIONS = ["👍", "❤️", "🎉", "😄", "🤔"];
+const LEVELS = [
+  ["watching", "Watching: every new post"],
+  ["normal", "Normal: replies to me and mentions"],
+  ["muted", "Muted: nothing"],
+];
+
+function actMsg(ctx, name, body) {
+  return ctx.session.act(`${MSG}/acts/${name}`, `messaging.${name}`, body);
+}
+
+/** The members a text names as "@Their Name" (longest names first, so "@Ann Lee" is not "@Ann"). */
+async function mentionsIn(ctx, text) {
+  if (!text.includes("@")) return [];
+  await nameOf(ctx, ctx.app.keys.did); // loads the directory's names
+  let rest = text.toLowerCase();
+  const found = [];
+  const names = [...ctx.app.nameCache.names.entries()].sort((a, b) => b[1].length - a[1].length);
+  for (const [did, name] of names) {
+    const tag = `@${name.toLowerCase()}`;
+    if (did === ctx.app.keys.did || !rest.includes(tag)) continue;
+    found.push(did);
+    rest = rest.split(tag).join(" ");
+  }
+  return found.slice(0, 50);
+}
+
+/** What a quote takes from a post: her selection inside it when it is a piece of the post's text,
+ * else its first paragraph (at most 300 characters); either is an excerpt the service accepts. */
+function excerptOf(post, element) {
+  const selection = window.getSelection?.();
+  const chosen = String(selection || "").trim();
+  if (chosen && chosen.length <= 1000 && selection.anchorNode && element.contains(selection.anchorNode) && post.body.includes(chosen)) {
+    return chosen;
+  }
+  const first = post.body.trim().split(/\n\s*\n/)[0].trim();
+  return first.length <= 300 ? first : first.slice(0, 300).replace(/\s+\S*$/, "");
+}
+
+/** A notification level picker for a thread or a forum: a signed setting, kept per member. */
+function levelPicker(ctx, scope, level, what) {
+  const id = `level-${scope.replace(/[^a-z0-9]/gi, "-")}`;
+  const select = h("select", { id, name: "level" }, LEVELS.map(([value, label]) => h("option", { value, selected: value === level }, label)));
+  const out = h("div", { "aria-live": "polite" });
+  select.addEventListener("change", () => busy(select, async () => {
+    await actMsg(ctx, "set_notification_level", { scope, level: select.value });
+    toast(`Notifications for this ${what}: ${select.value}.`);
+  }, out));
+  return h("div", { class: "field" }, h("label", { for: id }, `Notify me about this ${what}`), select, out);
+}
+
+async function threadScreen(ctx, id, focusPost = null) {
+  const path = `${MSG}/threads/${encodeURIComponent(id)}`;
+  let thread = await ctx.session.get(path);
+  const me = ctx.app.keys.did;
+  const moderator = isModerator(ctx);
   const list = h("ol", { class: "list", "data-testid": "posts" });
+  const head = h("div");
+  const out = h("div", { "aria-live": "polite" });
+  let quoting = null; // {post, excerpt, by} of the reply being written
+  const quoteBox = h("div", { "data-testid": "quoting" });
+  let marked = 0; // the read marker this screen last set
+
+  const showQuote = async () => {
+    if (!quoting) return quoteBox.replaceChildren();
+    const remove = h("button", { type: "button", class: "secondary" }, "Remove the quote");
+    remove.addEventListener("click", () => {
+      quoting = null;
+      showQuote();
+    });
+    quoteBox.replaceChildren(h("blockquote", {}, h("div", { class: "hint" }, `Quoting ${await nameOf(ctx, quoting.by)}`), h("p", { class: "plain-text" }, quoting.excerpt)), remove);
+  };
+
+  const reactions = (p) => h("div", { class: "reactions", role: "group", "aria-label": "Reactions" }, REACTIONS.map((r) => {
+    const mine = (p.mine || []).includes(r);
+    const count = (p.reactions || {})[r] || 0;
+    const b = h("button", { type: "button", class: mine ? "reaction mine" : "reaction secondary", "aria-pressed": String(mine), title: mine ? "Take back your reaction" : "React" }, count ? `${r} ${count}` : r);
+    b.addEventListener("click", () => busy(b, async () => {
+      await actMsg(ctx, "react", { target: p.post, kind: "post", reaction: r, add: !mine });
+      await refresh();
+    }, out));
+    return b;
+  }));
+
+  const history = (p) => {
+    const box = h("details", { class: "history" }, h("summary", {}, "edited: show earlier versions"));
+    box.addEventListener("toggle", async () => {
+      if (!box.open || box.dataset.loaded) return;
+      box.dataset.loaded = "1";
+      const versions = await ctx.session.get(`${MSG}/posts/${encodeURIComponent(p.post)}/history`).catch((error) => ({ versions: [], error }));
+      box.append(versions.error ? errorText(versions.error) : h("ol", { class: "plain", "data-testid": "versions" }, versions.versions.map((v, i) => h("li", {},
+        h("div", { class: "hint" }, `${i === 0 ? "First written" : `Version ${i + 1}`} · ${whenNs(v.at_ns)}`),
+        v.title ? h("strong", {}, v.title) : null, richText(v.html, v.body)))));
+    });
+    return box;
+  };
+
+  const editForm = (p, li) => {
+    const opening = p.post === thread.posts[0]?.post;
+    const errors = h("div", { "aria-live": "polite" });
+    const title = opening ? field("Title", { name: "title", required: true, maxlength: 200, value: thread.title }) : null;
+    const body = field("Your post", { name: "body", rows: 5, required: true }, { as: "textarea" });
+    const save = h("button", { type: "submit" }, "Sign and save the edit");
+    const cancel = h("button", { type: "button", class: "secondary" }, "Cancel");
+    const form = h("form", { class: "edit", "aria-label": "Editing" }, title, body, save, cancel, errors);
+    form.body.value = p.body;
+    cancel.addEventListener("click", () => refresh(false));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      busy(save, async () => {
+        const next = { post: p.post, body: form.body.value };
+        if (!next.body.trim()) throw new ApiError(0, "invalid_request", "A post cannot be empty.");
+        if (opening) next.title = form.title.value.trim();
+        if (next.body === p.body && (!opening || next.title === thread.title)) throw new ApiError(0, "unchanged", "Nothing changed.");
+        await actMsg(ctx, "edit_post", next);
+        toast("Edit saved; the earlier version stays in its history.");
+        await refresh();
+      }, errors);
+    });
+    li.querySelector(".post-body").replaceChildren(form);
+    form.body.focus();
+  };
+
+  const postItem = async (p) => {
+    const visible = p.state === "visible" || p.body !== undefined;
+    const answer = thread.answer && thread.answer === p.post;
+    const li = h("li", { class: answer ? "member post answer" : "member post", id: `post-${p.post}`, dataset: { post: p.post } },
+      h("div", { class: "hint" }, `${await nameOf(ctx, p.by)} · ${whenNs(p.created_ns)}`, answer ? " " : null, answer ? h("span", { class: "badge" }, "answer") : null),
+      p.quote && visible ? h("blockquote", { class: "quote" },
+        h("div", { class: "hint" }, h("a", { href: `#/forums?thread=${encodeURIComponent(id)}&post=${encodeURIComponent(p.quote.post)}` }, `${await nameOf(ctx, p.quote.by)} wrote:`)),
+        h("p", { class: "plain-text" }, p.quote.excerpt)) : null,
+      h("div", { class: "post-body" }, visible ? richText(p.html, p.body) : h("p", { class: "hint" }, `(${p.state})`)),
+      p.state && p.state !== "visible" && p.body !== undefined ? h("p", { class: "badge" }, p.state) : null,
+      visible && p.edited ? history(p) : null);
+    if (p.state === "visible") {
+      const actions = [reactions(p)];
+      const tool = (label, work) => {
+        const b = h("button", { type: "button", class: "secondary" }, label);
+        b.addEventListener("click", () => busy(b, work, out));
+        actions.push(b);
+      };
+      tool("Quote", async () => {
+        quoting = { post: p.post, excerpt: excerptOf(p, li), by: p.by };
+        await showQuote();
+        reply.body.focus();
+      });
+      if (p.by === me) tool("Edit", async () => editForm(p, li));
+      if ((thread.by === me || moderator) && p.post !== thread.posts[0]?.post && !answer) {
+        tool("Mark as the answer", async () => {
+          await actMsg(ctx, "resolve_thread", { thread: id, resolved: true, answer: p.post });
+          toast("Marked as the answer.");
+          await refresh();
+        });
+      }
+      li.append(h("div", { class: "actions" }, actions));
+    }
+    const tools = moderationTools(ctx, { kind: "post", target: p.post, by: p.by, state: p.state || "visible", space: `category:${thread.category}` }, refresh);
+    if (tools) li.append(tools);
+    return li;
+  };
+
+  const header = () => {
+    const tools = [];
+    const tool = (label, work) => {
+      const b = h("button", { type: "button", class: "secondary" }, label);
+      b.addEventListener("click", () => busy(b, async () => {
+        await work();
+        await refresh();
+      }, out));
+      tools.push(b);
+    };
+    if (moderator) tool(thread.pinned ? "Unpin" : "Pin to the top", () => actMsg(ctx, "pin_thread", { thread: id, pinned: !thread.pinned }));
+    if (thread.by === me || moderator) {
+      tool(thread.resolved ? "Reopen" : "Mark resolved", () => actMsg(ctx, "resolve_thread", { thread: id, resolved: !thread.resolved }));
+    }
+    head.replaceChildren(
+      h("h1", {}, thread.title),
+      h("p", {}, thread.pinned ? h("span", { class: "badge" }, "pinned") : null, thread.resolved ? h("span", { class: "badge" }, "resolved") : null,
+        h("a", { href: `#/forums?category=${encodeURIComponent(thread.category)}` }, "Back to the forum")),
+      h("div", { class: "card thread-tools" }, levelPicker(ctx, `thread:${id}`, thread.level || "normal", "thread"), tools.length ? h("div", { class: "actions" }, tools) : null));
+  };
+
   // The posts are redrawn in place: a reply being written, and where she is writing it, stay as
   // they are when someone else replies, when she replies, or after a moderator's act.
   const refresh = async (fresh = true) => {
-    if (fresh) thread = await ctx.session.get(`${MSG}/threads/${encodeURIComponent(id)}`);
-    const posts = await Promise.all(thread.posts.map(async (p) => h("li", { class: "member post", id: `post-${p.post}` },
-      h("div", { class: "hint" }, `${await nameOf(ctx, p.by)} · ${whenNs(p.created_ns)}${p.edited ? " · edited" : ""}`),
-      p.state === "visible" || p.body !== undefined ? richText(p.html, p.body) : h("p", { class: "hint" }, `(${p.state})`),
-      p.state && p.state !== "visible" && p.body !== undefined ? h("p", { class: "badge" }, p.state) : null,
-      moderationTools(ctx, { kind: "post", target: p.post, by: p.by, state: p.state || "visible", space: `category:${thread.category}` }, refresh))));
-    if (ctx.isCurrent()) list.replaceChildren(...posts);
+    if (fresh) thread = await ctx.session.get(path);
+    const posts = await Promise.all(thread.posts.map(postItem));
+    if (!ctx.isCurrent()) return;
+    header();
+    list.replaceChildren(...posts);
+    // Reading the thread moves her read marker past its last post (a signed act, made only when
+    // there is something unread), so the unread counts in the forum lists follow.
+    if (thread.unread > 0 && thread.position > marked) {
+      marked = thread.position;
+      await actMsg(ctx, "mark_read", { scope: `thread:${id}`, position: thread.position }).catch((error) => console.warn("read marker", error));
+    }
   };
-  await refresh(false);
-  const out = h("div", { "aria-live": "polite" });
-  const body = field("Your reply", { name: "body", rows: 4, required: true }, { as: "textarea" });
+  const body = field("Your reply", { name: "body", rows: 4, required: true }, { as: "textarea", hint: "Markdown works. Write @ and a member's name (@Ada Okafor) to notify them." });
   const submit = h("button", { type: "submit" }, "Sign and reply");
-  const form = h("form", { class: "card" }, body, submit, out);
-  form.addEventListener("submit", (event) => {
+  const reply = h("form", { class: "card", "aria-label": "Reply" }, quoteBox, body, submit, out);
+  reply.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(submit, async () => {
-      if (!form.body.value.trim()) throw Object.assign(new Error("Type a reply first."), { type: "reply_required" });
-      await ctx.session.act(`${MSG}/acts/reply`, "messaging.reply", { thread: id, body: form.body.value });
-      form.body.value = "";
+      const text = reply.body.value;
+      if (!text.trim()) throw new ApiError(0, "reply_required", "Type a reply first.");
+      const act = { thread: id, body: text, mentions: await mentionsIn(ctx, text) };
+      if (quoting) act.quote = { post: quoting.post, excerpt: quoting.excerpt };
+      await actMsg(ctx, "reply", act);
+      reply.body.value = "";
+      quoting = null;
+      await showQuote();
       await refresh();
-      form.body.focus();
+      reply.body.focus();
       toast("Reply posted.");
     }, out);
   });
-  ctx.render(
-    h("h1", {}, thread.title),
-    h("p", {}, h("a", { href: `#/forums?category=${encodeURIComponent(thread.category)}` }, "Back to the category")),
-    list,
-    form,
-  );
+  await refresh(false);
+  ctx.render(head, list, reply);
+  if (focusPost) {
+    const target = document.getElementById(`post-${focusPost}`);
+    if (target) {
+      target.classList.add("focused");
+      target.scrollIntoView({ block: "center" });
+    }
+  }
   listen(ctx, (_kind, notice) => {
     if (JSON.stringify(notice).includes(id)) refresh().catch((error) => console.warn("thread refresh", error));
   });
+}
+
+function errorText(error) {
+  return h("p", { class: "hint" }, error.message || String(error));
+}
+
+/** Search the forums she may read (all, or one forum), and show where each hit is. */
+function searchForm(ctx, category = null) {
+  const results = h("div", { "aria-live": "polite", "data-testid": "search-results" });
+  const text = field(category ? "Search this forum" : "Search the forums", { name: "text", type: "search", maxlength: 200, autocomplete: "off" });
+  const go = h("button", { type: "submit", class: "secondary" }, "Search");
+  const form = h("form", { class: "card", role: "search" }, text, go, results);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(go, async () => {
+      const wanted = form.text.value.trim();
+      if (!wanted) throw new ApiError(0, "invalid_request", "Type a word to search for.");
+      const query = new URLSearchParams({ text: wanted });
+      if (category) query.set("category", category);
+      const found = await ctx.session.get(`${MSG}/search?${query}`);
+      results.replaceChildren(found.results.length
+        ? h("ul", { class: "list" }, await Promise.all(found.results.map(async (r) => h("li", { class: "member" },
+            h("a", { href: `#/forums?thread=${encodeURIComponent(r.thread)}&post=${encodeURIComponent(r.post)}` }, h("strong", {}, r.title || "(untitled)")),
+            h("div", { class: "plain-text" }, r.snippet),
+            h("div", { class: "hint" }, `${await nameOf(ctx, r.by)} · ${whenNs(r.created_ns)}`)))))
+        : h("p", { class: "hint" }, `Nothing found for “${wanted}”.`));
+    }, results);
+  });
+  return form;
+}
+
+const REASONS = { mention: "mentioned you in", reply: "replied to your thread", watching: "posted in" };
+
+/** Mentions, replies to her threads and posts where she watches, newest first. */
+async function notificationsCard(ctx) {
+  const listed = await ctx.session.get(`${MSG}/notifications?limit=10`).catch(() => ({ notifications: [] }));
+  if (!listed.notifications.length) return null;
+  return h("section", { class: "card", "aria-label": "For you" }, h("h2", {}, "For you"),
+    h("ul", { class: "plain", "data-testid": "notifications" }, await Promise.all(listed.notifications.map(async (n) => h("li", {},
+      `${await nameOf(ctx, n.by)} ${REASONS[n.reason] || "posted in"} `,
+      h("a", { href: `#/forums?thread=${encodeURIComponent(n.thread)}&post=${encodeURIComponent(n.post)}` }, n.title || "a thread"),
+      h("span", { class: "hint" }, ` · ${whenNs(n.at_ns)}`))))));
 }
 
 /** An admin's form for a new forum category, or (given `existing`) its settings: name, what it is
@@ -701,13 +934,15 @@ const forums = {
         : h("p", {}, "No forums yet."));
   },
   async screen(params, ctx) {
-    if (params.get("thread")) return threadScreen(ctx, params.get("thread"));
+    if (params.get("thread")) return threadScreen(ctx, params.get("thread"), params.get("post"));
     const category = params.get("category");
     if (!category) {
       const listed = await ctx.session.get(`${MSG}/categories`);
       const admin = isAdminMember(ctx.app.me);
       const who = (roles) => (roles.length ? roles.join(", ") : "every member");
       return ctx.render(h("h1", {}, "Forums"),
+        await notificationsCard(ctx),
+        listed.categories.length ? searchForm(ctx) : null,
         listed.categories.length
           ? h("ul", { class: "list", "data-testid": "categories" }, listed.categories.map((c) => h("li", { class: "member" },
               h("a", { href: `#/forums?category=${encodeURIComponent(c.category)}` }, h("strong", {}, c.name)),
@@ -742,12 +977,15 @@ const forums = {
       named && named.description ? h("p", { class: "lead" }, named.description) : null,
       h("p", {}, h("a", { href: "#/forums" }, "All forums")),
       settings,
+      named ? h("div", { class: "card" }, levelPicker(ctx, `category:${category}`, named.level || "normal", "forum")) : null,
       listed.threads.length
-        ? h("ul", { class: "list" }, listed.threads.map((t) => h("li", { class: "member" },
+        ? h("ul", { class: "list", "data-testid": "threads" }, listed.threads.map((t) => h("li", { class: "member" },
             h("a", { href: `#/forums?thread=${encodeURIComponent(t.thread)}` }, h("strong", {}, t.title)), " ",
             t.pinned ? h("span", { class: "badge" }, "pinned") : null, t.resolved ? h("span", { class: "badge" }, "resolved") : null,
-            h("div", { class: "hint" }, `${t.posts} post(s)`))))
+            t.unread ? h("span", { class: "badge" }, `${t.unread} new`) : null,
+            h("div", { class: "hint" }, `${t.posts} post(s) · last ${whenNs(t.last_ns)}`))))
         : h("p", { class: "card" }, "No threads yet."),
+      listed.threads.length ? searchForm(ctx, category) : null,
       !named || named.may_post ? form : h("p", { class: "hint", "data-testid": "read-only" }, `Only ${named.post_roles.join(", ")} may start threads here.`),
     );
   },
