@@ -44,6 +44,7 @@ QUERIES = {
     "announcement_stats": "announcement_stats",
     "announcements": "announcements",
     "whoami": "whoami",
+    "email_status": "email_status",
     "categories": "categories",
     "threads": "threads",
     "thread": "thread",

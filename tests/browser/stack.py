@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import uvicorn
+from aiosmtpd.controller import Controller
 from nats.aio.client import Client as NATS
 
 from cos.demo import seed_demo
@@ -125,9 +126,31 @@ async def _start_services(nc: NATS, nats_url: str, data_dir: Path, port: int) ->
     return started
 
 
+class MailDrop:
+    """A real SMTP server's handler (aiosmtpd) that keeps each accepted message as a file in
+    `<data dir>/mail/`, where a test reads what a member was sent (a verification link)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        self.count += 1
+        (self.directory / f"{self.count:04d}.eml").write_bytes(envelope.original_content or b"")
+        return "250 Message accepted"
+
+
 async def _main(options: PlatformOptions, nats_url: str) -> None:
     base = f"http://{options.host}:{options.port}"
     await provision(nats_url)
+    # Messaging mails through this server, with links back to this gateway (as `cos run` does when
+    # MESSAGING_SMTP_HOST is set).
+    smtp = Controller(MailDrop(options.data_dir / "mail"), hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    os.environ.update(
+        MESSAGING_SMTP_HOST="127.0.0.1", MESSAGING_SMTP_PORT=str(smtp.port), MESSAGING_PUBLIC_URL=base
+    )
     nc = await connect(nats_url, name="cos-test-services")
     started: list[Stoppable] = []
     try:
@@ -155,6 +178,7 @@ async def _main(options: PlatformOptions, nats_url: str) -> None:
         for service in reversed(started):
             await service.stop()
         await nc.close()
+        smtp.stop()
 
 
 def main() -> int:

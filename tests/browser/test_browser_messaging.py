@@ -67,8 +67,10 @@ def test_an_admin_announces_and_members_read_it(
     page.goto(f"{stack.base}/app/#/announcements")
     page.get_by_label("Title", exact=True).fill("Bulk order closes early")
     page.get_by_label("Message", exact=True).fill("This week the bulk order closes on **Wednesday** at noon.")
-    page.get_by_role("button", name="Sign and send to all members").click()
-    expect(page.get_by_role("link", name="Bulk order closes early")).to_be_visible()
+    page.get_by_role("button", name="Sign and send", exact=True).click()
+    # In her inbox, and in the outbox's sent list with its figures.
+    expect(page.get_by_role("link", name="Bulk order closes early")).to_have_count(2)
+    expect(page.get_by_test_id("sent").locator("li").first).to_contain_text("Reached")
     browser.screenshot("announcement-sent")
     # The welcome for members admitted from now on, set by the admin on the same screen.
     page.get_by_label("Welcome message").fill("Glad you are here: the **bulk order** runs weekly.")

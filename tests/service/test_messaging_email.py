@@ -98,6 +98,8 @@ async def test_a_member_opts_in_by_link_and_receives_announcements_as_multipart_
     cy = await world.admit("Cy")
     pending = await world.act(bea, "subscribe_email", {"email": "bea@river.example"})
     assert pending == {"status": "pending", "email": "bea@river.example"}
+    status = await world.query(bea, "email_status")
+    assert status == {"available": True, "email": None, "pending": "bea@river.example"}
     [verification] = inbox.to("bea@river.example")
     link = link_in(verification)
     assert link["path"] == f"/c/{world.community}/messaging/email/verify"
@@ -112,6 +114,8 @@ async def test_a_member_opts_in_by_link_and_receives_announcements_as_multipart_
     with pytest.raises(DomainError) as reused:
         await world.handlers.verify_email(VerifyEmail(world.community, bea.did, link["token"]))
     assert reused.value.code == "invalid_verification"
+    status = await world.query(bea, "email_status")
+    assert status == {"available": True, "email": "bea@river.example", "pending": None}
     await world.act(cy, "subscribe_email", {"email": "cy@river.example"})  # never verified: no mail
 
     sent = await world.act(world.admin, "compose_announcement", {"title": "AGM", "body": "Agenda: *budget*."})
@@ -138,6 +142,8 @@ async def test_a_member_opts_in_by_link_and_receives_announcements_as_multipart_
 
     assert (await eventually_async(stats))["email"] == {"sent": 1, "failed": 0}
     await world.act(bea, "unsubscribe_email", {})
+    status = await world.query(bea, "email_status")
+    assert status == {"available": True, "email": None, "pending": None}
     second = await world.act(world.admin, "compose_announcement", {"title": "Minutes", "body": "Attached."})
     assert second["emailing"] == 0
 

@@ -91,6 +91,12 @@ async def me(community: Community, member: Member, nc: Nats) -> Any:
     return await _ask(nc, "whoami", community, member)
 
 
+@router.get("/email", responses=ERRORS)
+async def email_status(community: Community, member: Member, nc: Nats) -> Any:
+    """Her email opt-in: verified address, one awaiting its link, and whether email is sent here."""
+    return await _ask(nc, "email_status", community, member)
+
+
 @router.get("/inbox", responses=ERRORS)
 async def inbox(community: Community, member: Member, nc: Nats, limit: Limit = 50) -> Any:
     return await _ask(nc, "inbox", community, member, limit=limit)
@@ -102,8 +108,9 @@ async def announcement(community: Community, announcement: Ident, member: Member
 
 
 @router.get("/announcements", responses=ERRORS)
-async def pending_announcements(community: Community, member: Member, nc: Nats) -> Any:
-    return await _ask(nc, "announcements", community, member)
+async def pending_announcements(community: Community, member: Member, nc: Nats, limit: Limit = 50) -> Any:
+    """For admins: drafts and scheduled announcements, and the sent ones with their figures."""
+    return await _ask(nc, "announcements", community, member, limit=limit)
 
 
 @router.get("/announcements/{announcement}/stats", responses=ERRORS)

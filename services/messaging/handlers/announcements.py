@@ -319,16 +319,23 @@ class AnnouncementHandlers(HandlerBase):
         if "admin" not in record.roles:
             raise Forbidden("not_an_admin", "drafts are for the community's admins")
         pending = await self.read(lambda: self.inbox.pending(query.community))
+        sent = await self.read(lambda: self.inbox.sent(query.community, max(1, query.limit)))
         return {
+            "sent": sent,
             "pending": [
                 {
                     "announcement": d.announcement,
                     "title": d.title,
                     "by": d.by,
                     "send_at": rfc3339(d.send_at_ns) if d.send_at_ns else None,
+                    "audience": {
+                        "roles": list(d.audience.roles),
+                        "types": list(d.audience.types),
+                        "tags": list(d.audience.tags),
+                    },
                 }
                 for d in pending
-            ]
+            ],
         }
 
     async def mark_announcement_read(self, command: Signed) -> dict[str, Any]:
@@ -383,6 +390,19 @@ class AnnouncementHandlers(HandlerBase):
         email = participant.verify_email(command.member, _hash(command.token), now)
         await self.save(participant)
         return {"status": "verified", "email": email}
+
+    async def email_status(self, query: Query) -> dict[str, Any]:
+        """Her own opt-in: the verified address, one waiting for its link, and whether this
+        community sends email at all (no SMTP server configured: it does not)."""
+        await self.reader(query.community, query.member)
+        participant = await self.load_or_new(Participant, participant_id(query.community, query.member))
+        pending = participant.pending
+        waiting = pending is not None and pending.expires_ns > self.clock()
+        return {
+            "available": self.mailer is not None,
+            "email": participant.email or None,
+            "pending": pending.email if waiting and pending is not None else None,
+        }
 
     async def unsubscribe_email(self, command: Signed) -> dict[str, Any]:
         act = await self.act(command, "unsubscribe_email")

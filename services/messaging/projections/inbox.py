@@ -127,6 +127,15 @@ class InboxView:
             },
         }
 
+    def sent(self, community: str, limit: int) -> list[dict[str, Any]]:
+        """The community's sent announcements, newest first, each with its delivery figures."""
+        rows = sorted(self._sent.get(community, {}).values(), key=lambda s: s.at_ns, reverse=True)
+        return [
+            {"title": s.title, "by": s.by, "at_ns": s.at_ns, "audience": s.audience}
+            | (self.stats(community, s.announcement) or {})
+            for s in rows[:limit]
+        ]
+
     def pending(self, community: str) -> list[AnnouncementDrafted]:
         return sorted(self._pending.get(community, {}).values(), key=lambda d: d.occurred_ns)
 

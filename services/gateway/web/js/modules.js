@@ -552,9 +552,14 @@ const announcements = {
     if (id) {
       const item = await ctx.session.get(`${MSG}/inbox/${encodeURIComponent(id)}`);
       if (!item.read) await ctx.session.act(`${MSG}/acts/mark_announcement_read`, "messaging.mark_announcement_read", { announcement: id }).catch(() => null);
+      const stats = isAdminMember(ctx.app.me)
+        ? await ctx.session.get(`${MSG}/announcements/${encodeURIComponent(id)}/stats`).catch(() => null)
+        : null;
       return ctx.render(
         h("h1", {}, item.title),
         h("p", { class: "hint" }, `From ${await nameOf(ctx, item.by)} · ${whenNs(item.at_ns)}`),
+        stats ? h("p", { class: "stats", "data-testid": "stats" }, `Reached ${stats.recipients} · read by ${stats.read}`,
+          stats.email.sent || stats.email.failed ? ` · email sent ${stats.email.sent}, failed ${stats.email.failed}` : "") : null,
         h("article", { class: "card" }, richText(item.html, item.body)),
         h("p", {}, h("a", { href: "#/announcements" }, "All announcements")),
       );
@@ -568,26 +573,148 @@ const announcements = {
             a.read ? null : h("span", { class: "badge" }, "new"), h("div", { class: "hint" }, whenNs(a.at_ns)))))
         : h("p", { class: "card" }, "No announcements yet."),
     ];
+    parts.push(await emailCard(ctx));
     if (ctx.app.me.roles.includes("admin")) {
-      const out = h("div", { "aria-live": "polite" });
-      const title = field("Title", { name: "title", required: true, maxlength: 200 });
-      const body = field("Message", { name: "body", rows: 5, required: true }, { as: "textarea", hint: "Markdown works: **bold**, lists, links." });
-      const submit = h("button", { type: "submit" }, "Sign and send to all members");
-      const form = h("form", { class: "card" }, h("h2", {}, "New announcement"), title, body, submit, out);
-      form.addEventListener("submit", (event) => {
-        event.preventDefault();
-        busy(submit, async () => {
-          await ctx.session.act(`${MSG}/acts/compose_announcement`, "messaging.compose_announcement", { title: form.title.value.trim(), body: form.body.value });
-          toast("Announcement sent.");
-          await announcements.screen(new URLSearchParams(), ctx);
-        }, out);
-      });
-      parts.push(form);
-      parts.push(welcomeForm(ctx));
+      const reload = () => announcements.screen(new URLSearchParams(), ctx);
+      parts.push(composeForm(ctx, reload), await outbox(ctx, reload), welcomeForm(ctx));
     }
     ctx.render(parts);
   },
 };
+
+function audienceText(audience) {
+  const parts = [];
+  if (audience?.roles?.length) parts.push(`roles: ${audience.roles.join(", ")}`);
+  if (audience?.types?.length) parts.push(`types: ${audience.types.join(", ")}`);
+  if (audience?.tags?.length) parts.push(`tags: ${audience.tags.join(", ")}`);
+  return parts.length ? parts.join(" · ") : "every member";
+}
+
+/** An admin writes an announcement for every member or a segment (by role, membership type or
+ * tag: a member in any one named segment receives it), and sends it now, at a later time, or
+ * keeps it as a draft. */
+function composeForm(ctx, reload) {
+  const out = h("div", { "aria-live": "polite" });
+  const policy = ctx.app.profile?.policy || {};
+  const title = field("Title", { name: "title", required: true, maxlength: 200 });
+  const body = field("Message", { name: "body", rows: 5, required: true }, { as: "textarea", hint: "Markdown works: **bold**, lists, links." });
+  const pick = (legend, key, values) => h("fieldset", { class: "options" }, h("legend", {}, legend),
+    values.map((value) => {
+      const id = `aud-${key}-${value}`;
+      return h("div", { class: "check" }, h("input", { type: "checkbox", id, name: key, value }), h("label", { for: id }, value));
+    }));
+  const types = (policy.membership_types || []).map((t) => t.name);
+  const audience = h("details", { class: "settings" }, h("summary", {}, "Audience: every member (choose a segment)"),
+    h("p", { class: "hint" }, "Nothing ticked: every member in good standing. Otherwise members with any of the ticked roles or types, or any of the tags."),
+    pick("Roles", "roles", policy.roles || ["admin", "moderator", "member"]),
+    types.length > 1 ? pick("Membership types", "types", types) : null,
+    field("Tags (comma separated)", { name: "tags", autocomplete: "off", placeholder: "bakery, volunteers" }));
+  const when = field("When", { name: "when" }, { as: "select", options: [["now", "Send now"], ["later", "Send at a later time"], ["draft", "Keep as a draft"]] });
+  const at = field("Send at", { name: "send_at", type: "datetime-local" });
+  at.hidden = true;
+  const submit = h("button", { type: "submit" }, "Sign and send");
+  const form = h("form", { class: "card", "aria-label": "New announcement" }, h("h2", {}, "New announcement"), title, body, audience, when, at, submit, out);
+  const summary = audience.querySelector("summary");
+  const chosen = () => {
+    const ticked = (key) => [...form.querySelectorAll(`input[name="${key}"]:checked`)].map((el) => el.value);
+    const tags = form.tags.value.split(",").map((t) => t.trim()).filter(Boolean);
+    return { roles: ticked("roles"), types: ticked("types"), tags: [...new Set(tags)] };
+  };
+  form.addEventListener("change", () => {
+    summary.textContent = `Audience: ${audienceText(chosen())}`;
+    at.hidden = form.when.value !== "later";
+    submit.textContent = { now: "Sign and send", later: "Sign and schedule", draft: "Sign and save the draft" }[form.when.value];
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(submit, async () => {
+      const act = { title: form.title.value.trim(), body: form.body.value, audience: chosen() };
+      if (!act.title || !act.body.trim()) throw new ApiError(0, "invalid_request", "An announcement needs a title and a message.");
+      if (form.when.value === "later") {
+        const moment = form.send_at.value ? new Date(form.send_at.value) : null;
+        if (!moment || Number.isNaN(moment.getTime())) throw new ApiError(0, "invalid_request", "Choose when to send it.");
+        if (moment.getTime() <= Date.now()) throw new ApiError(0, "invalid_request", "That time has passed: choose a later one, or send now.");
+        act.send_at = formatDatetime(moment);
+      } else if (form.when.value === "draft") act.draft = true;
+      const done = await ctx.session.act(`${MSG}/acts/compose_announcement`, "messaging.compose_announcement", act);
+      toast(done.state === "sent" ? `Announcement sent to ${done.recipients} member(s).` : done.send_at ? `Scheduled for ${new Date(done.send_at).toLocaleString()}.` : "Draft saved.");
+      await reload();
+    }, out);
+  });
+  return form;
+}
+
+/** For admins: drafts and scheduled announcements (send now or cancel), and what was sent, with
+ * how many it reached, how many read it and how its email went. */
+async function outbox(ctx, reload) {
+  const listed = await ctx.session.get(`${MSG}/announcements?limit=20`).catch(() => ({ pending: [], sent: [] }));
+  const out = h("div", { "aria-live": "polite" });
+  const button = (label, work, secondary = true) => {
+    const b = h("button", { type: "button", class: secondary ? "secondary" : undefined }, label);
+    b.addEventListener("click", () => busy(b, async () => {
+      await work();
+      await reload();
+    }, out));
+    return b;
+  };
+  const act = (name, id) => ctx.session.act(`${MSG}/acts/${name}`, `messaging.${name}`, { announcement: id });
+  const pending = listed.pending.map((d) => h("li", { class: "member" },
+    h("strong", {}, d.title), " ", h("span", { class: "badge" }, d.send_at ? "scheduled" : "draft"),
+    h("div", { class: "hint" }, `${d.send_at ? `Sends ${new Date(d.send_at).toLocaleString()}` : "Not sent until you send it"} · to ${audienceText(d.audience)}`),
+    h("div", { class: "actions" },
+      button("Send now", async () => {
+        const sent = await act("send_announcement", d.announcement);
+        toast(`Announcement sent to ${sent.recipients} member(s).`);
+      }, false),
+      button("Cancel", async () => {
+        await act("cancel_announcement", d.announcement);
+        toast("Cancelled: it will not be sent.");
+      }))));
+  const sent = await Promise.all((listed.sent || []).map(async (s) => h("li", { class: "member" },
+    h("a", { href: `#/announcements?a=${encodeURIComponent(s.announcement)}` }, h("strong", {}, s.title)),
+    h("div", { class: "hint" }, `${await nameOf(ctx, s.by)} · ${whenNs(s.at_ns)} · to ${audienceText(s.audience)}`),
+    h("div", { class: "stats" }, `Reached ${s.recipients} · read by ${s.read}`,
+      s.email && (s.email.sent || s.email.failed) ? ` · email sent ${s.email.sent}, failed ${s.email.failed}` : ""))));
+  return h("section", { class: "card", "aria-label": "Outbox" }, h("h2", {}, "Outbox"),
+    pending.length ? h("ul", { class: "list", "data-testid": "pending" }, pending) : h("p", { class: "hint" }, "No drafts or scheduled announcements."),
+    h("h3", {}, "Sent"),
+    sent.length ? h("ul", { class: "list", "data-testid": "sent" }, sent) : h("p", { class: "hint" }, "Nothing sent yet."),
+    out);
+}
+
+/** Her own email opt-in: announcements also by email, to an address she proves by a link. */
+async function emailCard(ctx) {
+  const status = await ctx.session.get(`${MSG}/email`).catch(() => null);
+  if (!status || !status.available) return null;
+  const out = h("div", { "aria-live": "polite" });
+  const card = h("section", { class: "card", "aria-label": "Email" }, h("h2", {}, "Announcements by email"));
+  const reload = async () => card.replaceWith(await emailCard(ctx) || h("div"));
+  if (status.email || status.pending) {
+    const stop = h("button", { type: "button", class: "secondary" }, "Stop emails");
+    stop.addEventListener("click", () => busy(stop, async () => {
+      await ctx.session.act(`${MSG}/acts/unsubscribe_email`, "messaging.unsubscribe_email", {});
+      toast("No more emails: announcements stay here in the app.");
+      await reload();
+    }, out));
+    card.append(h("p", { "data-testid": "email-status" }, status.email
+      ? `Announcements also go to ${status.email}.`
+      : `Waiting for you to open the link we sent to ${status.pending}.`), stop, out);
+    return card;
+  }
+  const email = field("Your email address", { name: "email", type: "email", required: true, autocomplete: "email", maxlength: 254 });
+  const submit = h("button", { type: "submit", class: "secondary" }, "Send me the confirmation link");
+  const form = h("form", {}, h("p", { class: "hint" }, "Get each announcement by email as well. We send a link first, to check the address is yours."), email, submit, out);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(submit, async () => {
+      await ctx.session.act(`${MSG}/acts/subscribe_email`, "messaging.subscribe_email", { email: form.email.value.trim() });
+      toast("Check your mailbox for the confirmation link.");
+      await reload();
+    }, out);
+  });
+  card.append(form);
+  return card;
+}
 
 /** An admin sets the welcome message: signed once by the community, delivered once to each member
  * admitted afterwards (the service's `configure_welcome`). */

@@ -1,0 +1,156 @@
+"""Communicate in Chromium: an admin announces to one segment (moderators), keeps a draft and sends
+it later, schedules one and cancels it, and reads each sent announcement's figures; a member has
+announcements mailed to her, proving her address by the link a real SMTP server received."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from playwright.sync_api import expect
+
+from cos.demo import ADMINS, MEMBERS
+from shared.trust.member_keys import MemberKeys
+from tests.browser.conftest import Browser
+from tests.browser.stack import Stack
+from tests.browser.test_browser_onboarding import ask, restore
+
+CLEO, DEV, EUNJI = MEMBERS  # Cleo Marsh is a moderator
+
+
+def inbox_titles(stack: Stack, name: str) -> list[str]:
+    did = MemberKeys.from_phrase(stack.phrase(name)).did
+    inbox = ask(stack, "messaging", "inbox", {"community": "demo", "member": did, "limit": 200})
+    return [item["title"] for item in inbox["announcements"]]
+
+
+def pending(stack: Stack) -> list[dict[str, Any]]:
+    did = MemberKeys.from_phrase(stack.phrase(ADMINS[0].name)).did
+    listed: list[dict[str, Any]] = ask(
+        stack, "messaging", "announcements", {"community": "demo", "member": did}
+    )["pending"]
+    return listed
+
+
+def test_an_admin_announces_to_a_segment_keeps_a_draft_and_schedules(browser: Browser, stack: Stack) -> None:
+    page = browser.page
+    restore(page, stack, stack.phrase(ADMINS[0].name))
+    page.goto(f"{stack.base}/app/#/announcements")
+    form = page.get_by_role("form", name="New announcement")
+
+    # To the moderators only: a segment by role.
+    form.get_by_label("Title", exact=True).fill("Moderators: new flag queue")
+    form.get_by_label("Message", exact=True).fill("The queue now shows **who** flagged a post.")
+    form.get_by_text("Audience: every member").click()
+    form.get_by_role("group", name="Roles").get_by_label("moderator").check()
+    expect(form.locator("summary")).to_have_text("Audience: roles: moderator")
+    form.get_by_role("button", name="Sign and send").click()
+    expect(page.locator("#toast")).to_contain_text("Announcement sent to 1 member(s).")
+    sent = page.get_by_test_id("sent").locator("li").filter(has_text="Moderators: new flag queue")
+    expect(sent).to_contain_text("to roles: moderator")
+    expect(sent).to_contain_text("Reached 1 · read by 0")
+    assert "Moderators: new flag queue" in inbox_titles(stack, CLEO.name)
+    assert "Moderators: new flag queue" not in inbox_titles(stack, DEV.name)
+
+    # A draft: nothing is delivered until she sends it.
+    form = page.get_by_role("form", name="New announcement")
+    form.get_by_label("Title", exact=True).fill("Draft: stocktake volunteers")
+    form.get_by_label("Message", exact=True).fill("We need four people on Sunday.")
+    form.get_by_label("When").select_option("draft")
+    form.get_by_role("button", name="Sign and save the draft").click()
+    draft = page.get_by_test_id("pending").locator("li").filter(has_text="Draft: stocktake volunteers")
+    expect(draft).to_contain_text("draft")
+    assert "Draft: stocktake volunteers" not in inbox_titles(stack, DEV.name)
+
+    # Scheduled for tomorrow, then cancelled: it never goes out.
+    form = page.get_by_role("form", name="New announcement")
+    form.get_by_label("Title", exact=True).fill("Scheduled: shop closed Monday")
+    form.get_by_label("Message", exact=True).fill("Closed for the bank holiday.")
+    form.get_by_label("When").select_option("later")
+    form.get_by_role("button", name="Sign and schedule").click()  # no time chosen yet
+    expect(form.get_by_role("alert")).to_contain_text("Choose when to send it.")
+    tomorrow = (datetime.now() + timedelta(days=1)).replace(second=0, microsecond=0)
+    form.get_by_label("Send at").fill(tomorrow.strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_role("button", name="Sign and schedule").click()
+    scheduled = page.get_by_test_id("pending").locator("li").filter(has_text="Scheduled: shop closed Monday")
+    expect(scheduled).to_contain_text("scheduled")
+    [row] = [p for p in pending(stack) if p["title"] == "Scheduled: shop closed Monday"]
+    assert datetime.fromisoformat(row["send_at"]).timestamp() == tomorrow.timestamp()
+    scheduled.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#toast")).to_contain_text("Cancelled")
+    expect(scheduled).to_have_count(0)
+    assert "Scheduled: shop closed Monday" not in [p["title"] for p in pending(stack)]
+
+    # The draft is sent now: every member has it.
+    page.get_by_test_id("pending").locator("li").filter(has_text="Draft: stocktake volunteers").get_by_role(
+        "button", name="Send now"
+    ).click()
+    expect(page.get_by_test_id("sent")).to_contain_text("Draft: stocktake volunteers")
+    assert "Draft: stocktake volunteers" in inbox_titles(stack, DEV.name)
+    browser.screenshot("outbox")
+    page.get_by_test_id("sent").get_by_role("link", name="Moderators: new flag queue").click()
+    expect(page.get_by_test_id("stats")).to_have_text("Reached 1 · read by 0")
+    assert browser.errors == []
+
+
+def _mail_to(stack: Stack, address: str) -> EmailMessage | None:
+    for path in sorted((stack.data_dir / "mail").glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if isinstance(message, EmailMessage) and message["To"] == address:
+            return message
+    return None
+
+
+def test_a_member_gets_announcements_by_email_after_proving_her_address(
+    browser: Browser, stack: Stack, new_browser: Callable[[str], Browser]
+) -> None:
+    page = browser.page
+    restore(page, stack, stack.phrase(EUNJI.name))
+    page.goto(f"{stack.base}/app/#/announcements")
+    card = page.get_by_role("region", name="Email")
+    card.get_by_label("Your email address").fill("eunji@river.example")
+    card.get_by_role("button", name="Send me the confirmation link").click()
+    expect(page.get_by_test_id("email-status")).to_contain_text(
+        "Waiting for you to open the link we sent to eunji@river.example"
+    )
+    mail = _mail_to(stack, "eunji@river.example")
+    assert mail is not None
+    body = mail.get_body(("plain",))
+    assert body is not None
+    link = re.search(r"http://\S+/email/verify\S+", body.get_content())
+    assert link is not None
+    assert link.group(0).startswith(stack.base)
+    with urllib.request.urlopen(link.group(0), timeout=10) as answer:  # as her mail client would
+        assert answer.status == 200
+    page.reload()
+    expect(page.get_by_test_id("email-status")).to_have_text("Announcements also go to eunji@river.example.")
+
+    admin = new_browser("admin")
+    restore(admin.page, stack, stack.phrase(ADMINS[1].name))
+    admin.page.goto(f"{stack.base}/app/#/announcements")
+    form = admin.page.get_by_role("form", name="New announcement")
+    form.get_by_label("Title", exact=True).fill("Seed library opens")
+    form.get_by_label("Message", exact=True).fill("Bring **seeds**, take seeds.")
+    form.get_by_role("button", name="Sign and send").click()
+    sent = admin.page.get_by_test_id("sent").locator("li").filter(has_text="Seed library opens")
+    expect(sent).to_be_visible()
+    # The mail goes out in the background; the outbox shows it once it is reported.
+    for _ in range(20):
+        if "email sent 1" in sent.inner_text():
+            break
+        admin.page.wait_for_timeout(250)
+        admin.page.reload()
+        sent = admin.page.get_by_test_id("sent").locator("li").filter(has_text="Seed library opens")
+    expect(sent).to_contain_text("email sent 1, failed 0")
+
+    # She stops the emails; the app says so, and the next announcement is not mailed.
+    page.get_by_role("button", name="Stop emails").click()
+    expect(page.get_by_role("button", name="Send me the confirmation link")).to_be_visible()
+    assert browser.errors == []
+    assert admin.errors == []
