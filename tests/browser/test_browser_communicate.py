@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import re
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from cos.demo import ADMINS, MEMBERS
@@ -126,8 +129,16 @@ def test_a_member_gets_announcements_by_email_after_proving_her_address(
     link = re.search(r"http://\S+/email/verify\S+", body.get_content())
     assert link is not None
     assert link.group(0).startswith(stack.base)
-    with urllib.request.urlopen(link.group(0), timeout=10) as answer:  # as her mail client would
-        assert answer.status == 200
+    # She opens the link from her mail in the browser: a page tells her it worked.
+    opened = new_browser("mail-link")
+    opened.page.goto(link.group(0))
+    expect(opened.page.get_by_role("heading", level=1)).to_have_text("Your address is confirmed")
+    expect(opened.page.locator("p")).to_contain_text("will also come to eunji@river.example")
+    # The link works once: a second use is refused (JSON for a program).
+    with pytest.raises(urllib.error.HTTPError) as again:
+        urllib.request.urlopen(link.group(0), timeout=10)
+    assert again.value.code == 403
+    assert json.loads(again.value.read())["error"]["type"] == "invalid_verification"
     page.reload()
     expect(page.get_by_test_id("email-status")).to_have_text("Announcements also go to eunji@river.example.")
 
@@ -154,3 +165,4 @@ def test_a_member_gets_announcements_by_email_after_proving_her_address(
     expect(page.get_by_role("button", name="Send me the confirmation link")).to_be_visible()
     assert browser.errors == []
     assert admin.errors == []
+    assert opened.errors == []

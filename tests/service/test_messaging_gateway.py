@@ -221,3 +221,13 @@ async def test_announcements_and_refusals_travel_as_typed_http_answers(base_url:
             f"/c/{bea.community}/messaging/email/verify", params={"member": bea.did, "token": "x" * 20}
         )
         assert (bad_link.status_code, bad_link.json()["error"]["type"]) == (403, "invalid_verification")
+        # Opened from her mail, in a browser: a page that says what happened, escaped.
+        in_browser = await http.get(
+            f"/c/{bea.community}/messaging/email/verify",
+            params={"member": bea.did, "token": "x" * 20},
+            headers={"accept": "text/html,application/xhtml+xml"},
+        )
+        assert in_browser.status_code == 403
+        assert in_browser.headers["content-type"].startswith("text/html")
+        assert "<h1>This link did not work</h1>" in in_browser.text
+        assert "Nothing was changed." in in_browser.text

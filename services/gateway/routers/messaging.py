@@ -9,9 +9,11 @@ the link's secret proves the address.
 from __future__ import annotations
 
 from enum import StrEnum
+from html import escape
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from services.gateway.auth import Member
@@ -73,17 +75,38 @@ async def act(community: Community, act: Act, body: SignedStatement, member: Mem
     return await forward(nc, "messaging", act.value, {"community": community, "statement": body.statement})
 
 
-@router.get("/email/verify", responses=ERRORS)
+@router.get("/email/verify", responses=ERRORS, response_model=Verification)
 async def verify_email(
+    request: Request,
     community: Community,
     nc: Nats,
     member: Annotated[str, Query(min_length=8, max_length=200)],
     token: Annotated[str, Query(min_length=16, max_length=200)],
-) -> Verification:
-    result = await forward(
-        nc, "messaging", "verify_email", {"community": community, "member": member, "token": token}
-    )
+) -> Any:
+    """JSON for programs; a short page for a person who opened the link from her mail."""
+    person = "text/html" in request.headers.get("accept", "")
+    try:
+        result = await forward(
+            nc, "messaging", "verify_email", {"community": community, "member": member, "token": token}
+        )
+    except GatewayError as error:
+        if not person:
+            raise
+        return _page(error.status, "This link did not work", f"{error.message}. Nothing was changed.")
+    if person:
+        said = f"Announcements of {community} will also come to {result['email']}."
+        return _page(200, "Your address is confirmed", f"{said} You can stop them in the app at any time.")
     return Verification(**result)
+
+
+def _page(status: int, title: str, text: str) -> HTMLResponse:
+    body = (
+        '<!doctype html><html lang="en"><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{escape(title)}</title><body style="font-family: system-ui, sans-serif; max-width: 36rem; '
+        f'margin: 3rem auto; padding: 0 1rem"><h1>{escape(title)}</h1><p>{escape(text)}</p></body></html>'
+    )
+    return HTMLResponse(body, status_code=status)
 
 
 @router.get("/me", responses=ERRORS)
