@@ -96,16 +96,23 @@ class KnowledgeHandlers:
         viewer = await self.member(query.community, query.member)
         library = await self._load(Library, query.community, "library", "settings")
         may_upload = library.may_upload(viewer)
+        settings = {"may_upload": may_upload, "uploader_roles": list(library.uploader_roles)}
         index = self.indexer.indexes.get(query.community)
         if index is None:
-            return {"documents": [], "may_upload": may_upload}
+            return {"documents": []} | settings
         readable = set(index.readable_rules(viewer))
         documents = [
-            describe_source(s) | {"read_roles": list(s.rule.roles)}
+            describe_source(s)
+            | {
+                "document": s.key.partition(":")[2],  # the id its revise and delete acts name
+                "read_roles": list(s.rule.roles),
+                # Whether the app offers her to revise or delete it (the service checks again).
+                "may_change": viewer.in_good_standing and (viewer.is_admin or s.author == viewer.did),
+            }
             for s in index.sources.values()
             if s.kind == "document" and s.rule.key in readable
         ]
-        return {"documents": sorted(documents, key=lambda d: d["title"].lower()), "may_upload": may_upload}
+        return {"documents": sorted(documents, key=lambda d: d["title"].lower())} | settings
 
     def _question(self, text: str) -> str:
         question = text.strip()

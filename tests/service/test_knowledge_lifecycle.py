@@ -143,7 +143,7 @@ async def test_uploads_need_the_right_and_survive_bad_files_with_a_reason(know: 
         signed(know.admin, "configure_library", c, {"uploader_roles": ["librarian"]})
     )
     as_librarian = await handlers.library(LibraryQuery(community=c, member=librarian.did))
-    assert as_librarian["may_upload"] is True
+    assert (as_librarian["may_upload"], as_librarian["uploader_roles"]) == (True, ["librarian"])
     assert (await refused(handlers.add_document(upload(know.member, c, "Keys", text)))).message == (
         "only admins and members with the role librarian may add documents"
     )
@@ -229,3 +229,22 @@ async def test_a_forged_commit_on_a_stream_is_never_indexed(
     assert know.service.indexer.skipped["unverifiable"] == 1
     found = keys_of(await know.service.handlers.search(ask(c, know.member, "give away bikes pram", limit=10)))
     assert sorted(found) == ["post:p7", "post:p9"]
+
+
+async def test_the_library_says_who_may_change_each_document(know: Community) -> None:
+    c, handlers = know.slug, know.service.handlers
+    librarian = know.join(roles=("member", "librarian"))
+    await handlers.configure_library(
+        signed(know.admin, "configure_library", c, {"uploader_roles": ["librarian"]})
+    )
+    text = b"The boathouse key is with the harbour master."
+    await handlers.add_document(upload(librarian, c, "Keys", text))
+    # Its author and admins may revise or delete it; the app offers the others nothing.
+    for viewer, may in ((librarian, True), (know.admin, True), (know.member, False)):
+        listed = await handlers.library(LibraryQuery(community=c, member=viewer.did))
+        assert listed["uploader_roles"] == ["librarian"]
+        assert [d["may_change"] for d in listed["documents"] if d["title"] == "Keys"] == [may]
+    [keys] = [d["document"] for d in listed["documents"] if d["title"] == "Keys"]
+    await handlers.delete_document(signed(librarian, "delete_document", c, {"document": keys}))
+    after = await handlers.library(LibraryQuery(community=c, member=librarian.did))
+    assert [d["title"] for d in after["documents"]] == []

@@ -388,24 +388,102 @@ function answerView(answer) {
   );
 }
 
-function uploadForm(ctx, done) {
+/** Who may read a document: role checkboxes (none ticked: every member). */
+function rolePicker(ctx, legend, key, chosen = [], hint = "None ticked: every member.") {
+  const roles = ctx.app.profile?.policy?.roles || ["admin", "moderator", "member"];
+  return h("fieldset", { class: "options" }, h("legend", {}, legend), h("p", { class: "hint" }, hint),
+    roles.map((role) => {
+      const id = `${key}-${role}-${Math.random().toString(36).slice(2, 8)}`;
+      return h("div", { class: "check" }, h("input", { type: "checkbox", id, name: key, value: role, checked: chosen.includes(role) }), h("label", { for: id }, role));
+    }));
+}
+
+function ticked(form, key) {
+  return [...form.querySelectorAll(`input[name="${key}"]:checked`)].map((el) => el.value);
+}
+
+async function fileStatement(file) {
+  const data = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < data.length; i += 0x8000) binary += String.fromCharCode(...data.subarray(i, i + 0x8000));
+  return { content: btoa(binary), sha256: bytesToHex(await sha256(data)) };
+}
+
+const ACCEPT = ".md,.txt,.html,.pdf,text/plain,text/markdown,text/html,application/pdf";
+
+/** Add a document, or (given `existing`) replace its file, title and readers: a signed revision
+ * whose earlier versions stay in the log. */
+function documentForm(ctx, existing, done) {
   const out = h("div", { "aria-live": "polite" });
-  const title = field("Title", { name: "title", required: true, maxlength: 300 });
-  const file = field("File", { name: "file", type: "file", required: true, accept: ".md,.txt,.html,.pdf,text/plain,text/markdown,text/html,application/pdf" });
-  const submit = h("button", { type: "submit" }, "Sign and add");
-  const form = h("form", { class: "card" }, h("h2", {}, "Add a document"), title, file, submit, out);
+  const title = field("Title", { name: "title", required: !existing, maxlength: 300, value: existing?.title || "" });
+  const file = field(existing ? "New file" : "File", { name: "file", type: "file", required: true, accept: ACCEPT });
+  const submit = h("button", { type: "submit" }, existing ? "Sign and replace" : "Sign and add");
+  const label = existing ? `Replace ${existing.title}` : "Add a document";
+  const form = h("form", { class: existing ? "edit" : "card", "aria-label": label }, existing ? null : h("h2", {}, label), title, file,
+    rolePicker(ctx, "Who may read it", "read_roles", existing?.read_roles || []), submit, out);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(submit, async () => {
       const chosen = form.file.files[0];
-      if (!chosen) throw Object.assign(new Error("Choose a file."), { type: "file_required" });
-      const data = new Uint8Array(await chosen.arrayBuffer());
-      let binary = "";
-      for (let i = 0; i < data.length; i += 0x8000) binary += String.fromCharCode(...data.subarray(i, i + 0x8000));
-      const body = { title: form.title.value.trim() || chosen.name, filename: chosen.name, sha256: bytesToHex(await sha256(data)) };
-      await ctx.session.act("/know/documents", "knowledge.add_document", body, { content: btoa(binary) });
-      toast("Document added.");
+      if (!chosen) throw new ApiError(0, "file_required", "Choose a file.");
+      const { content, sha256: digest } = await fileStatement(chosen);
+      const body = { title: form.title.value.trim() || chosen.name, filename: chosen.name, sha256: digest, read_roles: ticked(form, "read_roles") };
+      if (existing) {
+        body.document = existing.document;
+        await ctx.session.act("/know/documents/revise", "knowledge.revise_document", body, { content });
+        toast("Document replaced; the assistant answers from the new version.");
+      } else {
+        await ctx.session.act("/know/documents", "knowledge.add_document", body, { content });
+        toast("Document added.");
+      }
       done();
+    }, out);
+  });
+  return form;
+}
+
+/** The library: what she may read, by whom and for whom; its author or an admin replaces or
+ * deletes a document (with a reason, kept in the log). */
+async function libraryCard(ctx, library, reload) {
+  const names = new Map(await Promise.all(library.documents.map(async (d) => [d.author, await nameOf(ctx, d.author)])));
+  const who = (roles) => (roles.length ? roles.join(", ") : "every member");
+  const item = (d) => {
+    const out = h("div", { "aria-live": "polite" });
+    const tools = [];
+    if (d.may_change) {
+      const reason = field("Reason for deleting", { name: "reason", maxlength: 500, autocomplete: "off" });
+      const remove = h("button", { type: "submit", class: "secondary" }, "Delete");
+      const deleting = h("form", { class: "edit", "aria-label": `Delete ${d.title}` }, reason, remove, out);
+      deleting.addEventListener("submit", (event) => {
+        event.preventDefault();
+        busy(remove, async () => {
+          await ctx.session.act("/know/documents/delete", "knowledge.delete_document", { document: d.document, reason: deleting.reason.value.trim() });
+          toast("Document deleted: the assistant no longer answers from it.");
+          reload();
+        }, out);
+      });
+      tools.push(h("details", {}, h("summary", {}, "Replace or delete"), documentForm(ctx, d, reload), deleting));
+    }
+    return h("li", { class: "member", dataset: { document: d.document } }, h("strong", {}, d.title),
+      h("div", { class: "hint" }, `readable by ${who(d.read_roles)} · signed by ${names.get(d.author)} · ${new Date(d.citation.timestamp_ns / 1e6).toLocaleDateString()}`),
+      tools);
+  };
+  return h("section", { class: "card", "aria-label": "Library" }, h("h2", {}, "Library"),
+    library.documents.length ? h("ul", { class: "list", "data-testid": "library" }, library.documents.map(item)) : h("p", {}, "No documents yet."));
+}
+
+/** Admins choose which roles may add documents besides themselves. */
+function librarySettings(ctx, library, reload) {
+  const out = h("div", { "aria-live": "polite" });
+  const submit = h("button", { type: "submit", class: "secondary" }, "Sign and save");
+  const form = h("form", { class: "card", "aria-label": "Who may add documents" }, h("h2", {}, "Who may add documents"),
+    rolePicker(ctx, "Roles that may add documents", "uploader_roles", library.uploader_roles || [], "Admins always may; none ticked: only admins."), submit, out);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(submit, async () => {
+      await ctx.session.act("/know/library", "knowledge.configure_library", { uploader_roles: ticked(form, "uploader_roles") });
+      toast("Saved.");
+      reload();
     }, out);
   });
   return form;
@@ -436,14 +514,15 @@ const assistant = {
       }, out);
     });
     const library = await ctx.session.get("/know/documents").catch(() => ({ documents: [] }));
+    const reload = () => assistant.screen(_params, ctx);
     ctx.render(
       h("h1", {}, "Assistant"),
       h("p", {}, "Answers come only from documents you may read, and name their sources."),
       form,
       out,
-      h("section", { class: "card" }, h("h2", {}, "Library"),
-        library.documents.length ? h("ul", {}, library.documents.map((d) => h("li", {}, d.title))) : h("p", {}, "No documents yet.")),
-      library.may_upload === false ? null : uploadForm(ctx, () => assistant.screen(_params, ctx)),
+      await libraryCard(ctx, library, reload),
+      library.may_upload === false ? null : documentForm(ctx, null, reload),
+      isAdminMember(ctx.app.me) ? librarySettings(ctx, library, reload) : null,
     );
   },
 };
