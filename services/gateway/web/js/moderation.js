@@ -2,7 +2,7 @@
 // reason and ban members from a space; every decision is in the log members read; the member a
 // decision affected appeals, and another moderator upholds or overturns it. All signed here.
 
-import { busy, field, h, shortDid, toast, when } from "./ui.js";
+import { actionButton, busy, field, h, shortDid, toast, when } from "./ui.js";
 
 const MSG = "/messaging";
 
@@ -37,12 +37,7 @@ export function moderationTools(ctx, { kind, target, by, state = "visible", spac
   const reason = field("Reason", { name: "reason", maxlength: 1000, autocomplete: "off" });
   const buttons = [];
   const button = (label, work, secondary = true) => {
-    const b = h("button", { type: "button", class: secondary ? "secondary" : undefined }, label);
-    b.addEventListener("click", () => busy(b, async () => {
-      await work();
-      await reload();
-    }, out));
-    buttons.push(b);
+    buttons.push(actionButton(label, work, out, { after: reload, primary: !secondary }));
   };
   const form = h("form", { class: "moderation" });
   if (!mine && state === "visible") {

@@ -7,7 +7,7 @@ import { encryptBallot, voteVector } from "./ballot.js";
 import { proxies, proxiesFor, resultView, trackerLookup } from "./decide.js";
 import { isModerator, moderation, moderationTools } from "./moderation.js";
 import { SOCIAL_MODULES, plainText, slug } from "./social.js";
-import { busy, field, h, isAdminMember, shortDid, toast, when } from "./ui.js";
+import { actionButton, busy, field, h, isAdminMember, shortDid, toast, when } from "./ui.js";
 
 function serves(paths, prefixes) {
   for (const path of paths) {
@@ -728,14 +728,7 @@ function composeForm(ctx, reload) {
 async function outbox(ctx, reload) {
   const listed = await ctx.session.get(`${MSG}/announcements?limit=20`).catch(() => ({ pending: [], sent: [] }));
   const out = h("div", { "aria-live": "polite" });
-  const button = (label, work, secondary = true) => {
-    const b = h("button", { type: "button", class: secondary ? "secondary" : undefined }, label);
-    b.addEventListener("click", () => busy(b, async () => {
-      await work();
-      await reload();
-    }, out));
-    return b;
-  };
+  const button = (label, work, secondary = true) => actionButton(label, work, out, { after: reload, primary: !secondary });
   const act = (name, id) => ctx.session.act(`${MSG}/acts/${name}`, `messaging.${name}`, { announcement: id });
   const pending = listed.pending.map((d) => h("li", { class: "member" },
     h("strong", {}, d.title), " ", h("span", { class: "badge" }, d.send_at ? "scheduled" : "draft"),
@@ -952,11 +945,7 @@ async function threadScreen(ctx, id, focusPost = null) {
       visible && p.edited ? history(p) : null);
     if (p.state === "visible") {
       const actions = [reactions(p)];
-      const tool = (label, work) => {
-        const b = h("button", { type: "button", class: "secondary" }, label);
-        b.addEventListener("click", () => busy(b, work, out));
-        actions.push(b);
-      };
+      const tool = (label, work) => actions.push(actionButton(label, work, out));
       tool("Quote", async () => {
         quoting = { post: p.post, excerpt: excerptOf(p, li), by: p.by };
         await showQuote();
@@ -979,14 +968,7 @@ async function threadScreen(ctx, id, focusPost = null) {
 
   const header = () => {
     const tools = [];
-    const tool = (label, work) => {
-      const b = h("button", { type: "button", class: "secondary" }, label);
-      b.addEventListener("click", () => busy(b, async () => {
-        await work();
-        await refresh();
-      }, out));
-      tools.push(b);
-    };
+    const tool = (label, work) => tools.push(actionButton(label, work, out, { after: refresh }));
     if (moderator) tool(thread.pinned ? "Unpin" : "Pin to the top", () => actMsg(ctx, "pin_thread", { thread: id, pinned: !thread.pinned }));
     if (thread.by === me || moderator) {
       tool(thread.resolved ? "Reopen" : "Mark resolved", () => actMsg(ctx, "resolve_thread", { thread: id, resolved: !thread.resolved }));

@@ -129,6 +129,17 @@ export async function busy(button, work, where = null) {
   }
 }
 
+/** A button that runs `work` (then `after`, e.g. a reload) while showing it is busy; errors go
+ * to `where`. Secondary style unless `primary`. */
+export function actionButton(label, work, where, { after = null, primary = false } = {}) {
+  const button = h("button", { type: "button", class: primary ? undefined : "secondary" }, label);
+  button.addEventListener("click", () => busy(button, async () => {
+    await work();
+    if (after) await after();
+  }, where));
+  return button;
+}
+
 /** Whether a member record is an admin in good standing: who may use the admin screens. */
 export function isAdminMember(me) {
   return Boolean(me && me.roles.includes("admin") && ["active", "in_grace"].includes(me.standing));
