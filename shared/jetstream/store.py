@@ -582,14 +582,14 @@ class EventStore:
         verifying: list[asyncio.Future[int]] = []
         count = 0
 
-        async def verified(page: list[RawMessage]) -> int:
+        async def verified(page: list[tuple[int, str, bytes]]) -> int:
             nonlocal verifying
             done = 0
             for future in verifying:
                 done += await future
             verifying = []
             if page:
-                items = [(m.seq, m.data) for m in page]
+                items = [(seq, data) for seq, _, data in page]
                 chunk = -(-len(items) // max(workers, 1))
                 verifying = [
                     loop.run_in_executor(executor, _verify_page, items[i : i + chunk])
@@ -603,24 +603,23 @@ class EventStore:
                 info = await stream_info(self.nc, self.subjects.stream)
                 seq = max(int(info["state"].get("first_seq", 1)), 1)
                 last = int(info["state"].get("last_seq", 0))
-                fetches: collections.deque[tuple[int, asyncio.Future[tuple[list[RawMessage], int]]]] = (
-                    collections.deque()
-                )
+                fetches: collections.deque[
+                    tuple[int, asyncio.Future[tuple[list[tuple[int, str, bytes]], int]]]
+                ] = collections.deque()
                 try:
                     while seq <= last or fetches:
                         while seq <= last and len(fetches) < fetch_ahead:
                             end = min(seq + page_size, last + 1)
                             fetches.append(
-                                (end, asyncio.ensure_future(self._reader.batch(seq, None, end - seq)))
+                                (end, asyncio.ensure_future(self._reader.sequenced(seq, None, end - seq)))
                             )
                             seq = end
                         end, fetch = fetches.popleft()
                         page, _ = await fetch
                         # A window [start, end) holds at most end - start messages; one that runs
                         # on past `end` (deleted messages) has its tail fetched by the next window.
-                        commits = [
-                            m for m in page if m.seq < end and _is_commit(m.subject, self.subjects.prefix)
-                        ]
+                        prefix = self.subjects.prefix
+                        commits = [m for m in page if m[0] < end and _is_commit(m[1], prefix)]
                         count += await verified(commits)
                 finally:
                     for _, fetch in fetches:
@@ -629,11 +628,11 @@ class EventStore:
                         await asyncio.gather(*(f for _, f in fetches), return_exceptions=True)
             filter_subject = subject or self.subjects.commits
             while True:  # page after page (a filtered replay, or what was stored while we replayed)
-                page, remaining = await self._reader.batch(seq, filter_subject, batch=page_size)
+                page, remaining = await self._reader.sequenced(seq, filter_subject, batch=page_size)
                 count += await verified(page)
                 if not page:
                     break
-                seq = page[-1].seq + 1
+                seq = page[-1][0] + 1
                 if remaining == 0:
                     break
             count += await verified([])
