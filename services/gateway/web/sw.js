@@ -1,6 +1,6 @@
 // The app shell works offline: its files are cached at install and refreshed from the network
 // whenever it answers. API calls (/c/…) always go to the network and are never cached.
-const CACHE = "cos-shell-v2";
+const CACHE = "cos-shell-v3";
 const SHELL = [
   "/app/",
   "/app/app.css",
@@ -20,6 +20,7 @@ const SHELL = [
   "/app/js/moderation.js",
   "/app/js/decide.js",
   "/app/js/ballot.js",
+  "/app/js/trustee.js",
 ];
 
 self.addEventListener("install", (event) => {

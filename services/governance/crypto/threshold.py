@@ -75,13 +75,25 @@ def _check_parameters(threshold: int, trustees: int) -> None:
 
 
 def deal(
-    poll_id: str, dealer: int, threshold: int, trustees: int, rng: Randomness
+    poll_id: str,
+    dealer: int,
+    threshold: int,
+    trustees: int,
+    rng: Randomness,
+    *,
+    coefficients: Sequence[int] | None = None,
 ) -> tuple[DealerCommitment, tuple[SecretShare, ...]]:
-    """One trustee's dealing: its public commitment and one secret share per trustee (itself included)."""
+    """One trustee's dealing: its public commitment and one secret share per trustee (itself included).
+
+    The polynomial is random unless its `coefficients` are given (a trustee's derived ones: ceremony.py).
+    """
     _check_parameters(threshold, trustees)
     if not 1 <= dealer <= trustees:
         raise InvalidSetup(f"dealer {dealer} is not one of trustees 1..{trustees}")
-    coefficients = [rng.scalar() for _ in range(threshold)]
+    if coefficients is None:
+        coefficients = [rng.scalar() for _ in range(threshold)]
+    elif len(coefficients) != threshold or not all(0 < a < ORDER for a in coefficients):
+        raise InvalidSetup(f"dealer {dealer} needs {threshold} coefficients in [1, L-1]")
     statement = _dealer_statement(poll_id, dealer, threshold, trustees)
     commitment = DealerCommitment(
         dealer=dealer,
@@ -89,13 +101,14 @@ def deal(
         proof=prove_knowledge(coefficients[0], statement, rng),
     )
     shares = tuple(
-        SecretShare(dealer=dealer, recipient=j, value=scalar_hex(_evaluate(coefficients, j)))
+        SecretShare(dealer=dealer, recipient=j, value=scalar_hex(evaluate(coefficients, j)))
         for j in range(1, trustees + 1)
     )
     return commitment, shares
 
 
-def _evaluate(coefficients: Sequence[int], at: int) -> int:
+def evaluate(coefficients: Sequence[int], at: int) -> int:
+    """f(at) for the polynomial with these coefficients (constant first), mod L."""
     value = 0
     for coefficient in reversed(coefficients):
         value = (value * at + coefficient) % ORDER

@@ -56,6 +56,7 @@ class ExtendBody(msgspec.Struct, forbid_unknown_fields=True):
 class TrusteeBody(msgspec.Struct, forbid_unknown_fields=True):
     poll: str
     commitment: dict[str, Any]  # crypto.DealerCommitment as JSON
+    shares: list[dict[str, Any]] | None = None  # crypto.SealedShare as JSON, one per other trustee
 
 
 class CastBody(msgspec.Struct, forbid_unknown_fields=True):

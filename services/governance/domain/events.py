@@ -38,13 +38,18 @@ class PollCreated(Event, frozen=True, tag="governance.poll_created.v1"):
     statement: Statement = None
 
 
-class TrusteeCommitted(Event, frozen=True, tag="governance.trustee_committed.v1"):
-    """A trustee's public part of the key ceremony (secret polls): Feldman commitments and a proof."""
+class TrusteeCommitted(Event, frozen=True, tag="governance.trustee_committed.v1", omit_defaults=True):
+    """A trustee's public part of the key ceremony (secret polls): Feldman commitments and a proof.
+
+    `shares` was added later as an optional field of the same version: events without it are
+    written byte for byte as before (omit_defaults), and a reader that predates it ignores it.
+    """
 
     trustee: int
     did: str
     commitment: Json  # crypto.DealerCommitment as JSON
     statement: Statement = None
+    shares: list[Json] | None = None  # crypto.SealedShare as JSON: her shares for the other trustees
 
 
 class PollOpened(Event, frozen=True, tag="governance.poll_opened.v1"):

@@ -41,6 +41,7 @@ class Poll(Aggregate):
         super().__init__(aggregate_id)
         self.status = "created"  # created | open | closed | decided
         self.commitments: dict[int, dict[str, Any]] = {}
+        self.sealed_shares: dict[int, list[dict[str, Any]]] = {}
         self.snapshot = ""
         self.root = ""
         self.size = 0
@@ -98,7 +99,14 @@ class Poll(Aggregate):
             raise DomainError("not_a_trustee", f"{did} is not a trustee of poll {self.poll}")
         return self.trustees.index(did) + 1
 
-    def commit_trustee(self, did: str, commitment: dict[str, Any], statement: Statement, now: int) -> int:
+    def commit_trustee(
+        self,
+        did: str,
+        commitment: dict[str, Any],
+        statement: Statement,
+        now: int,
+        shares: list[dict[str, Any]] | None = None,
+    ) -> int:
         index = self.trustee_index(did)
         if self.status != "created":
             raise DomainError("ceremony_over", "the key ceremony is over: the poll has opened")
@@ -107,7 +115,13 @@ class Poll(Aggregate):
         if commitment.get("dealer") != index:
             raise DomainError("invalid_commitment", f"the commitment must be dealt as trustee {index}")
         self.trigger(
-            TrusteeCommitted, now, trustee=index, did=did, commitment=commitment, statement=statement
+            TrusteeCommitted,
+            now,
+            trustee=index,
+            did=did,
+            commitment=commitment,
+            statement=statement,
+            shares=shares,
         )
         return index
 
@@ -225,6 +239,8 @@ class Poll(Aggregate):
     @applies(TrusteeCommitted)
     def _committed(self, event: TrusteeCommitted) -> None:
         self.commitments[event.trustee] = event.commitment
+        if event.shares:
+            self.sealed_shares[event.trustee] = event.shares
 
     @applies(PollOpened)
     def _opened(self, event: PollOpened) -> None:

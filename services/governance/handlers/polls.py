@@ -16,8 +16,10 @@ from services.governance.crypto import (
     EncryptedTally,
     PartialDecryption,
     PollKey,
+    SealedShare,
     TrusteeSetup,
     check_partial_decryption,
+    check_sealed_shares,
     combine_partial_decryptions,
     election_public_key,
     tally_ballots,
@@ -134,8 +136,15 @@ class PollHandlers(HandlerBase):
             )
         except (msgspec.ValidationError, BallotCryptoError) as exc:
             raise DomainError("invalid_commitment", f"trustee {index}: {exc}") from exc
+        shares = None
+        if body.shares is not None:
+            try:
+                sealed = msgspec.convert(body.shares, list[SealedShare])
+                shares = msgspec.to_builtins(check_sealed_shares(sealed, index, len(secret.trustees)))
+            except (msgspec.ValidationError, BallotCryptoError) as exc:
+                raise DomainError("invalid_shares", f"trustee {index}: {exc}") from exc
         poll.commit_trustee(
-            statement.actor, msgspec.to_builtins(commitment), statement.document, self.clock()
+            statement.actor, msgspec.to_builtins(commitment), statement.document, self.clock(), shares
         )
         await self.save(poll)
         if poll.ready_to_open(self.clock()):
@@ -404,6 +413,14 @@ class PollHandlers(HandlerBase):
             view["crypto_poll_id"] = crypto_poll_id(poll.community, poll.poll)
             view["ballot_rules"] = poll.spec.ballot_rules()
             view["trustees_committed"] = sorted(poll.commitments)
+            # The public ceremony record, for trustees' apps and anyone checking: each trustee's
+            # commitment, and the shares she dealt, sealed to the trustee each is for.
+            view["commitments"] = [poll.commitments[i] for i in sorted(poll.commitments)]
+            view["sealed_shares"] = [
+                {"dealer": dealer, **share}
+                for dealer in sorted(poll.sealed_shares)
+                for share in poll.sealed_shares[dealer]
+            ]
             view["encrypted_tally"] = poll.tally["tally"] if poll.tally else None
             view["partial_decryptions"] = sorted(poll.partials)
         return view

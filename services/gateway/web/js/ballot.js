@@ -8,7 +8,7 @@ const P = (1n << 255n) - 19n;
 export const ORDER = (1n << 252n) + 27742317777372353535851937790883648493n;
 const enc = new TextEncoder();
 
-function mod(a, m = P) {
+export function mod(a, m = P) {
   const r = a % m;
   return r < 0n ? r + m : r;
 }
@@ -29,9 +29,9 @@ const D = mod(-121665n * inv(121666n));
 const SQRT_M1 = pow(2n, (P - 1n) / 4n);
 
 // Points in extended coordinates (X, Y, Z, T), x = X/Z, y = Y/Z, xy = T/Z.
-const ZERO_POINT = { X: 0n, Y: 1n, Z: 1n, T: 0n };
+export const ZERO_POINT = { X: 0n, Y: 1n, Z: 1n, T: 0n };
 
-function add(p, q) {
+export function add(p, q) {
   const a = mod((p.Y - p.X) * (q.Y - q.X));
   const b = mod((p.Y + p.X) * (q.Y + q.X));
   const c = mod(2n * D * p.T * q.T);
@@ -44,7 +44,7 @@ function negate(p) {
   return { X: mod(-p.X), Y: p.Y, Z: p.Z, T: mod(-p.T) };
 }
 
-function multiply(p, k) {
+export function multiply(p, k) {
   let result = ZERO_POINT;
   let addend = p;
   k = mod(k, ORDER);
@@ -71,11 +71,11 @@ function bigToBytes(n, length = 32) {
   return out;
 }
 
-function hex(bytes) {
+export function hex(bytes) {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function unhex(text) {
+export function unhex(text) {
   if (!/^[0-9a-f]{64}$/.test(text)) throw new Error("expected 64 lowercase hex digits");
   return Uint8Array.from(text.match(/../g), (b) => parseInt(b, 16));
 }
@@ -119,14 +119,14 @@ const BASE = (() => {
   return decodePoint(bytes);
 })();
 
-const baseMul = (k) => multiply(BASE, k);
-const scalarHex = (k) => hex(bigToBytes(mod(k, ORDER)));
+export const baseMul = (k) => multiply(BASE, k);
+export const scalarHex = (k) => hex(bigToBytes(mod(k, ORDER)));
 
 export function randomScalar() {
   return mod(bytesToBig(crypto.getRandomValues(new Uint8Array(64))), ORDER);
 }
 
-function integer(value) {
+export function integer(value) {
   const out = new Uint8Array(16);
   let n = BigInt(value);
   if (n < 0n) n += 1n << 128n;

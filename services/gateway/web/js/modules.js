@@ -4,6 +4,7 @@
 import { ApiError } from "./api.js";
 import { bytesToHex, formatDatetime, sha256 } from "./crypto.js";
 import { encryptBallot, voteVector } from "./ballot.js";
+import { dealAsTrustee, partialDecryption, trusteeIndex, trusteeKey } from "./trustee.js";
 import { proxies, proxiesFor, resultView, trackerLookup } from "./decide.js";
 import { isModerator, moderation, moderationTools } from "./moderation.js";
 import { SOCIAL_MODULES, plainText, slug } from "./social.js";
@@ -139,6 +140,9 @@ async function pollScreen(ctx, id) {
     parts.push(h("p", { class: "card", "data-testid": "my-ballot" }, "Your ballot is on the public board: ", h("strong", {}, chosen), poll.status === "open" ? ". You may change it until the poll closes." : "."));
   }
   const secret = Boolean(poll.spec.secret);
+  // Trustees lead while the key is made and the count waits for them; once decided, the result does.
+  const trustees = secret ? await trusteeCard(ctx, poll, results, () => pollScreen(ctx, id)) : null;
+  if (!results.result) parts.push(trustees);
   if (poll.status === "open" && secret && !poll.public_key) {
     parts.push(h("p", { class: "card" }, "This poll uses a secret ballot; voting starts once its trustees have made the poll's key."));
   } else if (poll.status === "open") {
@@ -214,12 +218,63 @@ async function pollScreen(ctx, id) {
   }
   if (results.result) {
     parts.push(outcomeCard(ctx, poll, results, () => pollScreen(ctx, id)));  // the group's words first
-    parts.push(resultView(results.result));
+    parts.push(resultView(results.result), trustees);
   }
   parts.push(await notVoted(ctx, poll, board), await positions(ctx, poll, board));
   if (board.secret) parts.push(trackerLookup(board));
   parts.push(h("p", {}, h("a", { href: "#/polls" }, "All polls")));
   ctx.render(parts);
+}
+
+/** A secret poll's trustees, for everyone: who has made the key, who has counted. For a trustee,
+ * her part: commit to her share of the poll's key (the poll opens when all have), check the shares
+ * dealt to her, and after the close decrypt her share of the count. All of it is computed here and
+ * signed with her key; nothing is kept in this browser in between. */
+async function trusteeCard(ctx, poll, results, reload) {
+  const { session, app } = ctx;
+  const { trustees, threshold } = poll.spec.secret;
+  const me = trusteeIndex(poll, app.keys.did);
+  const out = h("div", { "aria-live": "polite" });
+  const act = (name, body) => session.act(`/polls/${encodeURIComponent(poll.poll)}/acts/${name}`, `governance.${name}`, body);
+  const counting = Boolean(poll.encrypted_tally) && !results.result;
+  const names = await Promise.all(trustees.map((did) => nameOf(ctx, did)));
+  const state = (i) => {
+    if (poll.status === "created") return poll.trustees_committed.includes(i) ? "key part made" : "waiting";
+    if (counting || results.result) return poll.partial_decryptions.includes(i) ? "counted" : counting ? "waiting" : "";
+    return "key part made";
+  };
+  const list = h("ul", { class: "plain", "data-testid": "trustees" }, names.map((name, k) => {
+    const said = state(k + 1);
+    return h("li", {}, `${k + 1}. ${name}${k + 1 === me ? " (you)" : ""}`, said ? [" ", h("span", { class: "badge" }, said)] : null);
+  }));
+  let lead;
+  if (poll.status === "created") lead = `Voting opens once all ${trustees.length} trustees have made their part of the poll's key (${poll.trustees_committed.length} so far).`;
+  else if (counting) lead = `Closed: ${threshold} of the ${trustees.length} trustees must each decrypt their share of the total before the result is known (${poll.partial_decryptions.length} so far). No one ever decrypts a single ballot.`;
+  else lead = `Ballots are encrypted to a key that only ${threshold} of these ${trustees.length} trustees together can use, and only on the total.`;
+  const parts = [h("h2", {}, "Trustees"), h("p", {}, lead), list];
+  if (me && poll.status === "created" && !poll.trustees_committed.includes(me)) {
+    parts.push(h("p", { class: "hint" }, "Your part is made from your own key: you need nothing else to count later, not even this device."),
+      actionButton("Sign and make my part of the key", async () => {
+        const body = await dealAsTrustee(app.keys, poll);
+        const done = await act("commit_trustee", body);
+        toast(done.status === "open" ? "Your part is signed: the poll's key is made and voting is open." : "Your part of the key is signed.");
+      }, out, { after: reload, primary: true }));
+  }
+  if (me && poll.public_key && !counting && !results.result) {
+    parts.push(actionButton("Check the shares dealt to me", async () => {
+      await trusteeKey(app.keys, await ctx.x25519(), poll);
+      out.replaceChildren(h("p", { class: "notice", "data-testid": "shares-checked" }, `All ${trustees.length - 1} shares dealt to you match their public commitments: you can count.`));
+    }, out));
+  }
+  if (me && counting && !poll.partial_decryptions.includes(me)) {
+    parts.push(actionButton("Sign and decrypt my share of the count", async () => {
+      const key = await trusteeKey(app.keys, await ctx.x25519(), poll);
+      const done = await act("submit_partial_decryption", { poll: poll.poll, partial: await partialDecryption(key, poll) });
+      toast(done.result ? "Your share is signed: the result is known." : "Your share of the count is signed.");
+    }, out, { after: reload, primary: true }));
+  }
+  parts.push(out);
+  return h("section", { class: "card", "aria-label": "Trustees" }, parts);
 }
 
 /** What the group decided, in its author's words (Loomio's outcome): shown above everything once
@@ -274,8 +329,28 @@ function newPollForm(ctx, done) {
     check("Close as soon as everyone has voted", "close_early", false),
     check("I may close it early", "author_may_close", true),
     field("Discussion link", { name: "discussion", autocomplete: "off", placeholder: "https://… or #/forums?thread=…" }));
+  // A secret ballot: encrypted in each voter's browser, added up encrypted, and only the total
+  // decrypted, by `threshold` of the trustees chosen here (each with her own key, in her own app).
+  const trusteeList = h("div", { "data-testid": "trustee-picker" }, h("p", { class: "hint" }, "Loading members…"));
+  const trusteePicker = h("fieldset", { hidden: true },
+    h("legend", {}, "Trustees"),
+    h("p", { class: "hint" }, "Members who will each make part of the poll's key and, after the close, decrypt their share of the total. Choose people who will be there for the count."),
+    trusteeList,
+    number("Trustees needed to count", "trustee_threshold", 2, 1, 16, "Fewer than this many can never decrypt anything; this many together decrypt only the total."));
+  const secretBox = check("Secret ballot: no one, not even the admins, sees how anyone voted", "secret", false);
+  let loaded = false;
+  secretBox.querySelector("input").addEventListener("change", async (event) => {
+    trusteePicker.hidden = !event.target.checked;
+    if (!event.target.checked || loaded) return;
+    loaded = true;
+    const directory = await ctx.session.get("/directory?status=active").catch(() => ({ members: [] }));
+    const people = directory.members.filter((m) => m.did);
+    trusteeList.replaceChildren(...people.map((m, i) => h("div", { class: "check" },
+      h("input", { type: "checkbox", id: `trustee-${i}`, name: "trustee", value: m.did, checked: m.did === ctx.app.keys.did }),
+      h("label", { for: `trustee-${i}` }, m.did === ctx.app.keys.did ? `${m.name} (you)` : m.name))));
+  });
   const submit = h("button", { type: "submit" }, "Sign and start the poll");
-  const form = h("form", { class: "card", "aria-label": "Start a poll" }, h("h2", {}, "Start a poll"), title, description, kind, options, days, more, submit, out);
+  const form = h("form", { class: "card", "aria-label": "Start a poll" }, h("h2", {}, "Start a poll"), title, description, kind, options, days, secretBox, trusteePicker, more, submit, out);
   const bad = (message) => new ApiError(0, "invalid_poll", message);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -304,6 +379,14 @@ function newPollForm(ctx, done) {
       const link = form.discussion.value.trim();
       if (link && !safeLink(link)) throw bad("The discussion link starts with https:// or #/.");
       if (link) spec.discussion = link;
+      if (form.secret.checked) {
+        const chosen = [...form.querySelectorAll('input[name="trustee"]:checked')].map((box) => box.value);
+        const needed = int("trustee_threshold");
+        if (k === "ranked") throw bad("Ranked ballots cannot be added up encrypted: make this an open poll, or choose another kind.");
+        if (!chosen.length || chosen.length > 16) throw bad("Choose 1 to 16 trustees for a secret ballot.");
+        if (!(needed >= 1 && needed <= chosen.length)) throw bad(`Trustees needed to count: 1 to ${chosen.length}.`);
+        spec.secret = { trustees: chosen, threshold: needed };
+      }
       const body = { spec };
       const opens = form.opens.value ? new Date(form.opens.value) : null;
       if (opens && Number.isNaN(opens.getTime())) throw bad("The opening time is not a date.");
@@ -311,7 +394,7 @@ function newPollForm(ctx, done) {
       if (opens && opens.getTime() > Date.now()) body.opens_at = formatDatetime(opens);
       body.closes_at = formatDatetime(new Date(start.getTime() + Number(form.days.value || 7) * 24 * 3600 * 1000));
       const created = await ctx.session.act("/polls", "governance.create_poll", body);
-      toast(created.status === "open" ? "Poll started." : "Poll scheduled.");
+      toast(created.status === "open" ? "Poll started." : spec.secret ? "Poll created: it opens once its trustees have made its key." : "Poll scheduled.");
       done(created.poll);
     }, out);
   });
@@ -340,11 +423,13 @@ const polls = {
       h("span", { class: "badge" }, p.status), p.secret ? h("span", { class: "badge" }, "secret") : null,
       h("div", { class: "hint" }, p.status === "open" ? `closes ${when(p.closes_at)}` : p.closed_at ? `closed ${when(p.closed_at)}` : `closes ${when(p.closes_at)}`));
     const open = listed.polls.filter((p) => p.status === "open");
-    const other = listed.polls.filter((p) => p.status !== "open");
+    const waiting = listed.polls.filter((p) => p.status === "created");
+    const other = listed.polls.filter((p) => !["open", "created"].includes(p.status));
     ctx.render(
       h("h1", {}, "Polls"),
       h("h2", {}, "Open"),
       open.length ? h("ul", { class: "list" }, open.map(row)) : h("p", { class: "card" }, "No open polls."),
+      waiting.length ? [h("h2", {}, "Not open yet"), h("ul", { class: "list" }, waiting.map(row))] : null,
       other.length ? [h("h2", {}, "Earlier"), h("ul", { class: "list" }, other.map(row))] : null,
       newPollForm(ctx, (poll) => ctx.go(`/polls?poll=${encodeURIComponent(poll)}`)),
     );

@@ -229,8 +229,8 @@ export async function sealOpen(sealed, privateKey, publicKey) {
   }
 }
 
-const toBase64 = (bytes) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""));
-const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+export const toBase64 = (bytes) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""));
+export const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 /** One recipient's copy of a chat message: {to, key, box} as the messaging service stores it. */
 export async function sealFor(text, did) {
