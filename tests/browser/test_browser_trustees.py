@@ -64,8 +64,11 @@ def test_trustees_make_the_key_and_count_a_secret_poll_from_their_browsers(
     assert [(s["dealer"], s["recipient"]) for s in found["sealed_shares"]] == [(1, 2)]
 
     # Ben makes his part: the key is made and voting opens; he checks the share Ada dealt him.
+    # His home page says what waits for him, and takes him there.
     restore(page, stack, stack.phrase(ben))
-    page.goto(f"{stack.base}/app/#/polls?poll={poll}")
+    turns = page.get_by_test_id("trustee-turns")
+    expect(turns).to_contain_text(f"Make your part of the key: {QUESTION}")
+    turns.get_by_role("link", name=QUESTION).click()
     page.get_by_role("button", name="Sign and make my part of the key").click()
     expect(page.get_by_role("button", name="Sign and cast my vote")).to_be_visible()
     page.get_by_role("button", name="Check the shares dealt to me").click()
@@ -102,7 +105,8 @@ def test_trustees_make_the_key_and_count_a_secret_poll_from_their_browsers(
     expect(trustees).to_contain_text(f"2. {ben} (you) counted")
     assert ask(stack, "governance", "get_poll", {"community": "demo", "poll": poll})["result"] is None
     restore(page, stack, stack.phrase(ada))
-    page.goto(f"{stack.base}/app/#/polls?poll={poll}")
+    expect(turns).to_contain_text(f"Decrypt your share of the count: {QUESTION}")
+    turns.get_by_role("link", name=QUESTION).click()
     page.get_by_role("button", name="Sign and decrypt my share of the count").click()
     expect(page.get_by_role("row", name="Dev 2")).to_be_visible()  # the result, on her screen
     result = ask(stack, "governance", "get_poll", {"community": "demo", "poll": poll})["result"]

@@ -26,13 +26,19 @@ from services.governance.crypto import (
     seal_share,
     trustee_key,
 )
-from services.governance.domain.commands import PollQuery
+from services.governance.domain.commands import CommunityQuery, PollQuery
 from shared.domain import DomainError
 from shared.trust.member_keys import MemberKeys
 
 from .test_governance_support import World, world
 
 SPEC = {"kind": "single", "title": "Treasurer", "options": ["Ann", "Bo"], "threshold_pct": 0}
+
+
+async def _to_act(w: World, poll: str) -> list[str]:
+    listed = (await w.governance.list_polls(CommunityQuery(w.community)))["polls"]
+    (entry,) = [p for p in listed if p["poll"] == poll]
+    return entry["trustees_to_act"]  # type: ignore[no-any-return]
 
 
 def _sealed_for(view: dict[str, Any], me: int) -> dict[int, SealedShare]:
@@ -72,6 +78,7 @@ async def test_trustees_deal_through_the_log_and_decrypt_from_their_phrase_alone
     dids = [t.did for t in trustees]
     poll, crypto_id = await _created(w, trustees, threshold=2)
     rng = SystemRandomness()
+    assert await _to_act(w, poll) == dids  # the poll list says whom the ceremony waits for
     for index, keys in enumerate(trustees, start=1):
         commitment, sealed = deal_as_trustee(keys.signing_key.sign, crypto_id, index, 2, dids, rng)
         assert sorted(s.recipient for s in sealed) == [j for j in (1, 2, 3) if j != index]
@@ -85,6 +92,7 @@ async def test_trustees_deal_through_the_log_and_decrypt_from_their_phrase_alone
             },
         )
     assert opened["status"] == "open"
+    assert await _to_act(w, poll) == []
     view = await w.governance.get_poll(PollQuery(w.community, poll))
     assert [c["dealer"] for c in view["commitments"]] == [1, 2, 3]
     assert sorted((s["dealer"], s["recipient"]) for s in view["sealed_shares"]) == [
@@ -102,6 +110,7 @@ async def test_trustees_deal_through_the_log_and_decrypt_from_their_phrase_alone
         await w.act(voter, "cast_ballot", {"poll": poll, "ballot": msgspec.to_builtins(ballot)})
     closed = await w.act(w.admin, "close_poll", {"poll": poll})
     tally = msgspec.convert(closed["encrypted_tally"], EncryptedTally)
+    assert await _to_act(w, poll) == dids  # now waiting for their shares of the count
 
     # Trustees 3 and 1 rebuild their keys from the public record and their own keys, and decrypt.
     view = await w.governance.get_poll(PollQuery(w.community, poll))
@@ -112,6 +121,9 @@ async def test_trustees_deal_through_the_log_and_decrypt_from_their_phrase_alone
             "submit_partial_decryption",
             {"poll": poll, "partial": msgspec.to_builtins(partial)},
         )
+        if index == 3:
+            assert await _to_act(w, poll) == dids[:2]
+    assert await _to_act(w, poll) == []  # decided
     assert done["result"]["totals"] == {"Ann": 1, "Bo": 2}
     assert done["result"]["trustees_used"] == [1, 3]
 

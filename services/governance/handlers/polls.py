@@ -343,7 +343,8 @@ class PollHandlers(HandlerBase):
             "polls": [
                 {"poll": e.poll, "title": e.title, "kind": e.kind, "secret": e.secret, "status": e.status,
                  "opens_at": rfc3339(e.opens_ns), "closes_at": rfc3339(e.closes_ns),
-                 "closed_at": rfc3339(e.closed_ns) if e.closed_ns else None}
+                 "closed_at": rfc3339(e.closed_ns) if e.closed_ns else None,
+                 "trustees_to_act": e.trustees_to_act()}
                 for e in entries
             ],
         }  # fmt: skip

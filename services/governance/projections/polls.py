@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.governance.domain.events import (
     DelegationGranted,
     DelegationRevoked,
+    PartialDecryptionSubmitted,
     PollClosed,
     PollCreated,
     PollExtended,
     PollOpened,
     ResultsRecorded,
+    TallyEncrypted,
     TrusteeCommitted,
 )
 from shared.domain import Event
@@ -29,6 +31,20 @@ class PollEntry:
     status: str = "created"
     trustees_committed: int = 0
     closed_ns: int = 0  # when it closed: at its closing time, or earlier (all voted, or its author)
+    trustees: tuple[str, ...] = ()
+    committed: set[int] = field(default_factory=set)
+    decrypted: set[int] = field(default_factory=set)
+    tallied: bool = False
+
+    def trustees_to_act(self) -> list[str]:
+        """Trustees the poll waits for: to make their part of the key, or to decrypt their share."""
+        if self.status == "created":
+            done = self.committed
+        elif self.status == "closed" and self.tallied:
+            done = self.decrypted
+        else:
+            return []
+        return [did for i, did in enumerate(self.trustees, start=1) if i not in done]
 
 
 class PollsView:
@@ -46,6 +62,7 @@ class PollsView:
                 event.spec.secret is not None,
                 event.opens_ns,
                 event.closes_ns,
+                trustees=tuple(event.spec.secret.trustees) if event.spec.secret else (),
             )
             return
         entry = self._polls.get(event.originator_id)
@@ -53,6 +70,12 @@ class PollsView:
             return
         if isinstance(event, TrusteeCommitted):
             entry.trustees_committed += 1
+            entry.committed.add(event.trustee)
+        elif isinstance(event, TallyEncrypted):
+            entry.tallied = True
+        elif isinstance(event, PartialDecryptionSubmitted):
+            if event.valid:
+                entry.decrypted.add(event.trustee)
         elif isinstance(event, PollOpened):
             entry.status = "open"
         elif isinstance(event, PollExtended):

@@ -401,6 +401,12 @@ function newPollForm(ctx, done) {
   return form;
 }
 
+/** Secret polls waiting for her as trustee, with what she is to do. */
+function trusteeTurns(ctx, listed) {
+  return listed.filter((p) => (p.trustees_to_act ?? []).includes(ctx.app.keys.did))
+    .map((p) => [p, p.status === "created" ? "Make your part of the key" : "Decrypt your share of the count"]);
+}
+
 const polls = {
   id: "polls",
   title: "Polls",
@@ -409,7 +415,12 @@ const polls = {
   async summary(ctx) {
     const listed = await ctx.session.get("/polls").catch(() => ({ polls: [] }));
     const open = listed.polls.filter((p) => p.status === "open");
+    const turn = trusteeTurns(ctx, listed.polls);
     return h("section", { class: "card" }, h("h2", {}, "Polls"),
+      turn.length
+        ? h("ul", { class: "plain", "aria-label": "Waiting for you as trustee", "data-testid": "trustee-turns" }, turn.map(([p, what]) =>
+            h("li", {}, h("strong", {}, `${what}: `), h("a", { href: `#/polls?poll=${encodeURIComponent(p.poll)}` }, p.title))))
+        : null,
       open.length
         ? h("ul", { class: "plain" }, open.slice(0, 3).map((p) => h("li", {}, h("a", { href: `#/polls?poll=${encodeURIComponent(p.poll)}` }, p.title))))
         : h("p", {}, "No open polls."),
@@ -421,6 +432,7 @@ const polls = {
     const listed = await ctx.session.get("/polls");
     const row = (p) => h("li", { class: "member" }, h("a", { href: `#/polls?poll=${encodeURIComponent(p.poll)}` }, h("strong", {}, p.title)), " ",
       h("span", { class: "badge" }, p.status), p.secret ? h("span", { class: "badge" }, "secret") : null,
+      (p.trustees_to_act ?? []).includes(ctx.app.keys.did) ? h("span", { class: "badge" }, "your turn as trustee") : null,
       h("div", { class: "hint" }, p.status === "open" ? `closes ${when(p.closes_at)}` : p.closed_at ? `closed ${when(p.closed_at)}` : `closes ${when(p.closes_at)}`));
     const open = listed.polls.filter((p) => p.status === "open");
     const waiting = listed.polls.filter((p) => p.status === "created");
