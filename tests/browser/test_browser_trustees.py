@@ -117,7 +117,7 @@ def test_trustees_make_the_key_and_count_a_secret_poll_from_their_browsers(
     assert browser.errors == []
 
 
-def test_a_member_who_is_not_a_trustee_sees_the_ceremony_but_no_trustee_buttons(
+def test_a_member_who_is_not_a_trustee_watches_the_ceremony_live_without_trustee_buttons(
     browser: Browser, stack: Stack
 ) -> None:
     ada = ADMINS[0].name
@@ -136,4 +136,15 @@ def test_a_member_who_is_not_a_trustee_sees_the_ceremony_but_no_trustee_buttons(
     expect(page.get_by_role("button", name="Sign and make my part of the key")).to_have_count(0)
     expect(page.get_by_text("This poll uses a secret ballot")).to_have_count(0)
     assert created["status"] == "created"
+
+    # Ada makes her part (from another device): the page she is looking at opens the vote live.
+    ada_keys = MemberKeys.from_phrase(stack.phrase(ada))
+    commitment, shares = deal_as_trustee(
+        ada_keys.signing_key.sign, created["crypto_poll_id"], 1, 1, dids, SystemRandomness()
+    )
+    part = {"poll": created["poll"], "commitment": msgspec.to_builtins(commitment), "shares": shares}
+    opened = ask(stack, "governance", "commit_trustee", signed(stack, ada, "governance.commit_trustee", part))
+    assert opened["status"] == "open"
+    expect(page.get_by_role("button", name="Sign and cast my vote")).to_be_visible()
+    expect(page.get_by_test_id("trustees")).to_contain_text(f"1. {ada} key part made")
     assert browser.errors == []

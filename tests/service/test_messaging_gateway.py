@@ -23,6 +23,7 @@ from nats.aio.client import Client as NATS
 
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
+from services.governance.adapters.notices import NatsNotices
 from services.identity.bootstrap import start_identity
 from services.identity.config import IdentitySettings
 from services.membership.bootstrap import start_membership
@@ -191,6 +192,31 @@ async def test_a_member_follows_the_forum_live_and_sees_only_what_is_hers(base_u
             headers=bea.auth,
         )
         assert borrowed.json()["error"]["type"] == "not_your_statement"
+
+
+async def test_governance_notices_reach_their_recipients_live_without_the_list(
+    base_url: str, nc: NATS
+) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        ada, bea, cy = await community_of_three(http)
+        notices = NatsNotices(nc)
+        async with http.stream("GET", f"/c/{bea.community}/live", headers=bea.auth) as stream:
+            lines = stream.aiter_lines()
+            [(ready, _)] = await events(lines, 1)
+            assert ready == "ready"
+            # A reminder for Cy alone (who has not voted), then a poll opened for all three.
+            await notices.notify(
+                bea.community, {"kind": "reminder", "poll": "p1", "title": "Budget", "recipients": [cy.did]}
+            )
+            await notices.notify(bea.community, {"kind": "trustee_committed", "poll": "p1"})  # no recipients
+            await notices.notify(
+                bea.community,
+                {"kind": "poll_opened", "poll": "p1", "title": "Budget",
+                 "recipients": [ada.did, bea.did, cy.did]},
+            )  # fmt: skip
+            received = await asyncio.wait_for(events(lines, 1), timeout=20)
+        assert received == [("poll_opened", {"kind": "poll_opened", "poll": "p1", "title": "Budget",
+                                             "service": "governance"})]  # fmt: skip
 
 
 async def test_announcements_and_refusals_travel_as_typed_http_answers(base_url: str) -> None:

@@ -3,8 +3,10 @@
 The messaging service publishes a small notice on `messaging.live.<community>` after each commit
 (what changed and who may see it, never the content). The gateway forwards to each member only the
 notices meant for her: her own conversations and inbox, categories her roles may read, and flags
-and appeals when she moderates. Her standing is checked when the stream opens and every minute;
-a member who is suspended or leaves stops receiving.
+and appeals when she moderates. Governance's notices (`governance.notice.<community>`: a poll
+opened, a reminder, a trustee's turn, a result) name their `recipients`; each goes to those members
+only, and without the list (a reminder's list is who has not voted). Her standing is checked when
+the stream opens and every minute; a member who is suspended or leaves stops receiving.
 """
 
 from __future__ import annotations
@@ -59,6 +61,23 @@ def may_see(notice: dict[str, Any], me: dict[str, Any]) -> bool:
     return True
 
 
+def from_governance(notice: dict[str, Any]) -> dict[str, Any] | None:
+    """A governance notice as the stream carries it: for its `recipients` (kept aside as `members`
+    for may_see, never sent), marked with its service. None when it names no recipients."""
+    recipients = notice.get("recipients")
+    if not isinstance(recipients, list):
+        return None
+    fields = {k: v for k, v in notice.items() if k not in ("recipients", "members", "moderators")}
+    return fields | {"service": "governance", "members": [r for r in recipients if isinstance(r, str)]}
+
+
+def shown(notice: dict[str, Any]) -> dict[str, Any]:
+    """What the member receives: a governance notice loses its recipient list."""
+    if notice.get("service") == "governance":
+        return {k: v for k, v in notice.items() if k != "members"}
+    return notice
+
+
 def _event(kind: str, data: dict[str, Any]) -> bytes:
     return f"event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
@@ -73,12 +92,15 @@ async def _stream(
             notice = json.loads(msg.data)
         except ValueError:
             return
+        if isinstance(notice, dict) and msg.subject.startswith("governance."):
+            notice = from_governance(notice)
         if isinstance(notice, dict):
             if queue.full():
                 queue.get_nowait()
             queue.put_nowait(notice)
 
     sub = await nc.subscribe(f"messaging.live.{community}", cb=on_notice)
+    governance = await nc.subscribe(f"governance.notice.{community}", cb=on_notice)
     opened = checked = time.monotonic()
     try:
         yield f"retry: {RETRY_MS}\n".encode() + _event("ready", {"community": community, "member": member})
@@ -96,10 +118,12 @@ async def _stream(
                     yield _event("closed", {"reason": exc.type})
                     return
             if notice is not None and may_see(notice, me):
-                yield _event(str(notice.get("kind", "update")), notice)
+                yield _event(str(notice.get("kind", "update")), shown(notice))
     finally:
         with contextlib.suppress(Exception):
             await sub.unsubscribe()
+        with contextlib.suppress(Exception):
+            await governance.unsubscribe()
 
 
 # Not in the OpenAPI document: an endless text/event-stream is not an operation a schema-driven

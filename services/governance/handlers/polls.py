@@ -147,6 +147,11 @@ class PollHandlers(HandlerBase):
             statement.actor, msgspec.to_builtins(commitment), statement.document, self.clock(), shares
         )
         await self.save(poll)
+        await self.notices.notify(
+            poll.community,
+            {"kind": "trustee_committed", "poll": poll.poll, "title": poll.spec.title, "trustee": index,
+             "recipients": sorted({*poll.trustees, poll.author})},
+        )  # fmt: skip
         if poll.ready_to_open(self.clock()):
             await self.open(poll)
         return self.poll_view(poll)
@@ -272,6 +277,12 @@ class PollHandlers(HandlerBase):
         await self.save(poll)
         if poll.result is not None:
             await self.announce(poll)
+        else:
+            await self.notices.notify(
+                poll.community,
+                {"kind": "trustee_decrypted", "poll": poll.poll, "title": poll.spec.title, "trustee": index,
+                 "recipients": sorted({*poll.trustees, poll.author})},
+            )  # fmt: skip
         return self.poll_view(poll)
 
     async def announce(self, poll: Poll) -> None:

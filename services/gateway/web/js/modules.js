@@ -224,6 +224,19 @@ async function pollScreen(ctx, id) {
   if (board.secret) parts.push(trackerLookup(board));
   parts.push(h("p", {}, h("a", { href: "#/polls" }, "All polls")));
   ctx.render(parts);
+  // Governance's notices about this poll (opened, a trustee's part made or count decrypted, the
+  // result) redraw it, unless she is in the middle of filling a form on it.
+  const stage = (p) => JSON.stringify([p.status, p.trustees_committed, p.partial_decryptions, Boolean(p.result)]);
+  listen(ctx, async (kind, notice) => {
+    if (notice.service !== "governance" || notice.poll !== poll.poll || kind === "reminder") return;
+    if (document.activeElement?.closest?.("form") || document.querySelector('[aria-busy="true"]')) return;
+    try {
+      // Her own act (busy above, or done) has already redrawn the screen: only news from others redraws it again.
+      if (stage(await session.get(base)) !== stage(poll) && ctx.isCurrent()) await pollScreen(ctx, id);
+    } catch (error) {
+      console.warn("poll refresh", error);
+    }
+  });
 }
 
 /** A secret poll's trustees, for everyone: who has made the key, who has counted. For a trustee,
