@@ -56,7 +56,7 @@ export function multiply(p, k) {
   return result;
 }
 
-function bytesToBig(bytes) {
+export function bytesToBig(bytes) {
   let n = 0n;
   for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]);
   return n;

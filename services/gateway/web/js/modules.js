@@ -358,9 +358,8 @@ function newPollForm(ctx, done) {
     loaded = true;
     const directory = await ctx.session.get("/directory?status=active").catch(() => ({ members: [] }));
     const people = directory.members.filter((m) => m.did);
-    trusteeList.replaceChildren(...people.map((m, i) => h("div", { class: "check" },
-      h("input", { type: "checkbox", id: `trustee-${i}`, name: "trustee", value: m.did, checked: m.did === ctx.app.keys.did }),
-      h("label", { for: `trustee-${i}` }, m.did === ctx.app.keys.did ? `${m.name} (you)` : m.name))));
+    const me = ctx.app.keys.did;
+    trusteeList.replaceChildren(...checkboxes("trustee", people.map((m) => [m.did, m.did === me ? `${m.name} (you)` : m.name, m.did === me])));
   });
   const submit = h("button", { type: "submit" }, "Sign and start the poll");
   const form = h("form", { class: "card", "aria-label": "Start a poll" }, h("h2", {}, "Start a poll"), title, description, kind, options, days, secretBox, trusteePicker, more, submit, out);
@@ -393,7 +392,7 @@ function newPollForm(ctx, done) {
       if (link && !safeLink(link)) throw bad("The discussion link starts with https:// or #/.");
       if (link) spec.discussion = link;
       if (form.secret.checked) {
-        const chosen = [...form.querySelectorAll('input[name="trustee"]:checked')].map((box) => box.value);
+        const chosen = ticked(form, "trustee");
         const needed = int("trustee_threshold");
         if (k === "ranked") throw bad("Ranked ballots cannot be added up encrypted: make this an open poll, or choose another kind.");
         if (!chosen.length || chosen.length > 16) throw bad("Choose 1 to 16 trustees for a secret ballot.");
@@ -499,13 +498,22 @@ function answerView(answer) {
 }
 
 /** Who may read a document: role checkboxes (none ticked: every member). */
+/** Ticked boxes named `key`, one per [value, label, checked]; read them back with ticked(). */
+let checkIds = 0;
+function checkboxes(key, items) {
+  return items.map(([value, label, checked = false]) => {
+    const id = `${key}-check-${++checkIds}`;
+    return h("div", { class: "check" }, h("input", { type: "checkbox", id, name: key, value, checked }), h("label", { for: id }, label));
+  });
+}
+
+function checkFieldset(legend, key, items, hint = null) {
+  return h("fieldset", { class: "options" }, h("legend", {}, legend), hint ? h("p", { class: "hint" }, hint) : null, checkboxes(key, items));
+}
+
 function rolePicker(ctx, legend, key, chosen = [], hint = "None ticked: every member.") {
   const roles = ctx.app.profile?.policy?.roles || ["admin", "moderator", "member"];
-  return h("fieldset", { class: "options" }, h("legend", {}, legend), h("p", { class: "hint" }, hint),
-    roles.map((role) => {
-      const id = `${key}-${role}-${Math.random().toString(36).slice(2, 8)}`;
-      return h("div", { class: "check" }, h("input", { type: "checkbox", id, name: key, value: role, checked: chosen.includes(role) }), h("label", { for: id }, role));
-    }));
+  return checkFieldset(legend, key, roles.map((role) => [role, role, chosen.includes(role)]), hint);
 }
 
 function ticked(form, key) {
@@ -787,11 +795,7 @@ function composeForm(ctx, reload) {
   const policy = ctx.app.profile?.policy || {};
   const title = field("Title", { name: "title", required: true, maxlength: 200 });
   const body = field("Message", { name: "body", rows: 5, required: true }, { as: "textarea", hint: "Markdown works: **bold**, lists, links." });
-  const pick = (legend, key, values) => h("fieldset", { class: "options" }, h("legend", {}, legend),
-    values.map((value) => {
-      const id = `aud-${key}-${value}`;
-      return h("div", { class: "check" }, h("input", { type: "checkbox", id, name: key, value }), h("label", { for: id }, value));
-    }));
+  const pick = (legend, key, values) => checkFieldset(legend, key, values.map((value) => [value, value]));
   const types = (policy.membership_types || []).map((t) => t.name);
   const audience = h("details", { class: "settings" }, h("summary", {}, "Audience: every member (choose a segment)"),
     h("p", { class: "hint" }, "Nothing ticked: every member in good standing. Otherwise members with any of the ticked roles or types, or any of the tags."),
@@ -805,9 +809,8 @@ function composeForm(ctx, reload) {
   const form = h("form", { class: "card", "aria-label": "New announcement" }, h("h2", {}, "New announcement"), title, body, audience, when, at, submit, out);
   const summary = audience.querySelector("summary");
   const chosen = () => {
-    const ticked = (key) => [...form.querySelectorAll(`input[name="${key}"]:checked`)].map((el) => el.value);
     const tags = form.tags.value.split(",").map((t) => t.trim()).filter(Boolean);
-    return { roles: ticked("roles"), types: ticked("types"), tags: [...new Set(tags)] };
+    return { roles: ticked(form, "roles"), types: ticked(form, "types"), tags: [...new Set(tags)] };
   };
   form.addEventListener("change", () => {
     summary.textContent = `Audience: ${audienceText(chosen())}`;
@@ -1184,15 +1187,9 @@ async function notificationsCard(ctx) {
  * for, and which roles may read and post there (none ticked: every member). */
 function categoryForm(ctx, existing, done) {
   const out = h("div", { "aria-live": "polite" });
-  const roles = ctx.app.profile?.policy?.roles || ["admin", "moderator"];
   const name = field("Name", { name: "name", required: true, maxlength: 100, value: existing?.name || "" });
   const description = field("What it is for", { name: "description", maxlength: 1000, value: existing?.description || "" });
-  const pick = (legend, key, chosen) => h("fieldset", { class: "options" }, h("legend", {}, legend),
-    h("p", { class: "hint" }, "None ticked: every member."),
-    roles.map((role) => {
-      const id = `${key}-${existing?.category || "new"}-${role}`;
-      return h("div", { class: "check" }, h("input", { type: "checkbox", id, name: key, value: role, checked: chosen.includes(role) }), h("label", { for: id }, role));
-    }));
+  const pick = (legend, key, chosen) => rolePicker(ctx, legend, key, chosen);
   const submit = h("button", { type: "submit" }, existing ? "Sign and save" : "Sign and create the forum");
   const label = existing ? `Settings of ${existing.name}` : "New forum";
   const form = h("form", { class: "card", "aria-label": label }, h("h2", {}, label), name, description,
@@ -1200,15 +1197,14 @@ function categoryForm(ctx, existing, done) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(submit, async () => {
-      const ticked = (key) => [...form.querySelectorAll(`input[name="${key}"]:checked`)].map((el) => el.value);
       const title = form.name.value.trim();
       if (!title) throw new ApiError(0, "invalid_request", "A forum needs a name.");
       const body = {
         category: existing ? existing.category : slug(title, "forum"),
         name: title,
         description: form.description.value.trim(),
-        read_roles: ticked("read_roles"),
-        post_roles: ticked("post_roles"),
+        read_roles: ticked(form, "read_roles"),
+        post_roles: ticked(form, "post_roles"),
       };
       const act = existing ? "configure_category" : "create_category";
       await ctx.session.act(`${MSG}/acts/${act}`, `messaging.${act}`, body);

@@ -5,7 +5,7 @@
 // their did:key. At the count she rebuilds her key from the poll's public record, checking every share
 // she received against its dealer's commitments, and proves each decryption factor (Chaum-Pedersen).
 
-import { ORDER, ZERO_POINT, add, baseMul, decodePoint, encodePoint, hashToScalar, hex, integer, mod, multiply, randomScalar, scalarHex, unhex } from "./ballot.js";
+import { ORDER, ZERO_POINT, add, baseMul, bytesToBig, decodePoint, encodePoint, hashToScalar, hex, integer, mod, multiply, randomScalar, scalarHex, unhex } from "./ballot.js";
 import { publicKeyFromDidKey } from "./crypto.js";
 import { ed25519ToX25519Public, fromBase64, seal, sealOpen, toBase64 } from "./sealed.js";
 
@@ -109,8 +109,7 @@ export async function trusteeKey(keys, x25519, poll) {
         throw rejected("cannot be opened with your key");
       }
       if (share.dealer !== dealer || share.recipient !== me || !/^[0-9a-f]{64}$/.test(share.value ?? "")) throw rejected("is not a share for you");
-      const bytes = unhex(share.value);
-      value = bytes.reduceRight((n, b) => (n << 8n) | BigInt(b), 0n);
+      value = bytesToBig(unhex(share.value));
       if (value >= ORDER) throw rejected("is not a scalar");
     }
     const points = commitment.coefficients.map((c) => decodePoint(unhex(c)));
