@@ -32,6 +32,7 @@ from services.social.subjects import SUBJECTS as SOCIAL
 from shared.jetstream import ServerTooOld, StreamSettings, ensure_stream
 from shared.natsclient import connect
 from shared.natsserver import NatsServer
+from shared.notices import ensure_notice_stream
 from shared.subjects import StreamSubjects
 from shared.telemetry import setup_telemetry
 
@@ -88,6 +89,7 @@ async def provision(nats_url: str, replicas: int = 1) -> None:
     try:
         for subjects in STREAMS:
             await ensure_stream(nc, StreamSettings(subjects, replicas=replicas))
+        await ensure_notice_stream(nc, replicas)
     finally:
         await nc.close()
 

@@ -62,6 +62,7 @@ class Delivery:
     data: bytes
     delivered: int  # 1 on first delivery, more on redelivery
     trace: dict[str, str] = field(default_factory=dict)
+    timestamp_ns: int = 0  # when the stream stored it (0: not known)
 
 
 Apply = Callable[[Sequence[Delivery]], Awaitable[None]]
@@ -332,4 +333,5 @@ class ProjectionWorker:
             data=message.data,
             delivered=int(meta.num_delivered),
             trace=trace,
+            timestamp_ns=int(meta.timestamp.timestamp() * 1e9) if meta.timestamp else 0,
         )

@@ -20,9 +20,12 @@ from services.messaging.application import MessagingApplication
 from services.messaging.config import MessagingSettings
 from services.messaging.entrypoints import build_router
 from services.messaging.handlers import MessagingHandlers, Nonces
+from services.messaging.handlers.notices import NoticeMail
 from services.messaging.subjects import SUBJECTS
 from shared.catchup import follow_stream, unfollow_stream
 from shared.commands import CommandClient, CommandRouter
+from shared.notices import NOTICE_STREAM, NOTICE_SUBJECTS, ensure_notice_stream
+from shared.projection import ProjectionWorker
 from shared.statements import NonceRegistry
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,7 @@ class MessagingService:
     router: CommandRouter
     feed: MembershipFeed
     landed: Subscription | None = None
+    notice_mail: ProjectionWorker | None = None
     _scheduler: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def stop(self) -> None:
@@ -42,6 +46,8 @@ class MessagingService:
             self._scheduler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._scheduler
+        if self.notice_mail is not None:
+            await self.notice_mail.stop()
         await self.router.stop()
         await self.feed.stop()
         await self.handlers.drain()
@@ -113,6 +119,19 @@ async def start_messaging(
     router = build_router(handlers)
     await router.start(nc)
     service = MessagingService(app=app, handlers=handlers, router=router, feed=feed, landed=landed)
+    if mailer is not None:
+        # Governance's notices by email: one durable consumer shared by every replica.
+        await ensure_notice_stream(nc)
+        service.notice_mail = await ProjectionWorker(
+            nc,
+            NOTICE_STREAM,
+            settings.notice_consumer,
+            NoticeMail(handlers).apply,
+            filter_subject=NOTICE_SUBJECTS[0],
+            batch=100,
+            ack_wait_s=60.0,
+            retry_delays_s=(5.0, 30.0, 120.0, 600.0),
+        ).start()
     service._scheduler = asyncio.get_running_loop().create_task(
         _schedule(handlers, settings.schedule_every_s)
     )

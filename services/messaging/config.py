@@ -18,6 +18,8 @@ class MessagingSettings:
     identity_timeout_s: float = 10.0
     schedule_every_s: float = 1.0  # how often scheduled announcements are looked at
     verification_valid_s: int = 2 * 24 * 3600
+    # The durable consumer every replica shares to mail governance's notices (one per deployment).
+    notice_consumer: str = "messaging-notice-mail"
 
     @classmethod
     def from_env(cls) -> MessagingSettings:
@@ -33,4 +35,5 @@ class MessagingSettings:
             smtp_username=env.get("MESSAGING_SMTP_USER", ""),
             smtp_password=env.get("MESSAGING_SMTP_PASSWORD", ""),
             identity_timeout_s=float(env.get("MESSAGING_IDENTITY_TIMEOUT", "10")),
+            notice_consumer=env.get("MESSAGING_NOTICE_CONSUMER", "messaging-notice-mail"),
         )

@@ -102,12 +102,17 @@ def test_an_admin_announces_to_a_segment_keeps_a_draft_and_schedules(browser: Br
     assert browser.errors == []
 
 
-def _mail_to(stack: Stack, address: str) -> EmailMessage | None:
+def _mails_to(stack: Stack, address: str) -> list[EmailMessage]:
+    found = []
     for path in sorted((stack.data_dir / "mail").glob("*.eml")):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         if isinstance(message, EmailMessage) and message["To"] == address:
-            return message
-    return None
+            found.append(message)
+    return found
+
+
+def _mail_to(stack: Stack, address: str) -> EmailMessage | None:
+    return next(iter(_mails_to(stack, address)), None)
 
 
 def test_a_member_gets_announcements_by_email_after_proving_her_address(
@@ -166,3 +171,57 @@ def test_a_member_gets_announcements_by_email_after_proving_her_address(
     assert browser.errors == []
     assert admin.errors == []
     assert opened.errors == []
+
+
+def test_a_member_who_asked_for_email_is_mailed_when_a_poll_opens_and_the_link_opens_it(
+    browser: Browser, stack: Stack, new_browser: Callable[[str], Browser]
+) -> None:
+    page = browser.page
+    restore(page, stack, stack.phrase(DEV.name))
+    page.goto(f"{stack.base}/app/#/announcements")
+    card = page.get_by_role("region", name="Email")
+    card.get_by_label("Your email address").fill("dev@river.example")
+    card.get_by_role("button", name="Send me the confirmation link").click()
+    expect(page.get_by_test_id("email-status")).to_contain_text("Waiting for you to open the link")
+    verification = _mail_to(stack, "dev@river.example")
+    assert verification is not None
+    body = verification.get_body(("plain",))
+    assert body is not None
+    link = re.search(r"http://\S+/email/verify\S+", body.get_content())
+    assert link is not None
+    with urllib.request.urlopen(link.group(0), timeout=10) as opened:
+        assert json.loads(opened.read())["status"] == "verified"
+    page.reload()
+    card = page.get_by_role("region", name="Email")
+    expect(card.get_by_label("Poll mails")).to_have_value("normal")
+    card.get_by_label("Poll mails").select_option("watching")
+    expect(page.locator("#toast")).to_contain_text("Poll mails: saved")
+    page.reload()
+    expect(page.get_by_role("region", name="Email").get_by_label("Poll mails")).to_have_value("watching")
+
+    admin = new_browser("admin")
+    restore(admin.page, stack, stack.phrase(ADMINS[1].name))
+    admin.page.goto(f"{stack.base}/app/#/polls")
+    form = admin.page.get_by_role("form", name="Start a poll")
+    form.get_by_label("Question").fill("Open on Sundays?")
+    form.get_by_label("Kind").select_option("proposal")
+    form.get_by_role("button", name="Sign and start the poll").click()
+    expect(admin.page.get_by_role("heading", level=1)).to_have_text("Open on Sundays?")
+
+    mail = None
+    for _ in range(80):  # governance stores the notice; messaging's worker mails it
+        mail = next((m for m in _mails_to(stack, "dev@river.example") if m["X-Notice"] == "poll_opened"
+                     and m["Subject"] == "Poll open: Open on Sundays?"), None)  # fmt: skip
+        if mail is not None:
+            break
+        page.wait_for_timeout(250)
+    assert mail is not None, "no poll mail arrived"
+    text = mail.get_body(("plain",))
+    assert text is not None
+    poll_link = re.search(r"http://\S+/app/#/polls\?\S+", text.get_content())
+    assert poll_link is not None
+    assert poll_link.group(0).startswith(stack.base)
+    page.goto(poll_link.group(0))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Open on Sundays?")
+    assert browser.errors == []
+    assert admin.errors == []

@@ -77,6 +77,9 @@ async def test_trustees_deal_through_the_log_and_decrypt_from_their_phrase_alone
     trustees = [w.admin, w.members[0], w.members[1]]
     dids = [t.did for t in trustees]
     poll, crypto_id = await _created(w, trustees, threshold=2)
+    # Each trustee is told her part of the key is wanted (by email too, when she asked for it).
+    [(community, asked)] = [(c, n) for c, n in w.notices.sent if n["kind"] == "key_requested"]
+    assert (community, asked["poll"], asked["recipients"]) == (w.community, poll, sorted(dids))
     rng = SystemRandomness()
     assert await _to_act(w, poll) == dids  # the poll list says whom the ceremony waits for
     for index, keys in enumerate(trustees, start=1):

@@ -69,7 +69,12 @@ async def test_an_announcement_reaches_its_segment_signed_by_the_community(world
         await world.query(bea, "announcement_stats", announcement=sent["announcement"])
     assert not_admin.value.code == "not_an_admin"
     # No SMTP server configured here: the member's app is told email is not sent at all.
-    assert await world.query(bea, "email_status") == {"available": False, "email": None, "pending": None}
+    assert await world.query(bea, "email_status") == {
+        "available": False,
+        "email": None,
+        "pending": None,
+        "decide": "normal",
+    }
 
 
 async def test_only_admins_in_good_standing_announce_and_nothing_is_sent_unsigned(world: World) -> None:

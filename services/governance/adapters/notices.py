@@ -1,7 +1,9 @@
-"""Notices to eligible members (poll opened, reminder, closed), published on `governance.notice.<community>`.
+"""Notices to members (a poll opened, a reminder, a result, a trustee's turn): `governance.notice.<c>`.
 
-Core NATS, not JetStream: the facts are in the log already (PollOpened, ReminderSent, ResultsRecorded);
-a notice is the nudge that the messaging service (or any subscriber) turns into mail or a push.
+The facts are in the log already (PollOpened, ReminderSent, ResultsRecorded...); a notice is the
+nudge. It is stored in the NOTICES stream (`shared/notices.py`), so the gateway forwards it live to
+its recipients who are online and the messaging service mails it to those who asked for email,
+even when messaging was down as it was published.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import msgspec
 from nats.aio.client import Client as NATS
+
+from shared.notices import publish_notice
 
 
 class Notices(Protocol):
@@ -26,7 +29,7 @@ class NatsNotices:
         self._nc = nc
 
     async def notify(self, community: str, notice: dict[str, Any]) -> None:
-        await self._nc.publish(notice_subject(community), msgspec.json.encode(notice))
+        await publish_notice(self._nc, notice_subject(community), community, notice)
 
 
 @dataclass

@@ -118,6 +118,12 @@ class PollHandlers(HandlerBase):
         if await self.run(self.app.exists, Poll, poll.id):
             raise DomainError("poll_exists", f"there is already a poll {poll_name!r}")
         await self.save(poll)
+        if spec.secret is not None:
+            await self.notices.notify(
+                community,
+                {"kind": "key_requested", "poll": poll.poll, "title": spec.title,
+                 "opens_at": rfc3339(poll.opens_ns), "recipients": sorted(spec.secret.trustees)},
+            )  # fmt: skip
         if poll.ready_to_open(now):
             await self.open(poll)
         return self.poll_view(poll)

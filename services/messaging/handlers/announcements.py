@@ -402,6 +402,7 @@ class AnnouncementHandlers(HandlerBase):
             "available": self.mailer is not None,
             "email": participant.email or None,
             "pending": pending.email if waiting and pending is not None else None,
+            "decide": participant.levels.get("decide", "normal"),
         }
 
     async def unsubscribe_email(self, command: Signed) -> dict[str, Any]:

@@ -276,9 +276,9 @@ class ForumHandlers(ChatHandlers):
     async def mark_read(self, command: Signed) -> dict[str, Any]:
         act = await self.act(command, "mark_read")
         body = self.body(act, MarkerBody)
-        await self.require_scope(act, body.scope)
-        if body.scope.startswith("category:"):
+        if not body.scope.startswith(("thread:", "conversation:")):
             raise Invalid("invalid_request", "read markers are per thread or conversation")
+        await self.require_scope(act, body.scope)
         participant = await self.load_or_new(Participant, participant_id(act.community, act.did))
         if participant.set_marker(act.did, body.scope, body.position, act.document, act.now):
             await self.save(participant)
@@ -293,8 +293,10 @@ class ForumHandlers(ChatHandlers):
             await self.readable_category(act, thread.category, write=False)
         elif kind == "conversation":
             await self.readable_conversation(act, ident)
-        else:
-            raise Invalid("invalid_request", "a scope is category:<id>, thread:<id> or conversation:<id>")
+        elif scope != "decide":  # decide: which poll notices she gets by email
+            raise Invalid(
+                "invalid_request", "a scope is category:<id>, thread:<id>, conversation:<id> or decide"
+            )
 
 
 def _roles(roles: tuple[str, ...]) -> tuple[str, ...]:

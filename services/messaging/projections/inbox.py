@@ -13,6 +13,7 @@ from services.messaging.domain.events import (
     AnnouncementSent,
     EmailOptedOut,
     EmailVerified,
+    NotificationLevelSet,
     WelcomeConfigured,
     WelcomeDelivered,
 )
@@ -42,6 +43,7 @@ class InboxView:
         self._pending: dict[str, dict[str, AnnouncementDrafted]] = {}  # drafts and scheduled
         self._welcome_config: dict[str, WelcomeConfigured] = {}
         self._emails: dict[tuple[str, str], str] = {}  # (community, did) -> verified address
+        self._decide: dict[tuple[str, str], str] = {}  # (community, did) -> her level for poll mail
 
     @staticmethod
     def _community(event: Event) -> str:
@@ -94,6 +96,8 @@ class InboxView:
             self._emails[(community, event.member)] = event.email
         elif isinstance(event, EmailOptedOut):
             self._emails.pop((community, event.member), None)
+        elif isinstance(event, NotificationLevelSet) and event.scope == "decide":
+            self._decide[(community, event.member)] = event.level
 
     def inbox(self, community: str, member: str) -> list[dict[str, Any]]:
         items = [s for s in self._sent.get(community, {}).values() if member in s.recipients]
@@ -144,6 +148,10 @@ class InboxView:
 
     def email_of(self, community: str, member: str) -> str:
         return self._emails.get((community, member), "")
+
+    def decide_level(self, community: str, member: str) -> str:
+        """Which governance notices she wants by email: `normal` unless she said otherwise."""
+        return self._decide.get((community, member), "normal")
 
     def welcomed(self, community: str, member: str) -> bool:
         return member in self._welcomes.get(community, {})

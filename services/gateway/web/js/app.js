@@ -70,6 +70,7 @@ async function route() {
       for (const link of document.querySelectorAll("#nav [aria-current]")) link.removeAttribute("aria-current");
       return ctx.render(h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/home" }, "Go home")));
     }
+    await followCommunity(params);
     if (!(await ensureMember(ctx))) return;
     if (!screen.current) return; // a later navigation took over while this one signed in
     ctx.session = app.session; // made by ensureMember on a first visit
@@ -132,6 +133,14 @@ async function loadKeys() {
 async function refreshMe() {
   app.me = await app.session.get(`/members/${encodeURIComponent(app.keys.did)}`);
   return app.me;
+}
+
+/** A link from a mail names its community (`?c=`): open it there when this device has joined it. */
+async function followCommunity(params) {
+  const slug = params.get("c");
+  if (!slug || slug === store.currentCommunity()) return;
+  const known = (await store.communities()).find((c) => c.slug === slug);
+  if (known) await store.rememberCommunity(known.slug, known.name);
 }
 
 async function ensureMember(ctx) {

@@ -1,0 +1,201 @@
+"""Decide by email: governance's notices mailed to the members who asked for email.
+
+Governance stores each notice (a poll opened, a reminder, a result, a trustee's turn) in the
+NOTICES stream with its recipients (`shared/notices.py`). Every messaging replica runs a worker of
+one shared durable consumer on it (`shared/projection.py`), so each notice is mailed once by one of
+them, and notices stored while messaging was down are mailed when it is back.
+
+Who gets a mail: a recipient in good standing now, with a verified address (the opt-in of
+announcements), at her `decide` level (`set_notification_level {scope: "decide"}`):
+`normal` (the default) mails what asks her to act or tells her the result (a poll opened, a
+reminder, her turn as trustee, a result); `watching` adds each trustee's progress; `muted` mails
+nothing (the app still shows all of it). A nudge that can no longer be acted on is dropped: a poll
+opened or a reminder whose poll has closed, anything older than two days.
+
+Delivery is at least once: when the SMTP server cannot be reached at all the batch is handed back
+and tried again later (with a growing delay); a mail the server refused for one address is not
+retried. A worker that dies between sending and acknowledging may send a batch twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import msgspec
+
+from services.messaging.adapters.mailer import OutgoingMail
+from services.messaging.handlers.base import HandlerBase
+from shared.notices import notice_community
+from shared.projection import Delivery
+
+log = logging.getLogger(__name__)
+
+NS = 10**9
+STALE_NS = 2 * 24 * 3600 * NS
+
+ACT = frozenset({"key_requested", "poll_opened", "reminder", "decryption_requested", "poll_closed"})
+PROGRESS = frozenset({"trustee_committed", "trustee_decrypted"})
+MAILED_AT = {"normal": ACT, "watching": ACT | PROGRESS, "muted": frozenset()}
+
+
+class MailUnavailable(RuntimeError):
+    """The SMTP server could not be reached for any recipient: the batch is tried again later."""
+
+
+def _when(stamp: str) -> str:
+    """`2026-11-24T18:00:00Z` as `24 November 2026, 18:00 UTC` (mails are read anywhere)."""
+    try:
+        at = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return stamp
+    return f"{at.day} {at:%B %Y, %H:%M} UTC"
+
+
+def _closed(notice: dict[str, Any], now_ns: int) -> bool:
+    closes = notice.get("closes_at")
+    if not isinstance(closes, str):
+        return False
+    try:
+        at = datetime.fromisoformat(closes.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return at.timestamp() * NS <= now_ns
+
+
+def compose(notice: dict[str, Any], community: str) -> tuple[str, str] | None:
+    """Subject and text of the mail for a notice, or None for a kind this service does not mail."""
+    kind, title = notice.get("kind"), str(notice.get("title") or "a poll")
+    quoted = f"\N{LEFT DOUBLE QUOTATION MARK}{title}\N{RIGHT DOUBLE QUOTATION MARK}"
+    closes = _when(str(notice.get("closes_at", "")))
+    trustee = notice.get("trustee")
+    nth = f"Trustee {trustee + 1}" if isinstance(trustee, int) else "A trustee"
+    if kind == "key_requested":
+        return (
+            f"Your part of the key for {title}",
+            f"You are a trustee of the secret poll {quoted} in {community}. It opens once every "
+            "trustee has made their part of its key, in the app, signed with your own key.",
+        )
+    if kind == "poll_opened":
+        return f"Poll open: {title}", f"{quoted} is open for your vote in {community} until {closes}."
+    if kind == "reminder":
+        return (
+            f"Reminder: {title} closes {closes}",
+            f"You have not voted on {quoted} in {community} yet. It closes {closes}.",
+        )
+    if kind == "poll_closed":
+        outcome = notice.get("outcome")
+        said = f" Outcome: {outcome}." if outcome else ""
+        return (
+            f"Result: {title}",
+            f"{quoted} in {community} has closed.{said} The result and everything needed to check "
+            "the count are in the app.",
+        )
+    if kind == "decryption_requested":
+        return (
+            f"Your turn: decrypt your share of {title}",
+            f"The secret poll {quoted} in {community} has closed and its ballots are added up, still "
+            "encrypted. As its trustee, decrypt your share of the count in the app.",
+        )
+    if kind == "trustee_committed":
+        return (
+            f"{title}: {nth.lower()} made their part of the key",
+            f"{nth} of the secret poll {quoted} in {community} has made their part of its key.",
+        )
+    if kind == "trustee_decrypted":
+        return (
+            f"{title}: {nth.lower()} decrypted their share",
+            f"{nth} of the secret poll {quoted} in {community} has decrypted their share of the count.",
+        )
+    return None
+
+
+class NoticeMail:
+    """The `apply` of the notice-mail projection worker, over the messaging service's read models."""
+
+    def __init__(self, handlers: HandlerBase) -> None:
+        self.handlers = handlers
+        self.mailed = 0  # mails the SMTP server accepted (for logs and tests)
+
+    async def apply(self, deliveries: Sequence[Delivery]) -> None:
+        handlers = self.handlers
+        if handlers.mailer is None:
+            return
+        now = handlers.clock()
+        await handlers.sync_members()
+        mails: list[OutgoingMail] = []
+        for delivery in deliveries:
+            try:
+                notice = msgspec.json.decode(delivery.data)
+            except msgspec.DecodeError:
+                log.warning("notice %s on %s does not decode; skipped", delivery.sequence, delivery.stream)
+                continue
+            if not isinstance(notice, dict):
+                continue
+            if delivery.timestamp_ns and now - delivery.timestamp_ns > STALE_NS:
+                continue
+            if notice.get("kind") in ("poll_opened", "reminder") and _closed(notice, now):
+                continue
+            mails.extend(await self._mails(notice_community(delivery.subject), notice, now))
+        if not mails:
+            return
+        results = await handlers.mailer.send(mails)
+        answered = [results.get(mail.to, "failed: no answer") for mail in mails]
+        if all(result.startswith("failed") for result in answered):
+            raise MailUnavailable(f"no notice mail was accepted: {answered[0]}")
+        self.mailed += answered.count("sent")
+        for mail, result in zip(mails, answered, strict=True):
+            if result != "sent":
+                log.warning("notice mail %r to one member was not accepted: %s", mail.subject, result)
+
+    async def _mails(self, community: str, notice: dict[str, Any], now: int) -> list[OutgoingMail]:
+        handlers = self.handlers
+        composed = compose(notice, community)
+        recipients = notice.get("recipients")
+        if composed is None or not isinstance(recipients, list):
+            return []
+        kind = str(notice["kind"])
+        wanted = [
+            did
+            for did in recipients
+            if isinstance(did, str)
+            and (record := handlers.members.member(community, did)) is not None
+            and record.standing(now) == "good"
+        ]
+        addresses = await handlers.read(
+            lambda: {
+                did: handlers.inbox.email_of(community, did)
+                for did in wanted
+                if kind in MAILED_AT.get(handlers.inbox.decide_level(community, did), ACT)
+            }
+        )
+        subject, text = composed
+        base = handlers.settings.public_base_url
+        poll = str(notice.get("poll", ""))
+        link = f"{base}/app/#/polls?" + urlencode({"poll": poll, "c": community}) if poll else f"{base}/app/"
+        settings = f"{base}/app/#/announcements?" + urlencode({"c": community})
+        unsubscribe = f"{base}/c/{quote(community, safe='')}/messaging/email"
+        body = (
+            f"{text}\n\n{link}\n\n--\n"
+            f"You receive this because you asked {community} for email at this address.\n"
+            f"Choose which poll mails you get, or stop them: {settings}\n"
+        )
+        return [
+            OutgoingMail(
+                to=address,
+                subject=subject,
+                text=body,
+                headers={
+                    "List-Unsubscribe": f"<{unsubscribe}>",
+                    "Auto-Submitted": "auto-generated",
+                    "X-Community": community,
+                    "X-Poll": poll,
+                    "X-Notice": kind,
+                },
+            )
+            for address in addresses.values()
+            if address
+        ]

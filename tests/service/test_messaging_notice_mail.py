@@ -1,0 +1,214 @@
+"""Decide by email: governance's notices, stored in the NOTICES stream, mailed by messaging.
+
+Notices are published the way governance publishes them (`NatsNotices`, into a real NOTICES stream
+on the test's nats-server); mail goes to a real SMTP server (aiosmtpd) on a loopback port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from nats.aio.client import Client as NATS
+
+from services.governance.adapters.notices import NatsNotices
+from services.messaging.adapters.mailer import SmtpMailer
+from services.messaging.config import MessagingSettings
+from services.messaging.domain.commands import VerifyEmail
+from services.messaging.handlers.notices import MailUnavailable, NoticeMail
+from shared.domain import DomainError
+from shared.notices import NOTICE_STREAM, NOTICE_SUBJECTS
+from shared.projection import Delivery, ProjectionWorker
+from shared.testkit.polling import eventually_async
+from shared.trust.member_keys import MemberKeys
+
+from .test_messaging_email import Inbox, free_port, link_in, smtp  # noqa: F401 - smtp is a fixture
+from .test_messaging_support import World, running_world
+
+
+def _stamp(delta: timedelta) -> str:
+    return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture
+async def world(nc: NATS, nats_url: str, tmp_path: Path, smtp: tuple[Inbox, int]) -> AsyncIterator[World]:  # noqa: F811
+    _, port = smtp
+    settings = MessagingSettings(
+        public_base_url="http://gw.test", notice_consumer=f"notice-mail-{uuid.uuid4().hex[:8]}"
+    )
+    mailer = SmtpMailer("127.0.0.1", port, "polls@river.example")
+    async with running_world(nc, nats_url, tmp_path, mailer, settings) as started:
+        yield started
+
+
+async def opted_in(world: World, inbox: Inbox, name: str) -> MemberKeys:
+    keys = await world.admit(name)
+    address = f"{name.lower()}@river.example"
+    await world.act(keys, "subscribe_email", {"email": address})
+    [verification] = inbox.to(address)
+    await world.handlers.verify_email(VerifyEmail(world.community, keys.did, link_in(verification)["token"]))
+    return keys
+
+
+async def mails_to(inbox: Inbox, address: str, count: int) -> list[EmailMessage]:
+    async def arrived() -> list[EmailMessage]:
+        found = [m for m in inbox.to(address) if m["X-Notice"]]
+        return found if len(found) >= count else []
+
+    return await eventually_async(arrived, within=20)
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+async def test_notices_are_mailed_to_recipients_who_asked_for_email_at_the_level_they_chose(
+    world: World,
+    nc: NATS,
+    smtp: tuple[Inbox, int],  # noqa: F811
+) -> None:
+    inbox, _ = smtp
+    bea, cy, eve, fay = [await opted_in(world, inbox, n) for n in ("Bea", "Cy", "Eve", "Fay")]
+    dee = await world.admit("Dee")  # no address: the app only
+    await world.act(eve, "set_notification_level", {"scope": "decide", "level": "muted"})
+    await world.act(fay, "set_notification_level", {"scope": "decide", "level": "watching"})
+    assert (await world.query(fay, "email_status"))["decide"] == "watching"
+    everyone = [p.did for p in (bea, cy, dee, eve, fay)]
+    notices = NatsNotices(nc)
+    closes = _stamp(timedelta(days=3))
+    await notices.notify(
+        world.community,
+        {"kind": "poll_opened", "poll": "budget", "title": "Budget 2027", "closes_at": closes,
+         "recipients": everyone},
+    )  # fmt: skip
+    # Progress of the ceremony: mailed only to those watching.
+    await notices.notify(
+        world.community,
+        {"kind": "trustee_committed", "poll": "budget", "title": "Budget 2027", "trustee": 1,
+         "recipients": [bea.did, fay.did]},
+    )  # fmt: skip
+
+    opened, progress = await mails_to(inbox, "fay@river.example", 2)
+    assert opened["Subject"] == "Poll open: Budget 2027"
+    assert progress["Subject"] == "Budget 2027: trustee 2 made their part of the key"
+    [for_bea] = await mails_to(inbox, "bea@river.example", 1)
+    assert for_bea["Subject"] == "Poll open: Budget 2027"
+    body = text_of(for_bea)
+    assert f"http://gw.test/app/#/polls?poll=budget&c={world.community}" in body
+    when = datetime.strptime(closes, "%Y-%m-%dT%H:%M:%SZ")
+    assert f"until {when.day} {when:%B %Y, %H:%M} UTC" in body
+    assert for_bea["List-Unsubscribe"] == f"<http://gw.test/c/{world.community}/messaging/email>"
+    assert (for_bea["Auto-Submitted"], for_bea["X-Poll"]) == ("auto-generated", "budget")
+    assert [m["Subject"] for m in await mails_to(inbox, "cy@river.example", 1)] == ["Poll open: Budget 2027"]
+    # The notices were applied in order by one worker: Fay's second mail means all are done.
+    assert [m["Subject"] for m in inbox.to("bea@river.example") if m["X-Notice"]] == [
+        "Poll open: Budget 2027"
+    ]
+    assert not [m for m in inbox.to("eve@river.example") if m["X-Notice"]]  # muted
+    assert not [m for m in inbox.messages if m["To"] == "dee@river.example"]
+
+
+async def test_closed_polls_are_not_advertised_repeats_are_mailed_once_and_suspended_members_get_none(
+    world: World,
+    nc: NATS,
+    smtp: tuple[Inbox, int],  # noqa: F811
+) -> None:
+    inbox, _ = smtp
+    bea, cy = await opted_in(world, inbox, "Bea"), await opted_in(world, inbox, "Cy")
+    await world.membership_act(world.admin, "suspend", {"member": cy.did, "reason": "unpaid dues"})
+    notices = NatsNotices(nc)
+    await notices.notify(
+        world.community,
+        {"kind": "reminder", "poll": "old", "title": "Old poll", "closes_at": _stamp(-timedelta(hours=1)),
+         "recipients": [bea.did]},
+    )  # fmt: skip
+    reminder = {"kind": "reminder", "poll": "p", "title": "Picnic", "closes_at": _stamp(timedelta(hours=5)),
+                "recipients": [bea.did, cy.did]}  # fmt: skip
+    await notices.notify(world.community, reminder)
+    await notices.notify(world.community, dict(reminder))  # a scheduler round redone: stored once
+    await notices.notify(
+        world.community,
+        {"kind": "poll_closed", "poll": "p", "title": "Picnic", "outcome": "carried",
+         "recipients": [bea.did]},
+    )  # fmt: skip
+
+    reminded, result = await mails_to(inbox, "bea@river.example", 2)
+    assert reminded["Subject"].startswith("Reminder: Picnic closes ")
+    assert "You have not voted on" in text_of(reminded)
+    assert result["Subject"] == "Result: Picnic"
+    assert "Outcome: carried." in text_of(result)
+    assert not [m for m in inbox.to("cy@river.example") if m["X-Notice"]]
+
+
+async def test_notices_stored_while_no_worker_ran_are_mailed_when_one_is_back(
+    world: World,
+    nc: NATS,
+    smtp: tuple[Inbox, int],  # noqa: F811
+) -> None:
+    inbox, _ = smtp
+    bea = await opted_in(world, inbox, "Bea")
+    worker = world.messaging.notice_mail
+    assert worker is not None
+    await worker.stop()
+    await NatsNotices(nc).notify(
+        world.community,
+        {"kind": "decryption_requested", "poll": "secret", "title": "Chair", "recipients": [bea.did]},
+    )
+    await asyncio.sleep(0.3)
+    assert not [m for m in inbox.to("bea@river.example") if m["X-Notice"]]
+
+    back = await ProjectionWorker(
+        nc,
+        NOTICE_STREAM,
+        world.handlers.settings.notice_consumer,
+        NoticeMail(world.handlers).apply,
+        filter_subject=NOTICE_SUBJECTS[0],
+    ).start()
+    try:
+        [mail] = await mails_to(inbox, "bea@river.example", 1)
+    finally:
+        await back.stop()
+    assert mail["Subject"] == "Your turn: decrypt your share of Chair"
+
+
+async def test_an_unreachable_smtp_server_hands_the_batch_back_and_bad_settings_are_refused(
+    world: World,
+    smtp: tuple[Inbox, int],  # noqa: F811
+) -> None:
+    inbox, _ = smtp
+    bea = await opted_in(world, inbox, "Bea")
+    notice = {"kind": "key_requested", "poll": "s", "title": "Chair", "recipients": [bea.did]}
+    delivery = Delivery(
+        stream=NOTICE_STREAM,
+        sequence=1,
+        subject=f"governance.notice.{world.community}",
+        data=json.dumps(notice).encode(),
+        delivered=1,
+    )
+    mailer = world.handlers.mailer
+    world.handlers.mailer = SmtpMailer("127.0.0.1", free_port(), "polls@river.example", timeout_s=2)
+    try:
+        with pytest.raises(MailUnavailable, match="no notice mail was accepted"):
+            await NoticeMail(world.handlers).apply([delivery])
+    finally:
+        world.handlers.mailer = mailer
+    sent = NoticeMail(world.handlers)
+    await sent.apply([delivery])  # the same batch, tried again
+    assert sent.mailed == 1
+    [mail] = [m for m in inbox.to("bea@river.example") if m["X-Notice"] == "key_requested"]
+    assert mail["Subject"] == "Your part of the key for Chair"
+
+    with pytest.raises(DomainError) as wrong:
+        await world.act(bea, "set_notification_level", {"scope": "decide", "level": "loud"})
+    assert wrong.value.code == "invalid_request"
+    with pytest.raises(DomainError) as marker:
+        await world.act(bea, "mark_read", {"scope": "decide", "position": 3})
+    assert marker.value.code == "invalid_request"
