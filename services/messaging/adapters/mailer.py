@@ -28,6 +28,17 @@ class OutgoingMail:
     attachment: dict[str, Any] | None = None  # a signed credential, sent as application/vc+ld+json
 
 
+def community_headers(base_url: str, community: str, **more: str) -> dict[str, str]:
+    """Headers of every mail a community sends on its own: where to stop them, and that no person
+    wrote it (so auto-responders stay quiet), plus `more` (X-Announcement, X-Poll...)."""
+    return {
+        "List-Unsubscribe": f"<{base_url}/c/{community}/messaging/email>",
+        "Auto-Submitted": "auto-generated",
+        "X-Community": community,
+        **more,
+    }
+
+
 class Mailer(Protocol):
     async def send(self, mails: list[OutgoingMail]) -> dict[str, str]:
         """Send each mail; answer per address `sent` or what the server refused."""

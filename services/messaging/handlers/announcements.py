@@ -9,7 +9,7 @@ import secrets
 from typing import Any
 from urllib.parse import quote
 
-from services.messaging.adapters.mailer import OutgoingMail
+from services.messaging.adapters.mailer import OutgoingMail, community_headers
 from services.messaging.domain.announcement import (
     Announcement,
     announcement_credential,
@@ -169,18 +169,14 @@ class AnnouncementHandlers(HandlerBase):
         inbox = f"{self.settings.public_base_url}/c/{community}/messaging/inbox/{announcement.announcement}"
         text = f"{announcement.body}\n\n--\nRead it in the community: {inbox}\n"
         html = f'{render(announcement.body)}<hr><p><a href="{inbox}">Read it in the community</a></p>'
-        unsubscribe = f"{self.settings.public_base_url}/c/{community}/messaging/email"
         return OutgoingMail(
             to=email,
             subject=announcement.title,
             text=text,
             html=html,
-            headers={
-                "List-Unsubscribe": f"<{unsubscribe}>",
-                "Auto-Submitted": "auto-generated",
-                "X-Community": community,
-                "X-Announcement": announcement.announcement,
-            },
+            headers=community_headers(
+                self.settings.public_base_url, community, **{"X-Announcement": announcement.announcement}
+            ),
             attachment=announcement.document,
         )
 

@@ -23,11 +23,11 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import msgspec
 
-from services.messaging.adapters.mailer import OutgoingMail
+from services.messaging.adapters.mailer import OutgoingMail, community_headers
 from services.messaging.handlers.base import HandlerBase
 from shared.notices import notice_community
 from shared.projection import Delivery
@@ -177,7 +177,6 @@ class NoticeMail:
         poll = str(notice.get("poll", ""))
         link = f"{base}/app/#/polls?" + urlencode({"poll": poll, "c": community}) if poll else f"{base}/app/"
         settings = f"{base}/app/#/announcements?" + urlencode({"c": community})
-        unsubscribe = f"{base}/c/{quote(community, safe='')}/messaging/email"
         body = (
             f"{text}\n\n{link}\n\n--\n"
             f"You receive this because you asked {community} for email at this address.\n"
@@ -188,13 +187,7 @@ class NoticeMail:
                 to=address,
                 subject=subject,
                 text=body,
-                headers={
-                    "List-Unsubscribe": f"<{unsubscribe}>",
-                    "Auto-Submitted": "auto-generated",
-                    "X-Community": community,
-                    "X-Poll": poll,
-                    "X-Notice": kind,
-                },
+                headers=community_headers(base, community, **{"X-Poll": poll, "X-Notice": kind}),
             )
             for address in addresses.values()
             if address
