@@ -30,16 +30,18 @@ __all__ = [
     "NOTICE_MAX_AGE_S",
     "NOTICE_STREAM",
     "NOTICE_SUBJECTS",
+    "NoticePublisher",
     "ensure_notice_stream",
     "notice_community",
     "notice_id",
+    "notice_service",
     "publish_notice",
 ]
 
 log = logging.getLogger(__name__)
 
 NOTICE_STREAM = "NOTICES"
-NOTICE_SUBJECTS = ("governance.notice.*",)
+NOTICE_SUBJECTS = ("governance.notice.*", "messaging.notice.*")
 NOTICE_MAX_AGE_S = 7 * 24 * 3600
 NOTICE_PUBLISH_TIMEOUT_S = 2.0
 
@@ -58,7 +60,7 @@ def notice_config(replicas: int) -> dict[str, Any]:
 
 
 async def ensure_notice_stream(nc: NATS, replicas: int | None = None) -> None:
-    """Create the stream; with `replicas` also bring an existing one to that many replicas.
+    """Create the stream, or bring an existing one to this release's subjects and limits.
 
     Provisioning passes the deployment's replicas. A service that only needs the stream to be there
     passes none, so it never shrinks a three-replica stream that provisioning made."""
@@ -69,9 +71,9 @@ async def ensure_notice_stream(nc: NATS, replicas: int | None = None) -> None:
     except JetStreamAPIError as exc:
         if exc.err_code != STREAM_NAME_IN_USE:
             raise
-    if replicas is None:
-        return
     current = (await stream_info(nc, NOTICE_STREAM))["config"]
+    if replicas is None:
+        config["num_replicas"] = current.get("num_replicas", 1)
     if any(current.get(k) != v for k, v in config.items()):
         await _api(nc, f"$JS.API.STREAM.UPDATE.{NOTICE_STREAM}", {**current, **config})
 
@@ -85,6 +87,11 @@ def notice_id(community: str, notice: dict[str, Any]) -> str:
 def notice_community(subject: str) -> str:
     """`<service>.notice.<community>` -> community."""
     return subject.rsplit(".", 1)[-1]
+
+
+def notice_service(subject: str) -> str:
+    """`<service>.notice.<community>` -> service."""
+    return subject.split(".", 1)[0]
 
 
 async def publish_notice(nc: NATS, subject: str, community: str, notice: dict[str, Any]) -> bool:
@@ -113,3 +120,14 @@ async def publish_notice(nc: NATS, subject: str, community: str, notice: dict[st
         log.warning("notice on %s was refused by %s: %s", subject, NOTICE_STREAM, answer["error"])
         return False
     return True
+
+
+class NoticePublisher:
+    """`notify(community, notice)` stores a service's notice on `<service>.notice.<community>`."""
+
+    def __init__(self, nc: NATS, service: str) -> None:
+        self._nc = nc
+        self.service = service
+
+    async def notify(self, community: str, notice: dict[str, Any]) -> None:
+        await publish_notice(self._nc, f"{self.service}.notice.{community}", community, notice)

@@ -24,7 +24,7 @@ from services.messaging.handlers.notices import NoticeMail
 from services.messaging.subjects import SUBJECTS
 from shared.catchup import follow_stream, unfollow_stream
 from shared.commands import CommandClient, CommandRouter
-from shared.notices import NOTICE_STREAM, NOTICE_SUBJECTS, ensure_notice_stream
+from shared.notices import NOTICE_STREAM, NoticePublisher, ensure_notice_stream
 from shared.projection import ProjectionWorker
 from shared.statements import NonceRegistry
 
@@ -110,8 +110,11 @@ async def start_messaging(
         feed=feed,
         mailer=mailer,
         live=live or NatsLiveNotices(nc),
+        notices=NoticePublisher(nc, "messaging") if mailer is not None else None,
         settings=settings,
     )
+    if mailer is not None:
+        await ensure_notice_stream(nc)  # where notices wait to be mailed
     # Read models rebuilt from the stream, then kept level by following it.
     landed = await follow_stream(nc, handlers.catch_up, SUBJECTS.commits)
     feed.on_admitted = handlers.deliver_welcome
@@ -120,14 +123,12 @@ async def start_messaging(
     await router.start(nc)
     service = MessagingService(app=app, handlers=handlers, router=router, feed=feed, landed=landed)
     if mailer is not None:
-        # Governance's notices by email: one durable consumer shared by every replica.
-        await ensure_notice_stream(nc)
+        # Notices by email (governance's and our own): one durable consumer shared by every replica.
         service.notice_mail = await ProjectionWorker(
             nc,
             NOTICE_STREAM,
             settings.notice_consumer,
             NoticeMail(handlers).apply,
-            filter_subject=NOTICE_SUBJECTS[0],
             batch=100,
             ack_wait_s=60.0,
             retry_delays_s=(5.0, 30.0, 120.0, 600.0),

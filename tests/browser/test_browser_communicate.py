@@ -189,6 +189,7 @@ def test_a_member_who_asked_for_email_is_mailed_when_a_poll_opens_and_the_link_o
     page.reload()
     card = page.get_by_role("region", name="Email")
     expect(card.get_by_label("Poll mails")).to_have_value("normal")
+    expect(card.get_by_label("Forum mails")).to_have_value("normal")
     card.get_by_label("Poll mails").select_option("watching")
     expect(page.locator("#toast")).to_contain_text("Poll mails: saved")
     page.reload()

@@ -74,6 +74,7 @@ async def test_an_announcement_reaches_its_segment_signed_by_the_community(world
         "email": None,
         "pending": None,
         "decide": "normal",
+        "discuss": "normal",
     }
 
 

@@ -99,7 +99,13 @@ async def test_a_member_opts_in_by_link_and_receives_announcements_as_multipart_
     pending = await world.act(bea, "subscribe_email", {"email": "bea@river.example"})
     assert pending == {"status": "pending", "email": "bea@river.example"}
     status = await world.query(bea, "email_status")
-    assert status == {"available": True, "email": None, "pending": "bea@river.example", "decide": "normal"}
+    assert status == {
+        "available": True,
+        "email": None,
+        "pending": "bea@river.example",
+        "decide": "normal",
+        "discuss": "normal",
+    }
     [verification] = inbox.to("bea@river.example")
     link = link_in(verification)
     assert link["path"] == f"/c/{world.community}/messaging/email/verify"
@@ -115,7 +121,13 @@ async def test_a_member_opts_in_by_link_and_receives_announcements_as_multipart_
         await world.handlers.verify_email(VerifyEmail(world.community, bea.did, link["token"]))
     assert reused.value.code == "invalid_verification"
     status = await world.query(bea, "email_status")
-    assert status == {"available": True, "email": "bea@river.example", "pending": None, "decide": "normal"}
+    assert status == {
+        "available": True,
+        "email": "bea@river.example",
+        "pending": None,
+        "decide": "normal",
+        "discuss": "normal",
+    }
     await world.act(cy, "subscribe_email", {"email": "cy@river.example"})  # never verified: no mail
 
     sent = await world.act(world.admin, "compose_announcement", {"title": "AGM", "body": "Agenda: *budget*."})
@@ -143,7 +155,13 @@ async def test_a_member_opts_in_by_link_and_receives_announcements_as_multipart_
     assert (await eventually_async(stats))["email"] == {"sent": 1, "failed": 0}
     await world.act(bea, "unsubscribe_email", {})
     status = await world.query(bea, "email_status")
-    assert status == {"available": True, "email": None, "pending": None, "decide": "normal"}
+    assert status == {
+        "available": True,
+        "email": None,
+        "pending": None,
+        "decide": "normal",
+        "discuss": "normal",
+    }
     second = await world.act(world.admin, "compose_announcement", {"title": "Minutes", "body": "Attached."})
     assert second["emailing"] == 0
 

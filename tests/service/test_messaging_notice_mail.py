@@ -23,7 +23,7 @@ from services.messaging.config import MessagingSettings
 from services.messaging.domain.commands import VerifyEmail
 from services.messaging.handlers.notices import MailUnavailable, NoticeMail
 from shared.domain import DomainError
-from shared.notices import NOTICE_STREAM, NOTICE_SUBJECTS
+from shared.notices import NOTICE_STREAM
 from shared.projection import Delivery, ProjectionWorker
 from shared.testkit.polling import eventually_async
 from shared.trust.member_keys import MemberKeys
@@ -170,7 +170,6 @@ async def test_notices_stored_while_no_worker_ran_are_mailed_when_one_is_back(
         NOTICE_STREAM,
         world.handlers.settings.notice_consumer,
         NoticeMail(world.handlers).apply,
-        filter_subject=NOTICE_SUBJECTS[0],
     ).start()
     try:
         [mail] = await mails_to(inbox, "bea@river.example", 1)
@@ -212,3 +211,53 @@ async def test_an_unreachable_smtp_server_hands_the_batch_back_and_bad_settings_
     with pytest.raises(DomainError) as marker:
         await world.act(bea, "mark_read", {"scope": "decide", "position": 3})
     assert marker.value.code == "invalid_request"
+
+
+async def test_forum_posts_are_mailed_by_reason_at_the_discuss_level_and_not_once_read(
+    world: World,
+    smtp: tuple[Inbox, int],  # noqa: F811
+) -> None:
+    inbox, _ = smtp
+    bea, cy, dee, fay = [await opted_in(world, inbox, n) for n in ("Bea", "Cy", "Dee", "Fay")]
+    await world.act(world.admin, "create_category", {"category": "garden", "name": "Garden"})
+    await world.act(dee, "set_notification_level", {"scope": "discuss", "level": "muted"})
+    await world.act(fay, "set_notification_level", {"scope": "category:garden", "level": "watching"})
+    await world.act(fay, "set_notification_level", {"scope": "discuss", "level": "watching"})
+    assert (await world.query(fay, "email_status"))["discuss"] == "watching"
+    started = await world.act(
+        bea, "start_thread", {"category": "garden", "title": "Seed swap", "body": "Who has beans?"}
+    )
+    # Fay watches the category: told of the new thread; nobody else is.
+    [first] = await mails_to(inbox, "fay@river.example", 1)
+    assert (
+        first["Subject"]
+        == "New post in \N{LEFT DOUBLE QUOTATION MARK}Seed swap\N{RIGHT DOUBLE QUOTATION MARK}"
+    )
+    reply = await world.act(
+        cy,
+        "reply",
+        {"thread": started["thread"], "body": "Runner beans here, @Dee too", "mentions": [dee.did]},
+    )
+    [to_bea] = await mails_to(inbox, "bea@river.example", 1)
+    assert (
+        to_bea["Subject"]
+        == "New reply to \N{LEFT DOUBLE QUOTATION MARK}Seed swap\N{RIGHT DOUBLE QUOTATION MARK}"
+    )
+    assert (to_bea["X-Notice"], to_bea["X-Post"]) == ("reply", reply["post"])
+    text = text_of(to_bea)
+    assert "Cy wrote in" in text
+    assert "Runner beans here, @Dee too" in text
+    assert f"/app/#/forums?thread={started['thread']}&post={reply['post']}&c={world.community}" in text
+    await mails_to(inbox, "fay@river.example", 2)
+    assert not [m for m in inbox.to("dee@river.example") if m["X-Notice"]]  # mentioned, but muted mail
+    assert not [m for m in inbox.to("cy@river.example") if m["X-Notice"]]  # her own post
+
+    # Had Bea read the reply in the app before the mail went, it would not have gone.
+    await world.act(bea, "mark_read", {"scope": f"thread:{started['thread']}", "position": 2})
+    notice = {"kind": "forum_post", "thread": started["thread"], "post": reply["post"], "category": "garden",
+              "by": cy.did, "reasons": {bea.did: "reply"}, "recipients": [bea.did]}  # fmt: skip
+    again = NoticeMail(world.handlers)
+    await again.apply(
+        [Delivery(NOTICE_STREAM, 1, f"messaging.notice.{world.community}", json.dumps(notice).encode(), 1)]
+    )
+    assert again.mailed == 0

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from nats.aio.client import Client as NATS
 
-from shared.notices import publish_notice
+from shared.notices import NoticePublisher
 
 
 class Notices(Protocol):
@@ -24,12 +24,9 @@ def notice_subject(community: str) -> str:
     return f"governance.notice.{community}"
 
 
-class NatsNotices:
+class NatsNotices(NoticePublisher):
     def __init__(self, nc: NATS) -> None:
-        self._nc = nc
-
-    async def notify(self, community: str, notice: dict[str, Any]) -> None:
-        await publish_notice(self._nc, notice_subject(community), community, notice)
+        super().__init__(nc, "governance")
 
 
 @dataclass

@@ -399,6 +399,7 @@ class AnnouncementHandlers(HandlerBase):
             "email": participant.email or None,
             "pending": pending.email if waiting and pending is not None else None,
             "decide": participant.levels.get("decide", "normal"),
+            "discuss": participant.levels.get("discuss", "normal"),
         }
 
     async def unsubscribe_email(self, command: Signed) -> dict[str, Any]:

@@ -90,6 +90,7 @@ class HandlerBase:
         feed: Sync | None = None,
         mailer: Mailer | None = None,
         live: LiveNotices | None = None,
+        notices: LiveNotices | None = None,
         settings: MessagingSettings | None = None,
         clock: Callable[[], int] = time.time_ns,
     ) -> None:
@@ -100,6 +101,7 @@ class HandlerBase:
         self.feed = feed
         self.mailer = mailer
         self.live = live
+        self.notices = notices  # stored for mail (NOTICES), when this service sends email
         self.settings = settings or MessagingSettings()
         self.clock = clock
         self.inbox = InboxView()

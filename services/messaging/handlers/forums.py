@@ -125,7 +125,7 @@ class ForumHandlers(ChatHandlers):
             now=act.now,
         )
         await self.save(thread, post)
-        await self._posted(act, post, category)
+        await self._posted(act, post, category, new=True)
         return {"thread": thread_ident, "post": post_ident, "category": category.category, "title": title}
 
     async def reply(self, command: Signed) -> dict[str, Any]:
@@ -160,10 +160,24 @@ class ForumHandlers(ChatHandlers):
             now=act.now,
         )
         await self.save(post)
-        await self._posted(act, post, category)
+        await self._posted(act, post, category, new=True)
         return {"thread": thread.thread, "post": post.post}
 
-    async def _posted(self, act: Act, post: Post, category: Category) -> None:
+    async def _posted(self, act: Act, post: Post, category: Category, *, new: bool = False) -> None:
+        if new and self.notices is not None:
+            # Who this post notifies, stored for mail (ids and reasons only, never the text).
+            def notified() -> dict[str, str]:
+                row = self.forum.posts.get(act.community, {}).get(post.post)
+                return {} if row is None else self.forum.notified(act.community, row)
+
+            reasons = await self.read(notified)
+            if reasons:
+                await self.notices.notify(
+                    act.community,
+                    {"kind": "forum_post", "thread": post.thread, "post": post.post,
+                     "category": category.category, "by": act.did, "reasons": reasons,
+                     "recipients": sorted(reasons)},
+                )  # fmt: skip
         await self.notify(
             act.community,
             {
@@ -293,9 +307,10 @@ class ForumHandlers(ChatHandlers):
             await self.readable_category(act, thread.category, write=False)
         elif kind == "conversation":
             await self.readable_conversation(act, ident)
-        elif scope != "decide":  # decide: which poll notices she gets by email
+        elif scope not in ("decide", "discuss"):  # which poll notices and forum posts she gets by email
             raise Invalid(
-                "invalid_request", "a scope is category:<id>, thread:<id>, conversation:<id> or decide"
+                "invalid_request",
+                "a scope is category:<id>, thread:<id>, conversation:<id>, decide or discuss",
             )
 
 

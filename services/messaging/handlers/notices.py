@@ -28,8 +28,8 @@ from urllib.parse import urlencode
 import msgspec
 
 from services.messaging.adapters.mailer import OutgoingMail, community_headers
-from services.messaging.handlers.base import HandlerBase
-from shared.notices import notice_community
+from services.messaging.handlers.reads import ReadHandlers
+from shared.notices import notice_community, notice_service
 from shared.projection import Delivery
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,13 @@ STALE_NS = 2 * 24 * 3600 * NS
 ACT = frozenset({"key_requested", "poll_opened", "reminder", "decryption_requested", "poll_closed"})
 PROGRESS = frozenset({"trustee_committed", "trustee_decrypted"})
 MAILED_AT = {"normal": ACT, "watching": ACT | PROGRESS, "muted": frozenset()}
+# A forum post mails by the reason it notifies her, at her `discuss` level.
+FORUM_MAILED_AT = {
+    "normal": frozenset({"mention", "reply"}),
+    "watching": frozenset({"mention", "reply", "watching"}),
+    "muted": frozenset(),
+}
+MAX_QUOTED = 4000  # characters of a post quoted in its mail
 
 
 class MailUnavailable(RuntimeError):
@@ -116,7 +123,7 @@ def compose(notice: dict[str, Any], community: str) -> tuple[str, str] | None:
 class NoticeMail:
     """The `apply` of the notice-mail projection worker, over the messaging service's read models."""
 
-    def __init__(self, handlers: HandlerBase) -> None:
+    def __init__(self, handlers: ReadHandlers) -> None:
         self.handlers = handlers
         self.mailed = 0  # mails the SMTP server accepted (for logs and tests)
 
@@ -139,7 +146,11 @@ class NoticeMail:
                 continue
             if notice.get("kind") in ("poll_opened", "reminder") and _closed(notice, now):
                 continue
-            mails.extend(await self._mails(notice_community(delivery.subject), notice, now))
+            community = notice_community(delivery.subject)
+            if notice_service(delivery.subject) == "messaging":
+                mails.extend(await self._forum_mails(community, notice, now))
+            else:
+                mails.extend(await self._mails(community, notice, now))
         if not mails:
             return
         results = await handlers.mailer.send(mails)
@@ -192,3 +203,65 @@ class NoticeMail:
             for address in addresses.values()
             if address
         ]
+
+    async def _forum_mails(self, community: str, notice: dict[str, Any], now: int) -> list[OutgoingMail]:
+        """A new forum post, to whom it notifies: quoted, when she may still read it and has not."""
+        handlers = self.handlers
+        reasons = notice.get("reasons")
+        if notice.get("kind") != "forum_post" or not isinstance(reasons, dict):
+            return []
+        ident, thread_id = str(notice.get("post", "")), str(notice.get("thread", ""))
+
+        def decide() -> list[tuple[str, str, str, str, str]]:
+            post = handlers.forum.posts.get(community, {}).get(ident)
+            thread = handlers.forum.threads.get(community, {}).get(thread_id)
+            if post is None or thread is None or post.state != "visible":
+                return []  # hidden or removed since: not mailed
+            category = handlers.forum.categories.get(community, {}).get(post.category)
+            position = thread.posts.index(ident) + 1 if ident in thread.posts else 0
+            out = []
+            for did, reason in reasons.items():
+                record = handlers.members.member(community, did)
+                address = handlers.inbox.email_of(community, did)
+                if record is None or record.standing(now) != "good" or not address:
+                    continue
+                if reason not in FORUM_MAILED_AT.get(handlers.inbox.discuss_level(community, did), ()):
+                    continue
+                if not handlers._may_read(record, category):
+                    continue  # her roles changed, or she was banned from the category
+                read = handlers.forum.markers.get((community, did), {}).get(f"thread:{thread_id}", 0)
+                if position and read >= position:
+                    continue  # she has read it in the app already
+                out.append((address, reason, thread.title, post.body, post.by))
+            return out
+
+        base = handlers.settings.public_base_url
+        link = f"{base}/app/#/forums?" + urlencode({"thread": thread_id, "post": ident, "c": community})
+        settings = f"{base}/app/#/announcements?" + urlencode({"c": community})
+        mails = []
+        for address, reason, title, text, by in await handlers.read(decide):
+            author = getattr(handlers.members.member(community, by), "name", "") or "A member"
+            quoted = f"\N{LEFT DOUBLE QUOTATION MARK}{title}\N{RIGHT DOUBLE QUOTATION MARK}"
+            subject = {
+                "mention": f"{author} mentioned you in {quoted}",
+                "reply": f"New reply to {quoted}",
+            }.get(reason, f"New post in {quoted}")
+            shown = (
+                text if len(text) <= MAX_QUOTED else text[:MAX_QUOTED].rstrip() + " \N{HORIZONTAL ELLIPSIS}"
+            )
+            body = (
+                f"{author} wrote in {community}:\n\n{shown}\n\nReply in the community: {link}\n\n--\n"
+                f"You receive this because you asked {community} for email at this address.\n"
+                f"Choose which forum mails you get, or stop them: {settings}\n"
+            )
+            mails.append(
+                OutgoingMail(
+                    to=address,
+                    subject=subject,
+                    text=body,
+                    headers=community_headers(
+                        base, community, **{"X-Thread": thread_id, "X-Post": ident, "X-Notice": reason}
+                    ),
+                )
+            )
+        return mails

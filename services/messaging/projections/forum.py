@@ -134,7 +134,7 @@ class ForumView:
                 thread.posts.append(event.post)
                 thread.last_ns = event.occurred_ns
             self._index_post(community, event.post, event.title + " " + event.body)
-            self._notify(community, event, thread)
+            self._notify(community, event)
         elif isinstance(event, PostEdited) and event.post in posts:
             post = posts[event.post]
             post.title, post.body, post.edited_ns, post.edits = (
@@ -180,20 +180,27 @@ class ForumView:
                 return levels[scope]
         return "normal"
 
-    def _notify(self, community: str, event: PostCreated, thread: ThreadRow | None) -> None:
-        """Mentions notify unless muted; watchers hear of every post; authors hear of replies."""
-        scopes = (f"thread:{event.thread}", f"category:{event.category}")
+    def notified(self, community: str, post: PostRow | PostCreated) -> dict[str, str]:
+        """Whom a new post notifies, and why: mentions unless muted; watchers of its thread or
+        category hear of every post; a thread's author hears of replies. Never its own author."""
+        scopes = (f"thread:{post.thread}", f"category:{post.category}")
+        thread = self.threads.get(community, {}).get(post.thread)
         reasons: dict[str, str] = {}
         for scope in scopes:
             for did in self._watchers.get((community, scope), ()):
                 reasons[did] = "watching"
-        if thread is not None and thread.by != event.by and event.title == "":
+        if thread is not None and thread.by != post.by and post.title == "":
             reasons.setdefault(thread.by, "reply")
-        for did in event.mentions:
+        for did in post.mentions:
             reasons[did] = "mention"
-        for did, reason in reasons.items():
-            if did == event.by or self.level(community, did, *scopes) == "muted":
-                continue
+        return {
+            did: reason
+            for did, reason in reasons.items()
+            if did != post.by and self.level(community, did, *scopes) != "muted"
+        }
+
+    def _notify(self, community: str, event: PostCreated) -> None:
+        for did, reason in self.notified(community, event).items():
             inbox = self.notifications.setdefault((community, did), [])
             inbox.append(
                 {

@@ -19,6 +19,8 @@ from services.messaging.domain.events import (
 )
 from shared.domain import Event
 
+MAIL_SCOPES = ("decide", "discuss")  # notification levels that say what she gets by email
+
 
 @dataclass
 class Sent:
@@ -43,7 +45,7 @@ class InboxView:
         self._pending: dict[str, dict[str, AnnouncementDrafted]] = {}  # drafts and scheduled
         self._welcome_config: dict[str, WelcomeConfigured] = {}
         self._emails: dict[tuple[str, str], str] = {}  # (community, did) -> verified address
-        self._decide: dict[tuple[str, str], str] = {}  # (community, did) -> her level for poll mail
+        self._mail_levels: dict[tuple[str, str, str], str] = {}  # (community, did, decide|discuss)
 
     @staticmethod
     def _community(event: Event) -> str:
@@ -96,8 +98,8 @@ class InboxView:
             self._emails[(community, event.member)] = event.email
         elif isinstance(event, EmailOptedOut):
             self._emails.pop((community, event.member), None)
-        elif isinstance(event, NotificationLevelSet) and event.scope == "decide":
-            self._decide[(community, event.member)] = event.level
+        elif isinstance(event, NotificationLevelSet) and event.scope in MAIL_SCOPES:
+            self._mail_levels[(community, event.member, event.scope)] = event.level
 
     def inbox(self, community: str, member: str) -> list[dict[str, Any]]:
         items = [s for s in self._sent.get(community, {}).values() if member in s.recipients]
@@ -151,7 +153,11 @@ class InboxView:
 
     def decide_level(self, community: str, member: str) -> str:
         """Which governance notices she wants by email: `normal` unless she said otherwise."""
-        return self._decide.get((community, member), "normal")
+        return self._mail_levels.get((community, member, "decide"), "normal")
+
+    def discuss_level(self, community: str, member: str) -> str:
+        """Which forum posts she wants by email: `normal` (mentions, replies) unless she said otherwise."""
+        return self._mail_levels.get((community, member, "discuss"), "normal")
 
     def welcomed(self, community: str, member: str) -> bool:
         return member in self._welcomes.get(community, {})

@@ -883,7 +883,8 @@ async function emailCard(ctx) {
     }, out));
     card.append(h("p", { "data-testid": "email-status" }, status.email
       ? `Announcements also go to ${status.email}.`
-      : `Waiting for you to open the link we sent to ${status.pending}.`), pollMailPicker(ctx, status.decide), stop, out);
+      : `Waiting for you to open the link we sent to ${status.pending}.`),
+      mailPicker(ctx, "decide", status.decide), mailPicker(ctx, "discuss", status.discuss), stop, out);
     return card;
   }
   const email = field("Your email address", { name: "email", type: "email", required: true, autocomplete: "email", maxlength: 254 });
@@ -901,22 +902,31 @@ async function emailCard(ctx) {
   return card;
 }
 
-const POLL_MAIL = [
-  ["normal", "Polls to vote on, reminders, my turns as trustee and results"],
-  ["watching", "All of that, and each trustee's progress"],
-  ["muted", "No poll mails (the app still shows them)"],
-];
+const MAIL_LEVELS = {
+  decide: ["Poll mails", [
+    ["normal", "Polls to vote on, reminders, my turns as trustee and results"],
+    ["watching", "All of that, and each trustee's progress"],
+    ["muted", "No poll mails (the app still shows them)"],
+  ]],
+  discuss: ["Forum mails", [
+    ["normal", "Mentions of me and replies to my threads"],
+    ["watching", "Those, and every post where I watch"],
+    ["muted", "No forum mails (the app still shows them)"],
+  ]],
+};
 
-/** Which of governance's notices she also gets at her address: a signed setting, scope `decide`. */
-function pollMailPicker(ctx, level) {
-  const select = h("select", { id: "poll-mail", name: "decide" },
-    POLL_MAIL.map(([value, label]) => h("option", { value, selected: value === (level || "normal") }, label)));
+/** What else she gets at her address, per module: a signed setting (scope `decide` or `discuss`). */
+function mailPicker(ctx, scope, level) {
+  const [label, choices] = MAIL_LEVELS[scope];
+  const id = `mail-${scope}`;
+  const select = h("select", { id, name: scope },
+    choices.map(([value, text]) => h("option", { value, selected: value === (level || "normal") }, text)));
   const out = h("div", { "aria-live": "polite" });
   select.addEventListener("change", () => busy(select, async () => {
-    await actMsg(ctx, "set_notification_level", { scope: "decide", level: select.value });
-    toast(select.value === "muted" ? "No more poll mails: polls stay here in the app." : "Poll mails: saved.");
+    await actMsg(ctx, "set_notification_level", { scope, level: select.value });
+    toast(select.value === "muted" ? `No more ${label.toLowerCase()}: it all stays here in the app.` : `${label}: saved.`);
   }, out));
-  return h("div", { class: "field" }, h("label", { for: "poll-mail" }, "Poll mails"), select, out);
+  return h("div", { class: "field" }, h("label", { for: id }, label), select, out);
 }
 
 /** An admin sets the welcome message: signed once by the community, delivered once to each member
