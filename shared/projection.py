@@ -12,7 +12,9 @@ sequence (the warehouse's rows are keyed by `(stream, sequence, event_index)` an
 merge). Read models that depend on order are kept per replica instead (see
 docs/decisions/0019-deployment.md).
 
-A batch is applied, then each message acknowledged; while it is applied the worker reports progress
+A batch is applied, then each message acknowledged, except those the projection defers (it is not
+ready for them yet, e.g. a mail that waits to see whether its reader comes back): they are handed
+back with the delay it names and come again then; while it is applied the worker reports progress
 every ack_wait / 3, so a slow batch is not handed to another worker meanwhile. When `apply` raises,
 the batch is negatively acknowledged with a growing delay and tried again (by this worker or
 another); a commit that can never apply (a forged signature, an undecodable body) is the
@@ -26,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import nats.errors
@@ -40,7 +42,7 @@ from opentelemetry.trace import Link, SpanKind
 from shared.subjects import check_token
 from shared.telemetry import extract_context, instruments, register_consumer_lag, span_in_context
 
-__all__ = ["Delivery", "ProjectionError", "ProjectionWorker"]
+__all__ = ["Deferred", "Delivery", "ProjectionError", "ProjectionWorker"]
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,10 @@ class Delivery:
     timestamp_ns: int = 0  # when the stream stored it (0: not known)
 
 
-Apply = Callable[[Sequence[Delivery]], Awaitable[None]]
+# `apply` may return the commits it is not ready for yet, by stream sequence, with how many seconds
+# to wait: those are handed back with that delay (not counted as a failure), the rest acknowledged.
+Deferred = Mapping[int, float]
+Apply = Callable[[Sequence[Delivery]], Awaitable[Deferred | None]]
 
 
 @dataclass
@@ -74,6 +79,7 @@ class WorkerStats:
     batches: int = 0
     redelivered: int = 0  # commits this worker received that another delivery had already had
     failures: int = 0  # batches whose apply raised (negatively acknowledged)
+    deferred: int = 0  # commits the projection was not ready for, handed back with its delay
 
 
 class ProjectionWorker:
@@ -236,7 +242,7 @@ class ProjectionWorker:
                 continue
             deliveries = [self._delivery(m) for m in messages]
             try:
-                await self._apply_holding(messages, deliveries)
+                deferred = await self._apply_holding(messages, deliveries)
             except asyncio.CancelledError:
                 await self._hand_back(messages, 0)  # stopped mid-batch: to the others at once
                 raise
@@ -257,10 +263,15 @@ class ProjectionWorker:
                 continue
             failures = 0
             acked = 0
-            for message in messages:
+            for message, delivery in zip(messages, deliveries, strict=True):
+                wait = deferred.get(delivery.sequence) if deferred else None
                 try:
-                    await message.ack()
-                    acked += 1
+                    if wait is None:
+                        await message.ack()
+                        acked += 1
+                    else:
+                        await message.nak(delay=max(wait, 0.001))
+                        self.stats.deferred += 1
                 except nats.errors.Error:  # redelivered after ack_wait; the projection is idempotent
                     log.debug("projection %s: an ack was lost", self.name, exc_info=True)
             if time.monotonic() - self._looked_at > _LOOK_EVERY_S:
@@ -270,7 +281,9 @@ class ProjectionWorker:
             self.stats.redelivered += sum(1 for d in deliveries if d.delivered > 1)
             instruments().projection_commits.add(len(deliveries), {"cos.consumer": self.name})
 
-    async def _apply_holding(self, messages: Sequence[Msg], deliveries: Sequence[Delivery]) -> None:
+    async def _apply_holding(
+        self, messages: Sequence[Msg], deliveries: Sequence[Delivery]
+    ) -> Deferred | None:
         """Apply the batch, telling the server every ack_wait / 3 that it is still being worked on,
         so a slow batch is not redelivered to another worker while this one applies it."""
         applying = asyncio.ensure_future(self._apply(deliveries))
@@ -278,8 +291,7 @@ class ProjectionWorker:
             while True:
                 done, _ = await asyncio.wait({applying}, timeout=self.ack_wait_s / 3)
                 if done:
-                    applying.result()
-                    return
+                    return applying.result()
                 for message in messages:
                     with contextlib.suppress(nats.errors.Error):
                         await message.in_progress()
@@ -294,7 +306,7 @@ class ProjectionWorker:
             with contextlib.suppress(nats.errors.Error):
                 await message.nak(delay=delay or None)
 
-    async def _apply(self, deliveries: Sequence[Delivery]) -> None:
+    async def _apply(self, deliveries: Sequence[Delivery]) -> Deferred | None:
         # The batch's span continues the trace of its first traced commit and links the others'.
         contexts = [extract_context(d.trace) for d in deliveries if d.trace]
         parent = contexts[0] if contexts else None
@@ -320,7 +332,7 @@ class ProjectionWorker:
                 "messaging.system": "nats",
             },
         ):
-            await self.apply(deliveries)
+            return await self.apply(deliveries)
 
     def _delivery(self, message: Msg) -> Delivery:
         meta = message.metadata

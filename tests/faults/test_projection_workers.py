@@ -9,7 +9,8 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from cos.platform import provision
 from services.transparency.warehouse import ROWS_TABLE, Warehouse, WarehouseProjection, open_warehouse
 from shared.jetstream import EventStore, StreamSettings
 from shared.natsserver import NatsServer
+from shared.projection import Delivery, ProjectionWorker
 from shared.signing import SigningKey
 from shared.subjects import StreamSubjects
 from shared.testkit.commits import write_spread
@@ -399,3 +401,41 @@ async def test_a_lost_ack_leaves_the_worker_running_and_the_commit_loaded_once(
             await projection.stop(close=False)
             warehouse.close()
             await nc.close()
+
+
+async def test_a_commit_the_projection_defers_comes_back_after_its_delay_and_the_rest_are_acked(
+    nats_url: str,
+) -> None:
+    """`apply` may hand back commits it is not ready for, with a delay: they are not failures,
+    the others in the batch are acknowledged, and the deferred ones come again after the delay."""
+    nc = await nats.connect(nats_url)
+    async with stream_with_store(nats_url) as (store, stream):
+        await write(store, ["later"], 6, aggregates=2)
+        seen: dict[int, list[float]] = {}
+        waiting = {2, 5}
+
+        async def apply(deliveries: Sequence[Delivery]) -> dict[int, float] | None:
+            for delivery in deliveries:
+                seen.setdefault(delivery.sequence, []).append(time.monotonic())
+            deferred = {d.sequence: 0.8 for d in deliveries if d.sequence in waiting}
+            waiting.difference_update(deferred)
+            return deferred
+
+        worker = ProjectionWorker(nc, stream, unique_service("defer"), apply, batch=10, fetch_wait_s=0.1)
+        await worker.start()
+        try:
+            assert await eventually(
+                lambda: all(len(seen.get(s, ())) == (2 if s in (2, 5) else 1) for s in range(1, 7)), within=20
+            )
+            for sequence in (2, 5):
+                first, again = seen[sequence]
+                assert again - first >= 0.8  # handed back with its delay, not at once
+            assert await eventually_async(lambda: _acked_all(worker), within=10)
+            assert (worker.stats.deferred, worker.stats.failures, worker.stats.applied) == (2, 0, 6)
+        finally:
+            await worker.stop()
+            await nc.close()
+
+
+async def _acked_all(worker: ProjectionWorker) -> bool:
+    return await worker.pending() == 0
