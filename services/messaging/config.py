@@ -20,6 +20,9 @@ class MessagingSettings:
     verification_valid_s: int = 2 * 24 * 3600
     # The durable consumer every replica shares to mail governance's notices (one per deployment).
     notice_consumer: str = "messaging-notice-mail"
+    # How long a forum post or a chat message waits before it is mailed: read in the app meanwhile,
+    # it is not mailed at all (mail reaches those who are away, not those reading along).
+    mail_delay_s: float = 600.0
 
     @classmethod
     def from_env(cls) -> MessagingSettings:
@@ -36,4 +39,15 @@ class MessagingSettings:
             smtp_password=env.get("MESSAGING_SMTP_PASSWORD", ""),
             identity_timeout_s=float(env.get("MESSAGING_IDENTITY_TIMEOUT", "10")),
             notice_consumer=env.get("MESSAGING_NOTICE_CONSUMER", "messaging-notice-mail"),
+            mail_delay_s=_seconds(env.get("MESSAGING_MAIL_DELAY", "600"), "MESSAGING_MAIL_DELAY"),
         )
+
+
+def _seconds(value: str, name: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{name} is a number of seconds, not {value!r}") from None
+    if not 0 <= seconds <= 7 * 24 * 3600:
+        raise ValueError(f"{name} is between 0 and 604800 seconds (a week), not {value}")
+    return seconds

@@ -148,8 +148,12 @@ async def _main(options: PlatformOptions, nats_url: str) -> None:
     # MESSAGING_SMTP_HOST is set).
     smtp = Controller(MailDrop(options.data_dir / "mail"), hostname="127.0.0.1", port=free_port())
     smtp.start()
+    # Forum and chat mails wait two seconds (not ten minutes) for their reader to come back.
     os.environ.update(
-        MESSAGING_SMTP_HOST="127.0.0.1", MESSAGING_SMTP_PORT=str(smtp.port), MESSAGING_PUBLIC_URL=base
+        MESSAGING_SMTP_HOST="127.0.0.1",
+        MESSAGING_SMTP_PORT=str(smtp.port),
+        MESSAGING_PUBLIC_URL=base,
+        MESSAGING_MAIL_DELAY="2",
     )
     nc = await connect(nats_url, name="cos-test-services")
     started: list[Stoppable] = []

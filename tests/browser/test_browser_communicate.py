@@ -221,3 +221,50 @@ def test_a_member_who_asked_for_email_is_mailed_when_a_poll_opens_and_the_link_o
     expect(page.get_by_role("heading", level=1)).to_have_text("Open on Sundays?")
     assert browser.errors == []
     assert admin.errors == []
+
+
+def test_a_private_message_left_unread_is_mailed_without_its_text_and_the_link_opens_it(
+    browser: Browser, stack: Stack, new_browser: Callable[[str], Browser]
+) -> None:
+    page = browser.page
+    link = _ask_for_email(page, stack, CLEO.name, "cleo@river.example")
+    with urllib.request.urlopen(link, timeout=10) as opened:
+        assert json.loads(opened.read())["status"] == "verified"
+    page.reload()
+    expect(page.get_by_role("region", name="Email").get_by_label("Chat mails")).to_have_value("normal")
+
+    sender = new_browser("sender")
+    restore(sender.page, stack, stack.phrase(ADMINS[1].name))
+    sender.page.goto(f"{stack.base}/app/#/chat")
+    sender.page.get_by_label("Message a member").select_option(label=CLEO.name)
+    sender.page.get_by_role("button", name="Start").click()
+    expect(sender.page.get_by_role("heading", level=1)).to_have_text(f"Chat with {CLEO.name}")
+    draft = sender.page.get_by_label("Message", exact=True)
+    draft.fill("Could you swap shifts with me on Friday?")
+    sender.page.get_by_role("button", name="Send").click()
+    expect(sender.page.get_by_test_id("messages")).to_contain_text("Could you swap shifts with me on Friday?")
+
+    mail = None
+    for _ in range(80):  # stored as a notice; mailed once it has waited two seconds unread
+        mail = next(
+            (m for m in _mails_to(stack, "cleo@river.example") if m["X-Notice"] == "chat_message"), None
+        )
+        if mail is not None:
+            break
+        page.wait_for_timeout(250)
+    assert mail is not None, "no chat mail arrived"
+    assert mail["Subject"] == f"{ADMINS[1].name} sent a new message to you"
+    body = mail.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "swap shifts" not in text  # end-to-end encrypted: the server could not quote it
+    chat_link = re.search(r"http://\S+/app/#/chat\?\S+", text)
+    assert chat_link is not None
+    page.goto(chat_link.group(0))
+    expect(page.get_by_test_id("messages")).to_contain_text("Could you swap shifts with me on Friday?")
+
+    page.goto(f"{stack.base}/app/#/announcements")
+    page.get_by_role("button", name="Stop emails").click()  # as she found it, for the other tests
+    expect(page.get_by_role("button", name="Send me the confirmation link")).to_be_visible()
+    assert browser.errors == []
+    assert sender.errors == []

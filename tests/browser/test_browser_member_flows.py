@@ -90,11 +90,11 @@ def test_a_live_conversation_keeps_her_draft_and_is_read_when_open(
     page.goto(f"{stack.base}/app/#/chat")
     page.get_by_role("link", name="# general").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("# general")
-    conversation = page.url.split("c=")[1]
+    conversation = page.url.split("conversation=")[1]
 
     other = new_browser("chat-reader")
     restore(other.page, stack, stack.phrase(reader))
-    other.page.goto(f"{stack.base}/app/#/chat?c={conversation}")
+    other.page.goto(f"{stack.base}/app/#/chat?conversation={conversation}")
     expect(other.page.get_by_test_id("messages")).to_be_visible()
     draft = other.page.get_by_label("Message")
     draft.click()

@@ -89,7 +89,7 @@ def test_a_channel_message_is_reported_and_hidden(
     author, reporter, moderator = MEMBERS[1].name, MEMBERS[2].name, MEMBERS[0].name
     page = browser.page
     restore(page, stack, stack.phrase(author))
-    page.goto(f"{stack.base}/app/#/chat?c=general")
+    page.goto(f"{stack.base}/app/#/chat?conversation=general")
     page.get_by_label("Message").fill("Buy followers at a discount!")
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_test_id("messages")).to_contain_text("Buy followers")
@@ -98,7 +98,7 @@ def test_a_channel_message_is_reported_and_hidden(
 
     flagger = new_browser("chat-reporter")
     restore(flagger.page, stack, stack.phrase(reporter))
-    flagger.page.goto(f"{stack.base}/app/#/chat?c=general")
+    flagger.page.goto(f"{stack.base}/app/#/chat?conversation=general")
     message = flagger.page.get_by_test_id("messages").locator("li", has_text="Buy followers")
     message.get_by_text("Report").click()
     message.get_by_label("Reason").fill("spam in the channel")

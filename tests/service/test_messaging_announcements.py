@@ -75,6 +75,7 @@ async def test_an_announcement_reaches_its_segment_signed_by_the_community(world
         "pending": None,
         "decide": "normal",
         "discuss": "normal",
+        "chat": "normal",
     }
 
 

@@ -105,6 +105,7 @@ async def test_a_member_opts_in_by_link_and_receives_announcements_as_multipart_
         "pending": "bea@river.example",
         "decide": "normal",
         "discuss": "normal",
+        "chat": "normal",
     }
     [verification] = inbox.to("bea@river.example")
     link = link_in(verification)
@@ -127,6 +128,7 @@ async def test_a_member_opts_in_by_link_and_receives_announcements_as_multipart_
         "pending": None,
         "decide": "normal",
         "discuss": "normal",
+        "chat": "normal",
     }
     await world.act(cy, "subscribe_email", {"email": "cy@river.example"})  # never verified: no mail
 
@@ -161,6 +163,7 @@ async def test_a_member_opts_in_by_link_and_receives_announcements_as_multipart_
         "pending": None,
         "decide": "normal",
         "discuss": "normal",
+        "chat": "normal",
     }
     second = await world.act(world.admin, "compose_announcement", {"title": "Minutes", "body": "Attached."})
     assert second["emailing"] == 0

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nats.aio.client import Client as NATS
@@ -29,7 +31,7 @@ from shared.testkit.polling import eventually_async
 from shared.trust.member_keys import MemberKeys
 
 from .test_messaging_email import Inbox, free_port, link_in, smtp  # noqa: F401 - smtp is a fixture
-from .test_messaging_support import World, running_world
+from .test_messaging_support import World, running_world, seal_for
 
 
 def _stamp(delta: timedelta) -> str:
@@ -37,10 +39,18 @@ def _stamp(delta: timedelta) -> str:
 
 
 @pytest.fixture
-async def world(nc: NATS, nats_url: str, tmp_path: Path, smtp: tuple[Inbox, int]) -> AsyncIterator[World]:  # noqa: F811
+async def world(
+    nc: NATS,
+    nats_url: str,
+    tmp_path: Path,
+    smtp: tuple[Inbox, int],  # noqa: F811
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[World]:
     _, port = smtp
     settings = MessagingSettings(
-        public_base_url="http://gw.test", notice_consumer=f"notice-mail-{uuid.uuid4().hex[:8]}"
+        public_base_url="http://gw.test",
+        notice_consumer=f"notice-mail-{uuid.uuid4().hex[:8]}",
+        mail_delay_s=getattr(request, "param", 0.0),
     )
     mailer = SmtpMailer("127.0.0.1", port, "polls@river.example")
     async with running_world(nc, nats_url, tmp_path, mailer, settings) as started:
@@ -261,3 +271,93 @@ async def test_forum_posts_are_mailed_by_reason_at_the_discuss_level_and_not_onc
         [Delivery(NOTICE_STREAM, 1, f"messaging.notice.{world.community}", json.dumps(notice).encode(), 1)]
     )
     assert again.mailed == 0
+
+
+@pytest.mark.parametrize("world", [2.0], indirect=True)
+async def test_a_forum_mail_waits_and_goes_only_to_whom_has_not_read_the_post_meanwhile(
+    world: World,
+    smtp: tuple[Inbox, int],  # noqa: F811
+) -> None:
+    inbox, _ = smtp
+    bea, cy, fay = [await opted_in(world, inbox, n) for n in ("Bea", "Cy", "Fay")]
+    await world.act(world.admin, "create_category", {"category": "garden", "name": "Garden"})
+    await world.act(fay, "set_notification_level", {"scope": "category:garden", "level": "watching"})
+    await world.act(fay, "set_notification_level", {"scope": "discuss", "level": "watching"})
+    started = await world.act(
+        bea, "start_thread", {"category": "garden", "title": "Seed swap", "body": "Who has beans?"}
+    )
+    await world.act(fay, "mark_read", {"scope": f"thread:{started['thread']}", "position": 1})
+    posted_at = time.monotonic()
+    reply = await world.act(cy, "reply", {"thread": started["thread"], "body": "Runner beans here"})
+    # Bea is reading along: she reads the reply within the delay, so it is not mailed to her.
+    await world.act(bea, "mark_read", {"scope": f"thread:{started['thread']}", "position": 2})
+    [to_fay] = await mails_to(inbox, "fay@river.example", 1)
+    assert time.monotonic() - posted_at >= 2.0  # not before the delay
+    assert (to_fay["X-Notice"], to_fay["X-Post"]) == ("watching", reply["post"])
+    # Both were decided on the same notice: Fay's mail means Bea's was not sent.
+    assert not [m for m in inbox.to("bea@river.example") if m["X-Notice"]]
+    assert not [m for m in inbox.to("cy@river.example") if m["X-Notice"]]
+
+
+@pytest.mark.parametrize("world", [1.0], indirect=True)
+async def test_unread_private_messages_are_mailed_once_per_unread_run_without_their_text(
+    world: World,
+    nc: NATS,
+    smtp: tuple[Inbox, int],  # noqa: F811
+) -> None:
+    inbox, _ = smtp
+    bea, cy, dee, eve, fay = [await opted_in(world, inbox, n) for n in ("Bea", "Cy", "Dee", "Eve", "Fay")]
+    direct = await world.act(bea, "create_conversation", {"kind": "direct", "members": [cy.did]})
+    group = await world.act(
+        bea,
+        "create_conversation",
+        {"kind": "group", "name": "Allotment", "members": [dee.did, eve.did, fay.did]},
+    )
+    await world.act(dee, "set_notification_level", {"scope": "chat", "level": "muted"})
+    await world.act(
+        eve, "set_notification_level", {"scope": f"conversation:{group['conversation']}", "level": "muted"}
+    )
+    assert (await world.query(dee, "email_status"))["chat"] == "muted"
+    assert (await world.query(cy, "email_status"))["chat"] == "normal"
+
+    async def say(keys: MemberKeys, conversation: dict[str, Any], text: str) -> str:
+        members = [m for m in (bea, cy, dee, eve, fay) if m.did in conversation["members"]]
+        posted = await world.act(
+            keys,
+            "post_message",
+            {"conversation": conversation["conversation"], "sealed": seal_for(members, text)},
+        )
+        return str(posted["message"])
+
+    for text in ("the gate code is 4711", "bring gloves", "and the wheelbarrow"):
+        await say(bea, direct, text)
+    await say(bea, group, "watering rota on Sunday")
+    await world.act(fay, "mark_read", {"scope": f"conversation:{group['conversation']}", "position": 1})
+
+    [first] = await mails_to(inbox, "cy@river.example", 1)
+    assert first["Subject"] == "Bea sent 3 new messages to you"
+    assert first["X-Conversation"] == direct["conversation"]
+    body = text_of(first)
+    assert "4711" not in body  # the server cannot read them, nor mail them
+    assert "gloves" not in body
+    assert f"/app/#/chat?conversation={direct['conversation']}&c={world.community}" in body
+    # Every notice decided: Fay read the group's message in time, Eve muted the group and Dee
+    # chat mail, so none of them was mailed.
+    await eventually_async(lambda: settled(nc, world), within=20)
+    for address in ("dee", "eve", "fay"):
+        assert not [m for m in inbox.to(f"{address}@river.example") if m["X-Notice"]]
+
+    # Cy reads; the next message starts a new unread run, so it is mailed once more.
+    await world.act(cy, "mark_read", {"scope": f"conversation:{direct['conversation']}", "position": 3})
+    await say(cy, direct, "thanks!")  # her own message is never mailed to her
+    await say(bea, direct, "see you there")
+    _, second = await mails_to(inbox, "cy@river.example", 2)
+    assert second["Subject"] == "Bea sent a new message to you"
+    [to_bea] = await mails_to(inbox, "bea@river.example", 1)
+    assert to_bea["Subject"] == "Cy sent a new message to you"
+
+
+async def settled(nc: NATS, world: World) -> bool:
+    """Every stored notice decided by the mail worker: none waiting, none handed back to wait."""
+    info = await nc.jetstream().consumer_info(NOTICE_STREAM, world.handlers.settings.notice_consumer)
+    return not info.num_pending and not info.num_ack_pending

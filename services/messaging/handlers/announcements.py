@@ -400,6 +400,7 @@ class AnnouncementHandlers(HandlerBase):
             "pending": pending.email if waiting and pending is not None else None,
             "decide": participant.levels.get("decide", "normal"),
             "discuss": participant.levels.get("discuss", "normal"),
+            "chat": participant.levels.get("chat", "normal"),
         }
 
     async def unsubscribe_email(self, command: Signed) -> dict[str, Any]:

@@ -122,6 +122,14 @@ class ChatHandlers(HandlerBase):
             now=act.now,
         )
         await self.save(message)
+        if self.notices is not None and conversation.kind != "channel":
+            # Stored for mail to members who are away (ids only: the server cannot read the text).
+            await self.notices.notify(
+                act.community,
+                {"kind": "chat_message", "conversation": conversation.conversation,
+                 "message": message.message, "by": act.did,
+                 "recipients": sorted(set(conversation.members) - {act.did})},
+            )  # fmt: skip
         notice = {"kind": "message", "message": message.message, "parent": body.parent}
         await self.notify(act.community, self.conversation_notice(conversation, notice))
         return {"message": message.message, "conversation": conversation.conversation}

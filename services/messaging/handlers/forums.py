@@ -34,6 +34,7 @@ from services.messaging.domain.post import Post, post_id
 from services.messaging.domain.thread import Thread, thread_id
 from services.messaging.handlers.base import Act, new_id
 from services.messaging.handlers.chat import ChatHandlers
+from services.messaging.projections.inbox import MAIL_SCOPES
 from shared.domain import DomainError
 
 MAX_QUOTE = 1000
@@ -307,10 +308,10 @@ class ForumHandlers(ChatHandlers):
             await self.readable_category(act, thread.category, write=False)
         elif kind == "conversation":
             await self.readable_conversation(act, ident)
-        elif scope not in ("decide", "discuss"):  # which poll notices and forum posts she gets by email
+        elif scope not in MAIL_SCOPES:  # which poll notices, forum posts and chats she gets by email
             raise Invalid(
                 "invalid_request",
-                "a scope is category:<id>, thread:<id>, conversation:<id>, decide or discuss",
+                "a scope is category:<id>, thread:<id>, conversation:<id>, decide, discuss or chat",
             )
 
 

@@ -1,4 +1,4 @@
-"""Decide by email: governance's notices mailed to the members who asked for email.
+"""Decide, Discuss and Chat by email: notices stored in the NOTICES stream, mailed to members who asked.
 
 Governance stores each notice (a poll opened, a reminder, a result, a trustee's turn) in the
 NOTICES stream with its recipients (`shared/notices.py`). Every messaging replica runs a worker of
@@ -11,6 +11,15 @@ announcements), at her `decide` level (`set_notification_level {scope: "decide"}
 reminder, her turn as trustee, a result); `watching` adds each trustee's progress; `muted` mails
 nothing (the app still shows all of it). A nudge that can no longer be acted on is dropped: a poll
 opened or a reminder whose poll has closed, anything older than two days.
+
+Discuss and chat by email: a new forum post that notifies her, and a message in one of her private
+conversations, are stored as notices too (`messaging.notice.<community>`, ids only). They wait
+`mail_delay_s` (ten minutes by default) before they are mailed: the worker hands such a notice back
+to the stream with the time it has left (`shared/projection.py`'s deferral), and when it comes
+again mails it only to whom has not read it in the app meanwhile. So mail reaches those who are
+away, not those reading along. A forum mail quotes the post. A chat mail cannot quote anything (the
+server never sees a private message's text): it says who wrote and how many are unread, and is sent
+once per unread run, for her earliest unread message, however many follow before she reads them.
 
 Delivery is at least once: when the SMTP server cannot be reached at all the batch is handed back
 and tried again later (with a growing delay); a mail the server refused for one address is not
@@ -30,7 +39,7 @@ import msgspec
 from services.messaging.adapters.mailer import OutgoingMail, community_headers
 from services.messaging.handlers.reads import ReadHandlers
 from shared.notices import notice_community, notice_service
-from shared.projection import Delivery
+from shared.projection import Deferred, Delivery
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +55,10 @@ FORUM_MAILED_AT = {
     "watching": frozenset({"mention", "reply", "watching"}),
     "muted": frozenset(),
 }
+# A message in her private conversations mails at her `chat` level (`watching` is as `normal`).
+CHAT_MAILED_AT = {"normal": True, "watching": True, "muted": False}
 MAX_QUOTED = 4000  # characters of a post quoted in its mail
+WAITING = frozenset({"forum_post", "chat_message"})  # notices that wait for her to come back first
 
 
 class MailUnavailable(RuntimeError):
@@ -127,13 +139,15 @@ class NoticeMail:
         self.handlers = handlers
         self.mailed = 0  # mails the SMTP server accepted (for logs and tests)
 
-    async def apply(self, deliveries: Sequence[Delivery]) -> None:
+    async def apply(self, deliveries: Sequence[Delivery]) -> Deferred | None:
         handlers = self.handlers
         if handlers.mailer is None:
-            return
+            return None
         now = handlers.clock()
+        delay_ns = int(handlers.settings.mail_delay_s * NS)
         await handlers.sync_members()
         mails: list[OutgoingMail] = []
+        deferred: dict[int, float] = {}
         for delivery in deliveries:
             try:
                 notice = msgspec.json.decode(delivery.data)
@@ -147,12 +161,18 @@ class NoticeMail:
             if notice.get("kind") in ("poll_opened", "reminder") and _closed(notice, now):
                 continue
             community = notice_community(delivery.subject)
-            if notice_service(delivery.subject) == "messaging":
-                mails.extend(await self._forum_mails(community, notice, now))
-            else:
+            if notice_service(delivery.subject) != "messaging":
                 mails.extend(await self._mails(community, notice, now))
+                continue
+            due = delivery.timestamp_ns + delay_ns
+            if notice.get("kind") in WAITING and delivery.timestamp_ns and now < due:
+                deferred[delivery.sequence] = (due - now) / NS  # not yet: see whether she reads it
+            elif notice.get("kind") == "chat_message":
+                mails.extend(await self._chat_mails(community, notice, now))
+            else:
+                mails.extend(await self._forum_mails(community, notice, now))
         if not mails:
-            return
+            return deferred
         results = await handlers.mailer.send(mails)
         answered = [results.get(mail.to, "failed: no answer") for mail in mails]
         if all(result.startswith("failed") for result in answered):
@@ -161,6 +181,7 @@ class NoticeMail:
         for mail, result in zip(mails, answered, strict=True):
             if result != "sent":
                 log.warning("notice mail %r to one member was not accepted: %s", mail.subject, result)
+        return deferred
 
     async def _mails(self, community: str, notice: dict[str, Any], now: int) -> list[OutgoingMail]:
         handlers = self.handlers
@@ -261,6 +282,76 @@ class NoticeMail:
                     text=body,
                     headers=community_headers(
                         base, community, **{"X-Thread": thread_id, "X-Post": ident, "X-Notice": reason}
+                    ),
+                )
+            )
+        return mails
+
+    async def _chat_mails(self, community: str, notice: dict[str, Any], now: int) -> list[OutgoingMail]:
+        """A message in a private conversation, to its members who have not read it: once per
+        unread run (for her earliest unread message), naming who wrote and how many wait."""
+        handlers = self.handlers
+        ident, message_id = str(notice.get("conversation", "")), str(notice.get("message", ""))
+        recipients = notice.get("recipients")
+        if not isinstance(recipients, list):
+            return []
+
+        def decide() -> list[tuple[str, str, int, list[str]]]:
+            chat = handlers.chat
+            row = chat.conversations.get(community, {}).get(ident)
+            messages = chat.messages.get(community, {})
+            if row is None or row.kind == "channel" or message_id not in messages:
+                return []
+            out = []
+            for did in recipients:
+                if not isinstance(did, str) or did not in row.members or did in row.banned:
+                    continue  # left the conversation since, or banned from it
+                record = handlers.members.member(community, did)
+                address = handlers.inbox.email_of(community, did)
+                if record is None or record.standing(now) != "good" or not address:
+                    continue
+                if not CHAT_MAILED_AT.get(handlers.inbox.chat_level(community, did), True):
+                    continue
+                if handlers.forum.level(community, did, f"conversation:{ident}") == "muted":
+                    continue  # she muted this conversation
+                read = chat.markers.get((community, did), {}).get(f"conversation:{ident}", 0)
+                unread = [
+                    m for m in row.messages[read:] if messages[m].by != did and messages[m].state == "visible"
+                ]
+                if not unread or unread[0] != message_id:
+                    continue  # read already, or a mail for an earlier unread message went
+                authors = list(dict.fromkeys(messages[m].by for m in unread))
+                out.append((address, row.name, len(unread), authors))
+            return out
+
+        base = handlers.settings.public_base_url
+        link = f"{base}/app/#/chat?" + urlencode({"conversation": ident, "c": community})
+        settings = f"{base}/app/#/announcements?" + urlencode({"c": community})
+        mails = []
+        for address, name, count, authors in await handlers.read(decide):
+            names = [
+                getattr(handlers.members.member(community, by), "name", "") or "a member" for by in authors
+            ]
+            who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+            many = "a new message" if count == 1 else f"{count} new messages"
+            place = f"in {name}" if name else "to you"
+            subject = f"{who[:1].upper()}{who[1:]} sent {many} {place}"
+            body = (
+                f"{subject} in {community}.\n\n"
+                "Private conversations are end-to-end encrypted: only their members can read them, "
+                "so this mail cannot show what was written. Read and answer in the app:\n"
+                f"{link}\n\n--\n"
+                f"You receive this because you asked {community} for email at this address, and had "
+                "not read this conversation in the app since. One mail until you read it.\n"
+                f"Choose which mails you get, or stop them: {settings}\n"
+            )
+            mails.append(
+                OutgoingMail(
+                    to=address,
+                    subject=subject,
+                    text=body,
+                    headers=community_headers(
+                        base, community, **{"X-Conversation": ident, "X-Notice": "chat_message"}
                     ),
                 )
             )

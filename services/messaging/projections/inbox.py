@@ -19,7 +19,7 @@ from services.messaging.domain.events import (
 )
 from shared.domain import Event
 
-MAIL_SCOPES = ("decide", "discuss")  # notification levels that say what she gets by email
+MAIL_SCOPES = ("decide", "discuss", "chat")  # notification levels that say what she gets by email
 
 
 @dataclass
@@ -158,6 +158,10 @@ class InboxView:
     def discuss_level(self, community: str, member: str) -> str:
         """Which forum posts she wants by email: `normal` (mentions, replies) unless she said otherwise."""
         return self._mail_levels.get((community, member, "discuss"), "normal")
+
+    def chat_level(self, community: str, member: str) -> str:
+        """Whether messages in her private conversations reach her by email when she is away."""
+        return self._mail_levels.get((community, member, "chat"), "normal")
 
     def welcomed(self, community: str, member: str) -> bool:
         return member in self._welcomes.get(community, {})

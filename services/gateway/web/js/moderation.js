@@ -93,7 +93,7 @@ function flagRow(ctx, flag, name, reload) {
   const where = flag.kind === "post" && flag.thread
     ? h("a", { href: `#/forums?thread=${encodeURIComponent(flag.thread)}` }, `a post in ${flag.space_name || flag.space}`)
     : flag.kind === "message" && flag.conversation
-      ? h("a", { href: `#/chat?c=${encodeURIComponent(flag.conversation)}` }, `a message in ${flag.space_name ? `# ${flag.space_name}` : "a conversation"}`)
+      ? h("a", { href: `#/chat?conversation=${encodeURIComponent(flag.conversation)}` }, `a message in ${flag.space_name ? `# ${flag.space_name}` : "a conversation"}`)
       : `${flag.kind} ${flag.target}`;
   const content = flag.sealed
     ? h("p", { class: "hint" }, "(end-to-end encrypted: its words are only in the members' browsers)")

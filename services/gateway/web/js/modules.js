@@ -884,7 +884,8 @@ async function emailCard(ctx) {
     card.append(h("p", { "data-testid": "email-status" }, status.email
       ? `Announcements also go to ${status.email}.`
       : `Waiting for you to open the link we sent to ${status.pending}.`),
-      mailPicker(ctx, "decide", status.decide), mailPicker(ctx, "discuss", status.discuss), stop, out);
+      mailPicker(ctx, "decide", status.decide), mailPicker(ctx, "discuss", status.discuss),
+      mailPicker(ctx, "chat", status.chat), stop, out);
     return card;
   }
   const email = field("Your email address", { name: "email", type: "email", required: true, autocomplete: "email", maxlength: 254 });
@@ -913,9 +914,13 @@ const MAIL_LEVELS = {
     ["watching", "Those, and every post where I watch"],
     ["muted", "No forum mails (the app still shows them)"],
   ]],
+  chat: ["Chat mails", [
+    ["normal", "When a message to me waits unread"],
+    ["muted", "No chat mails (the app still shows them)"],
+  ]],
 };
 
-/** What else she gets at her address, per module: a signed setting (scope `decide` or `discuss`). */
+/** What else she gets at her address, per module: a signed setting (scope `decide`, `discuss` or `chat`). */
 function mailPicker(ctx, scope, level) {
   const [label, choices] = MAIL_LEVELS[scope];
   const id = `mail-${scope}`;
@@ -1404,7 +1409,7 @@ async function conversationScreen(ctx, id) {
 
 async function directWith(ctx, did) {
   const made = await ctx.session.act(`${MSG}/acts/create_conversation`, "messaging.create_conversation", { kind: "direct", members: [did] });
-  history.replaceState(null, "", `#/chat?c=${encodeURIComponent(made.conversation)}`);
+  history.replaceState(null, "", `#/chat?conversation=${encodeURIComponent(made.conversation)}`);
   return conversationScreen(ctx, made.conversation);
 }
 
@@ -1422,13 +1427,13 @@ const chat = {
   },
   async screen(params, ctx) {
     if (params.get("with")) return directWith(ctx, params.get("with"));
-    if (params.get("c")) return conversationScreen(ctx, params.get("c"));
+    if (params.get("conversation")) return conversationScreen(ctx, params.get("conversation"));
     const listed = await ctx.session.get(`${MSG}/conversations`);
     const rows = await Promise.all(listed.conversations.map(async (c) => {
       const label = c.kind === "direct"
         ? (await Promise.all(c.members.filter((d) => d !== ctx.app.keys.did).map((d) => nameOf(ctx, d)))).join(", ")
         : `# ${c.name}`;
-      return h("li", { class: "member" }, h("a", { href: `#/chat?c=${encodeURIComponent(c.conversation)}` }, h("strong", {}, label)), " ",
+      return h("li", { class: "member" }, h("a", { href: `#/chat?conversation=${encodeURIComponent(c.conversation)}` }, h("strong", {}, label)), " ",
         c.unread ? h("span", { class: "badge" }, `${c.unread} new`) : null, c.encrypted ? h("span", { class: "badge" }, "encrypted") : null);
     }));
     const directory = await ctx.session.get("/directory?status=active").catch(() => ({ members: [] }));

@@ -554,7 +554,7 @@ function introCard(ctx, intro, name, reload) {
     parts.push(h("p", { class: "hint" }, `You ${mine ? "consented" : "declined"}; waiting for ${name(other)}.`));
   }
   if (intro.status === "connected") {
-    if (intro.chat) parts.push(h("p", {}, h("a", { href: `#/chat?c=${encodeURIComponent(intro.chat)}` }, "Open the introduction chat")));
+    if (intro.chat) parts.push(h("p", {}, h("a", { href: `#/chat?conversation=${encodeURIComponent(intro.chat)}` }, "Open the introduction chat")));
     const rated = intro.ratings[me];
     const rating = field("How valuable was this introduction?", { name: "value" }, { as: "select", options: [["5", "5 — very"], ["4", "4"], ["3", "3"], ["2", "2"], ["1", "1 — not at all"]] });
     if (rated) rating.querySelector("select").value = String(rated);
