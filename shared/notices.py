@@ -24,7 +24,7 @@ import nats.errors
 from nats.aio.client import Client as NATS
 
 from shared.jetstream.errors import JetStreamAPIError
-from shared.jetstream.streams import STREAM_NAME_IN_USE, _api, stream_info
+from shared.jetstream.streams import STREAM_NAME_IN_USE, jetstream_api, stream_info
 
 __all__ = [
     "NOTICE_MAX_AGE_S",
@@ -66,7 +66,7 @@ async def ensure_notice_stream(nc: NATS, replicas: int | None = None) -> None:
     passes none, so it never shrinks a three-replica stream that provisioning made."""
     config = notice_config(replicas or 1)
     try:
-        await _api(nc, f"$JS.API.STREAM.CREATE.{NOTICE_STREAM}", config)
+        await jetstream_api(nc, f"$JS.API.STREAM.CREATE.{NOTICE_STREAM}", config)
         return
     except JetStreamAPIError as exc:
         if exc.err_code != STREAM_NAME_IN_USE:
@@ -75,7 +75,7 @@ async def ensure_notice_stream(nc: NATS, replicas: int | None = None) -> None:
     if replicas is None:
         config["num_replicas"] = current.get("num_replicas", 1)
     if any(current.get(k) != v for k, v in config.items()):
-        await _api(nc, f"$JS.API.STREAM.UPDATE.{NOTICE_STREAM}", {**current, **config})
+        await jetstream_api(nc, f"$JS.API.STREAM.UPDATE.{NOTICE_STREAM}", {**current, **config})
 
 
 def notice_id(community: str, notice: dict[str, Any]) -> str:

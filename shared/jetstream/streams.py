@@ -12,7 +12,14 @@ from nats.aio.client import Client as NATS
 from shared.jetstream.errors import JetStreamAPIError, JetStreamError, ServerTooOld
 from shared.subjects import StreamSubjects
 
-__all__ = ["MIN_SERVER_VERSION", "StreamSettings", "ensure_stream", "require_server", "stream_info"]
+__all__ = [
+    "MIN_SERVER_VERSION",
+    "StreamSettings",
+    "ensure_stream",
+    "jetstream_api",
+    "require_server",
+    "stream_info",
+]
 
 # Batched Direct Get (reads, replay) arrived in nats-server 2.11, atomic batch publish (a commit
 # over several aggregates, `allow_atomic`) in 2.12.
@@ -48,9 +55,10 @@ class StreamSettings:
         }
 
 
-async def _api(
+async def jetstream_api(
     nc: NATS, subject: str, payload: dict[str, Any] | None, within: float = 10.0
 ) -> dict[str, Any]:
+    """One JetStream API request (`$JS.API...`): its JSON answer, or a typed error naming the cause."""
     body = json.dumps(payload).encode() if payload is not None else b""
     try:
         msg = await nc.request(subject, body, timeout=within)
@@ -65,7 +73,7 @@ async def _api(
 
 
 async def stream_info(nc: NATS, stream: str, within: float = 10.0) -> dict[str, Any]:
-    return await _api(nc, f"$JS.API.STREAM.INFO.{stream}", None, within)
+    return await jetstream_api(nc, f"$JS.API.STREAM.INFO.{stream}", None, within)
 
 
 def require_server(nc: NATS) -> str:
@@ -93,11 +101,11 @@ async def ensure_stream(nc: NATS, settings: StreamSettings) -> dict[str, Any]:
     config = settings.config()
     name = settings.subjects.stream
     try:
-        return await _api(nc, f"$JS.API.STREAM.CREATE.{name}", config)
+        return await jetstream_api(nc, f"$JS.API.STREAM.CREATE.{name}", config)
     except JetStreamAPIError as exc:
         if exc.err_code != STREAM_NAME_IN_USE:
             raise
     current = (await stream_info(nc, name))["config"]
     if all(current.get(k) == v for k, v in config.items()):
         return {"config": current}
-    return await _api(nc, f"$JS.API.STREAM.UPDATE.{name}", {**current, **config})
+    return await jetstream_api(nc, f"$JS.API.STREAM.UPDATE.{name}", {**current, **config})

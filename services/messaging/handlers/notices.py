@@ -248,7 +248,7 @@ class NoticeMail:
                     continue
                 if reason not in FORUM_MAILED_AT.get(handlers.inbox.discuss_level(community, did), ()):
                     continue
-                if not handlers._may_read(record, category):
+                if not handlers.may_read(record, category):
                     continue  # her roles changed, or she was banned from the category
                 read = handlers.forum.markers.get((community, did), {}).get(f"thread:{thread_id}", 0)
                 if position and read >= position:
@@ -304,12 +304,12 @@ class NoticeMail:
                 return []
             out = []
             for did in recipients:
-                if not isinstance(did, str) or did not in row.members or did in row.banned:
-                    continue  # left the conversation since, or banned from it
-                record = handlers.members.member(community, did)
-                address = handlers.inbox.email_of(community, did)
+                record = handlers.members.member(community, did) if isinstance(did, str) else None
+                address = handlers.inbox.email_of(community, did) if record is not None else ""
                 if record is None or record.standing(now) != "good" or not address:
                     continue
+                if not handlers.may_read_conversation(record, row):
+                    continue  # left the conversation since, or banned from it
                 if not CHAT_MAILED_AT.get(handlers.inbox.chat_level(community, did), True):
                     continue
                 if handlers.forum.level(community, did, f"conversation:{ident}") == "muted":

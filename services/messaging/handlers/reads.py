@@ -23,12 +23,12 @@ def _moderator(record: MemberRecord) -> bool:
 
 
 class ReadHandlers(HandlerBase):
-    def _may_read(self, record: MemberRecord, row: CategoryRow | None) -> bool:
+    def may_read(self, record: MemberRecord, row: CategoryRow | None) -> bool:
         if row is None or record.did in row.banned:
             return False
         return _moderator(record) or roles_allow(row.read_roles, record.roles)
 
-    def _may_read_conversation(self, record: MemberRecord, row: ConversationRow | None) -> bool:
+    def may_read_conversation(self, record: MemberRecord, row: ConversationRow | None) -> bool:
         if row is None or record.did in row.banned:
             return False
         if row.kind == "channel":
@@ -63,7 +63,7 @@ class ReadHandlers(HandlerBase):
                     "level": self.forum.level(query.community, record.did, f"category:{c.category}"),
                 }
                 for c in self.forum.categories.get(query.community, {}).values()
-                if self._may_read(record, c)
+                if self.may_read(record, c)
             ]
 
         return {"categories": await self.read(read)}
@@ -87,7 +87,7 @@ class ReadHandlers(HandlerBase):
 
         def read() -> list[dict[str, Any]]:
             category = self.forum.categories.get(query.community, {}).get(query.category)
-            if not self._may_read(record, category):
+            if not self.may_read(record, category):
                 raise Missing("unknown_category", "there is no such category")
             posts = self.forum.posts.get(query.community, {})
             rows = [
@@ -127,7 +127,7 @@ class ReadHandlers(HandlerBase):
             thread = self.forum.threads.get(query.community, {}).get(query.thread)
             category = None if thread is None else self.forum.categories[query.community].get(thread.category)
             posts = self.forum.posts.get(query.community, {})
-            if thread is None or not self._may_read(record, category):
+            if thread is None or not self.may_read(record, category):
                 raise Missing("unknown_thread", "there is no such thread")
             opening = posts[thread.posts[0]]
             if opening.state != "visible" and not _moderator(record):
@@ -155,7 +155,7 @@ class ReadHandlers(HandlerBase):
             "such post",
         )
         category = await self.read(lambda: self.forum.categories.get(query.community, {}).get(post.category))
-        if post.state != "visible" or not self._may_read(record, category):
+        if post.state != "visible" or not self.may_read(record, category):
             raise Missing("unknown_post", "there is no such post")
         return {
             "post": post.post,
@@ -173,7 +173,7 @@ class ReadHandlers(HandlerBase):
             threads = self.forum.threads.get(query.community, {})
             found = []
             for post in self.forum.search(query.community, query.text):
-                if post.state != "visible" or not self._may_read(record, categories.get(post.category)):
+                if post.state != "visible" or not self.may_read(record, categories.get(post.category)):
                     continue
                 if query.category and post.category != query.category:
                     continue
@@ -206,7 +206,7 @@ class ReadHandlers(HandlerBase):
             return [
                 n | {"title": threads[n["thread"]].title if n["thread"] in threads else ""}
                 for n in reversed(items)
-                if self._may_read(record, categories.get(n["category"]))
+                if self.may_read(record, categories.get(n["category"]))
                 and n["post"] in posts
                 and posts[n["post"]].state == "visible"
             ][: max(1, query.limit)]
@@ -220,7 +220,7 @@ class ReadHandlers(HandlerBase):
             rows = [
                 c
                 for c in self.chat.conversations.get(query.community, {}).values()
-                if self._may_read_conversation(record, c)
+                if self.may_read_conversation(record, c)
             ]
             rows.sort(key=lambda c: -c.last_ns)
             return [
@@ -259,7 +259,7 @@ class ReadHandlers(HandlerBase):
 
         def read() -> dict[str, Any]:
             row = self.chat.conversations.get(query.community, {}).get(query.conversation)
-            if not self._may_read_conversation(record, row):
+            if not self.may_read_conversation(record, row):
                 raise Missing("unknown_conversation", "there is no such conversation")
             assert row is not None
             messages = self.chat.messages[query.community]
@@ -286,13 +286,13 @@ class ReadHandlers(HandlerBase):
             threads = {
                 t.thread: n
                 for t in self.forum.threads.get(query.community, {}).values()
-                if self._may_read(record, categories.get(t.category))
+                if self.may_read(record, categories.get(t.category))
                 and (n := self.forum.unread(query.community, record.did, t))
             }
             chats = {
                 c.conversation: n
                 for c in self.chat.conversations.get(query.community, {}).values()
-                if self._may_read_conversation(record, c)
+                if self.may_read_conversation(record, c)
                 and (n := self.chat.unread(query.community, record.did, c))
             }
             return {"inbox": inbox, "threads": threads, "conversations": chats}
