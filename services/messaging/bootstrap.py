@@ -131,6 +131,9 @@ async def start_messaging(
             NoticeMail(handlers).apply,
             batch=100,
             ack_wait_s=60.0,
+            # Forum and chat notices wait for their delay unacknowledged (handed back): room for
+            # many minutes of a busy deployment's posts, so a poll's notice never queues behind them.
+            max_ack_pending=1_000_000,
             retry_delays_s=(5.0, 30.0, 120.0, 600.0),
         ).start()
     service._scheduler = asyncio.get_running_loop().create_task(

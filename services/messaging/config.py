@@ -48,6 +48,6 @@ def _seconds(value: str, name: str) -> float:
         seconds = float(value)
     except ValueError:
         raise ValueError(f"{name} is a number of seconds, not {value!r}") from None
-    if not 0 <= seconds <= 7 * 24 * 3600:
-        raise ValueError(f"{name} is between 0 and 604800 seconds (a week), not {value}")
+    if not 0 <= seconds <= 24 * 3600:  # notices older than two days are not mailed at all
+        raise ValueError(f"{name} is between 0 and 86400 seconds (a day), not {value}")
     return seconds

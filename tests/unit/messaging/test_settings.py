@@ -20,7 +20,7 @@ def test_the_mail_delay_defaults_to_ten_minutes_and_is_read_from_the_environment
 
 @pytest.mark.parametrize(
     ("value", "said"),
-    [("soon", "a number of seconds, not 'soon'"), ("-1", "between 0 and 604800"), ("1e9", "between 0")],
+    [("soon", "a number of seconds, not 'soon'"), ("-1", "between 0 and 86400"), ("1e9", "between 0")],
 )
 def test_a_mail_delay_that_is_not_a_sensible_number_of_seconds_is_refused_by_name(
     monkeypatch: pytest.MonkeyPatch, value: str, said: str
