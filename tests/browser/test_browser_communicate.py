@@ -231,7 +231,9 @@ def test_a_private_message_left_unread_is_mailed_without_its_text_and_the_link_o
     with urllib.request.urlopen(link, timeout=10) as opened:
         assert json.loads(opened.read())["status"] == "verified"
     page.reload()
-    expect(page.get_by_role("region", name="Email").get_by_label("Chat mails")).to_have_value("normal")
+    card = page.get_by_role("region", name="Email")
+    expect(card.get_by_label("Chat mails")).to_have_value("normal")
+    expect(card).to_contain_text("Forum and chat mails wait 2 seconds and go only if you have not read them")
 
     sender = new_browser("sender")
     restore(sender.page, stack, stack.phrase(ADMINS[1].name))

@@ -76,6 +76,7 @@ async def test_an_announcement_reaches_its_segment_signed_by_the_community(world
         "decide": "normal",
         "discuss": "normal",
         "chat": "normal",
+        "mail_delay_s": 600.0,
     }
 
 

@@ -106,6 +106,7 @@ async def test_a_member_opts_in_by_link_and_receives_announcements_as_multipart_
         "decide": "normal",
         "discuss": "normal",
         "chat": "normal",
+        "mail_delay_s": 600.0,
     }
     [verification] = inbox.to("bea@river.example")
     link = link_in(verification)
@@ -129,6 +130,7 @@ async def test_a_member_opts_in_by_link_and_receives_announcements_as_multipart_
         "decide": "normal",
         "discuss": "normal",
         "chat": "normal",
+        "mail_delay_s": 600.0,
     }
     await world.act(cy, "subscribe_email", {"email": "cy@river.example"})  # never verified: no mail
 
@@ -164,6 +166,7 @@ async def test_a_member_opts_in_by_link_and_receives_announcements_as_multipart_
         "decide": "normal",
         "discuss": "normal",
         "chat": "normal",
+        "mail_delay_s": 600.0,
     }
     second = await world.act(world.admin, "compose_announcement", {"title": "Minutes", "body": "Attached."})
     assert second["emailing"] == 0

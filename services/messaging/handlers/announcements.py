@@ -401,6 +401,7 @@ class AnnouncementHandlers(HandlerBase):
             "decide": participant.levels.get("decide", "normal"),
             "discuss": participant.levels.get("discuss", "normal"),
             "chat": participant.levels.get("chat", "normal"),
+            "mail_delay_s": self.settings.mail_delay_s,  # forum and chat mails wait this long
         }
 
     async def unsubscribe_email(self, command: Signed) -> dict[str, Any]:

@@ -872,7 +872,7 @@ async function emailCard(ctx) {
   const status = await ctx.session.get(`${MSG}/email`).catch(() => null);
   if (!status || !status.available) return null;
   const out = h("div", { "aria-live": "polite" });
-  const card = h("section", { class: "card", "aria-label": "Email" }, h("h2", {}, "Announcements by email"));
+  const card = h("section", { class: "card", "aria-label": "Email" }, h("h2", {}, "Email"));
   const reload = async () => card.replaceWith(await emailCard(ctx) || h("div"));
   if (status.email || status.pending) {
     const stop = h("button", { type: "button", class: "secondary" }, "Stop emails");
@@ -885,7 +885,9 @@ async function emailCard(ctx) {
       ? `Announcements also go to ${status.email}.`
       : `Waiting for you to open the link we sent to ${status.pending}.`),
       mailPicker(ctx, "decide", status.decide), mailPicker(ctx, "discuss", status.discuss),
-      mailPicker(ctx, "chat", status.chat), stop, out);
+      mailPicker(ctx, "chat", status.chat),
+      h("p", { class: "hint" }, `Forum and chat mails wait ${waited(status.mail_delay_s)} and go only if you have not read them here by then. Poll mails go at once. The app always shows everything.`),
+      stop, out);
     return card;
   }
   const email = field("Your email address", { name: "email", type: "email", required: true, autocomplete: "email", maxlength: 254 });
@@ -903,20 +905,29 @@ async function emailCard(ctx) {
   return card;
 }
 
+/** "ten minutes", "30 seconds", "an hour": how long forum and chat mails wait for her. */
+function waited(seconds) {
+  const s = Math.round(Number(seconds) || 0);
+  if (s <= 0) return "no time";
+  const [n, unit] = s % 3600 === 0 ? [s / 3600, "hour"] : s % 60 === 0 ? [s / 60, "minute"] : [s, "second"];
+  const words = { 1: unit === "hour" ? "an" : "a", 10: "ten" };
+  return n === 1 ? `${words[1]} ${unit}` : `${words[n] || n} ${unit}s`;
+}
+
 const MAIL_LEVELS = {
   decide: ["Poll mails", [
-    ["normal", "Polls to vote on, reminders, my turns as trustee and results"],
-    ["watching", "All of that, and each trustee's progress"],
-    ["muted", "No poll mails (the app still shows them)"],
+    ["normal", "Votes, reminders, results"],
+    ["watching", "Those, and trustees' progress"],
+    ["muted", "None"],
   ]],
   discuss: ["Forum mails", [
-    ["normal", "Mentions of me and replies to my threads"],
-    ["watching", "Those, and every post where I watch"],
-    ["muted", "No forum mails (the app still shows them)"],
+    ["normal", "Mentions and replies"],
+    ["watching", "Those, and all I watch"],
+    ["muted", "None"],
   ]],
   chat: ["Chat mails", [
-    ["normal", "When a message to me waits unread"],
-    ["muted", "No chat mails (the app still shows them)"],
+    ["normal", "Messages to me"],
+    ["muted", "None"],
   ]],
 };
 
