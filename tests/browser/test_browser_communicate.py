@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from cos.demo import ADMINS, MEMBERS
 from shared.trust.member_keys import MemberKeys
@@ -115,6 +115,28 @@ def _mail_to(stack: Stack, address: str) -> EmailMessage | None:
     return next(iter(_mails_to(stack, address)), None)
 
 
+def _with_verified_email(page: Page, stack: Stack, name: str, address: str) -> Locator:
+    """She asks for email in the app and opens the link mailed to her: her Email card, verified."""
+    link = _ask_for_email(page, stack, name, address)
+    with urllib.request.urlopen(link, timeout=10) as opened:
+        assert json.loads(opened.read())["status"] == "verified"
+    page.reload()
+    return page.get_by_role("region", name="Email")
+
+
+def _notice_mail(page: Page, stack: Stack, address: str, notice: str, subject: str) -> EmailMessage:
+    """The notice mail of that kind and subject to `address`, once the SMTP server has it (20 s)."""
+    for _ in range(80):
+        mail = next(
+            (m for m in _mails_to(stack, address) if m["X-Notice"] == notice and m["Subject"] == subject),
+            None,
+        )
+        if mail is not None:
+            return mail
+        page.wait_for_timeout(250)
+    raise AssertionError(f"no {notice} mail {subject!r} reached {address}")
+
+
 def _ask_for_email(page: Page, stack: Stack, name: str, address: str) -> str:
     """She asks for announcements at `address` in the app; the verification link mailed to it."""
     restore(page, stack, stack.phrase(name))
@@ -183,11 +205,7 @@ def test_a_member_who_asked_for_email_is_mailed_when_a_poll_opens_and_the_link_o
     browser: Browser, stack: Stack, new_browser: Callable[[str], Browser]
 ) -> None:
     page = browser.page
-    link = _ask_for_email(page, stack, DEV.name, "dev@river.example")
-    with urllib.request.urlopen(link, timeout=10) as opened:
-        assert json.loads(opened.read())["status"] == "verified"
-    page.reload()
-    card = page.get_by_role("region", name="Email")
+    card = _with_verified_email(page, stack, DEV.name, "dev@river.example")
     expect(card.get_by_label("Poll mails")).to_have_value("normal")
     expect(card.get_by_label("Forum mails")).to_have_value("normal")
     card.get_by_label("Poll mails").select_option("watching")
@@ -204,14 +222,8 @@ def test_a_member_who_asked_for_email_is_mailed_when_a_poll_opens_and_the_link_o
     form.get_by_role("button", name="Sign and start the poll").click()
     expect(admin.page.get_by_role("heading", level=1)).to_have_text("Open on Sundays?")
 
-    mail = None
-    for _ in range(80):  # governance stores the notice; messaging's worker mails it
-        mail = next((m for m in _mails_to(stack, "dev@river.example") if m["X-Notice"] == "poll_opened"
-                     and m["Subject"] == "Poll open: Open on Sundays?"), None)  # fmt: skip
-        if mail is not None:
-            break
-        page.wait_for_timeout(250)
-    assert mail is not None, "no poll mail arrived"
+    # Governance stores the notice; messaging's worker mails it.
+    mail = _notice_mail(page, stack, "dev@river.example", "poll_opened", "Poll open: Open on Sundays?")
     text = mail.get_body(("plain",))
     assert text is not None
     poll_link = re.search(r"http://\S+/app/#/polls\?\S+", text.get_content())
@@ -227,11 +239,7 @@ def test_a_private_message_left_unread_is_mailed_without_its_text_and_the_link_o
     browser: Browser, stack: Stack, new_browser: Callable[[str], Browser]
 ) -> None:
     page = browser.page
-    link = _ask_for_email(page, stack, CLEO.name, "cleo@river.example")
-    with urllib.request.urlopen(link, timeout=10) as opened:
-        assert json.loads(opened.read())["status"] == "verified"
-    page.reload()
-    card = page.get_by_role("region", name="Email")
+    card = _with_verified_email(page, stack, CLEO.name, "cleo@river.example")
     expect(card.get_by_label("Chat mails")).to_have_value("normal")
     expect(card).to_contain_text("Forum and chat mails wait 2 seconds and go only if you have not read them")
 
@@ -246,16 +254,9 @@ def test_a_private_message_left_unread_is_mailed_without_its_text_and_the_link_o
     sender.page.get_by_role("button", name="Send").click()
     expect(sender.page.get_by_test_id("messages")).to_contain_text("Could you swap shifts with me on Friday?")
 
-    mail = None
-    for _ in range(80):  # stored as a notice; mailed once it has waited two seconds unread
-        mail = next(
-            (m for m in _mails_to(stack, "cleo@river.example") if m["X-Notice"] == "chat_message"), None
-        )
-        if mail is not None:
-            break
-        page.wait_for_timeout(250)
-    assert mail is not None, "no chat mail arrived"
-    assert mail["Subject"] == f"{ADMINS[1].name} sent a new message to you"
+    # Stored as a notice; mailed once it has waited two seconds unread.
+    subject = f"{ADMINS[1].name} sent a new message to you"
+    mail = _notice_mail(page, stack, "cleo@river.example", "chat_message", subject)
     body = mail.get_body(("plain",))
     assert body is not None
     text = body.get_content()

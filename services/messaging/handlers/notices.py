@@ -183,6 +183,20 @@ class NoticeMail:
                 log.warning("notice mail %r to one member was not accepted: %s", mail.subject, result)
         return deferred
 
+    def _mail(
+        self, community: str, to: str, subject: str, text: str, which: str, **headers: str
+    ) -> OutgoingMail:
+        """One notice mail: its text, then why she gets it and where to choose `which` mails."""
+        base = self.handlers.settings.public_base_url
+        settings = f"{base}/app/#/announcements?" + urlencode({"c": community})
+        footer = (
+            f"\n\n--\nYou receive this because you asked {community} for email at this address.\n"
+            f"Choose which {which} you get, or stop them: {settings}\n"
+        )
+        return OutgoingMail(
+            to=to, subject=subject, text=text + footer, headers=community_headers(base, community, **headers)
+        )
+
     async def _mails(self, community: str, notice: dict[str, Any], now: int) -> list[OutgoingMail]:
         handlers = self.handlers
         composed = compose(notice, community)
@@ -208,18 +222,14 @@ class NoticeMail:
         base = handlers.settings.public_base_url
         poll = str(notice.get("poll", ""))
         link = f"{base}/app/#/polls?" + urlencode({"poll": poll, "c": community}) if poll else f"{base}/app/"
-        settings = f"{base}/app/#/announcements?" + urlencode({"c": community})
-        body = (
-            f"{text}\n\n{link}\n\n--\n"
-            f"You receive this because you asked {community} for email at this address.\n"
-            f"Choose which poll mails you get, or stop them: {settings}\n"
-        )
         return [
-            OutgoingMail(
-                to=address,
-                subject=subject,
-                text=body,
-                headers=community_headers(base, community, **{"X-Poll": poll, "X-Notice": kind}),
+            self._mail(
+                community,
+                address,
+                subject,
+                f"{text}\n\n{link}",
+                "poll mails",
+                **{"X-Poll": poll, "X-Notice": kind},
             )
             for address in addresses.values()
             if address
@@ -258,7 +268,6 @@ class NoticeMail:
 
         base = handlers.settings.public_base_url
         link = f"{base}/app/#/forums?" + urlencode({"thread": thread_id, "post": ident, "c": community})
-        settings = f"{base}/app/#/announcements?" + urlencode({"c": community})
         mails = []
         for address, reason, title, text, by in await handlers.read(decide):
             author = getattr(handlers.members.member(community, by), "name", "") or "A member"
@@ -270,21 +279,9 @@ class NoticeMail:
             shown = (
                 text if len(text) <= MAX_QUOTED else text[:MAX_QUOTED].rstrip() + " \N{HORIZONTAL ELLIPSIS}"
             )
-            body = (
-                f"{author} wrote in {community}:\n\n{shown}\n\nReply in the community: {link}\n\n--\n"
-                f"You receive this because you asked {community} for email at this address.\n"
-                f"Choose which forum mails you get, or stop them: {settings}\n"
-            )
-            mails.append(
-                OutgoingMail(
-                    to=address,
-                    subject=subject,
-                    text=body,
-                    headers=community_headers(
-                        base, community, **{"X-Thread": thread_id, "X-Post": ident, "X-Notice": reason}
-                    ),
-                )
-            )
+            text = f"{author} wrote in {community}:\n\n{shown}\n\nReply in the community: {link}"
+            headers = {"X-Thread": thread_id, "X-Post": ident, "X-Notice": reason}
+            mails.append(self._mail(community, address, subject, text, "forum mails", **headers))
         return mails
 
     async def _chat_mails(self, community: str, notice: dict[str, Any], now: int) -> list[OutgoingMail]:
@@ -326,7 +323,6 @@ class NoticeMail:
 
         base = handlers.settings.public_base_url
         link = f"{base}/app/#/chat?" + urlencode({"conversation": ident, "c": community})
-        settings = f"{base}/app/#/announcements?" + urlencode({"c": community})
         mails = []
         for address, name, count, authors in await handlers.read(decide):
             names = [
@@ -336,23 +332,12 @@ class NoticeMail:
             many = "a new message" if count == 1 else f"{count} new messages"
             place = f"in {name}" if name else "to you"
             subject = f"{who[:1].upper()}{who[1:]} sent {many} {place}"
-            body = (
+            text = (
                 f"{subject} in {community}.\n\n"
                 "Private conversations are end-to-end encrypted: only their members can read them, "
                 "so this mail cannot show what was written. Read and answer in the app:\n"
-                f"{link}\n\n--\n"
-                f"You receive this because you asked {community} for email at this address, and had "
-                "not read this conversation in the app since. One mail until you read it.\n"
-                f"Choose which mails you get, or stop them: {settings}\n"
+                f"{link}\n\nYou get one such mail until you have read the conversation."
             )
-            mails.append(
-                OutgoingMail(
-                    to=address,
-                    subject=subject,
-                    text=body,
-                    headers=community_headers(
-                        base, community, **{"X-Conversation": ident, "X-Notice": "chat_message"}
-                    ),
-                )
-            )
+            headers = {"X-Conversation": ident, "X-Notice": "chat_message"}
+            mails.append(self._mail(community, address, subject, text, "chat mails", **headers))
         return mails
