@@ -54,7 +54,7 @@ def test_an_admin_announces_to_a_segment_keeps_a_draft_and_schedules(browser: Br
     form.get_by_role("group", name="Roles").get_by_label("moderator").check()
     expect(form.locator("summary")).to_have_text("Audience: roles: moderator")
     form.get_by_role("button", name="Sign and send").click()
-    expect(page.locator("#toast")).to_contain_text("Announcement sent to 1 member(s).")
+    expect(page.locator("#toast")).to_contain_text("Announcement sent to 1 member.")
     sent = page.get_by_test_id("sent").locator("li").filter(has_text="Moderators: new flag queue")
     expect(sent).to_contain_text("to roles: moderator")
     expect(sent).to_contain_text("Reached 1 · read by 0")

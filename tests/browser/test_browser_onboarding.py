@@ -217,7 +217,7 @@ def test_an_admin_approves_invites_and_assigns_roles(
 ) -> None:
     page = browser.page
     restore(page, stack, stack.phrase(ADMINS[0].name))
-    expect(page.get_by_text("1 application(s) waiting.")).to_be_visible()
+    expect(page.get_by_text("1 application waiting.")).to_be_visible()
     page.get_by_role("link", name="Manage members").click()
     applicant = page.locator(".member", has_text=APPLICANTS[0].name)
     browser.screenshot("admin-applications")
@@ -246,7 +246,7 @@ def test_an_admin_approves_invites_and_assigns_roles(
     page.get_by_role("button", name="Check").click()
     expect(page.get_by_text("1 valid, 1 with problems, 0 already members.")).to_be_visible()
     browser.screenshot("admin-import-check")
-    page.get_by_role("button", name="Import the 1 valid row(s)").click()
+    page.get_by_role("button", name="Import the 1 valid row").click()
     link = page.get_by_label("Invite link for Gil Ortega")
     expect(link).to_be_visible()
     gil_link = link.input_value()

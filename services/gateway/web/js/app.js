@@ -17,7 +17,7 @@ import {
 import { MODULES, moduleRoutes, richText } from "./modules.js";
 import { publicBlog } from "./social.js";
 import * as store from "./store.js";
-import { busy, download, errorBox, field, h, isAdminMember, openScreen, shortDid, toast, when } from "./ui.js";
+import { busy, count, day, download, errorBox, field, h, isAdminMember, openScreen, shortDid, toast, when } from "./ui.js";
 import { verifyCredential } from "./verify.js";
 
 const app = {
@@ -535,7 +535,7 @@ async function home(_params, ctx) {
         h("dt", {}, "Standing"), h("dd", { dataset: { testid: "standing" } }, label(me.standing)),
         h("dt", {}, "Roles"), h("dd", {}, me.roles.join(", ") || "member"),
         h("dt", {}, "Type"), h("dd", {}, me.membership_type || "—"),
-        h("dt", {}, "Renews"), h("dd", {}, me.expires_at ? when(me.expires_at) : "—"),
+        h("dt", {}, "Renews"), h("dd", {}, me.expires_at ? day(me.expires_at) : "—"),
       ),
       h("p", {}, h("a", { href: "#/credentials" }, "Your membership credential")),
     ),
@@ -551,7 +551,7 @@ async function home(_params, ctx) {
   if (isAdmin()) {
     const pending = await app.session.get("/directory?status=applied").catch(() => ({ members: [] }));
     cards.push(h("section", { class: "card" }, h("h2", {}, "Admin"),
-      h("p", {}, pending.members.length ? `${pending.members.length} application(s) waiting.` : "No applications waiting."),
+      h("p", {}, pending.members.length ? `${count(pending.members.length, "application")} waiting.` : "No applications waiting."),
       h("a", { class: "button secondary", href: "#/admin" }, "Manage members")));
   }
   ctx.render(h("h1", {}, `Hello, ${me.name || "member"}`), h("div", { class: "grid" }, cards));
@@ -670,7 +670,7 @@ async function directory(params, ctx) {
     if (form.role.value) q.set("role", form.role.value);
     const found = await app.session.get(`/directory?${q}`);
     out.replaceChildren(
-      h("p", {}, `${found.members.length} member(s)`),
+      h("p", {}, count(found.members.length, "member")),
       h("ul", { class: "list" }, found.members.map((entry) => memberRow(entry))),
     );
   }, out);
@@ -835,11 +835,11 @@ async function adminImport(body) {
     event.preventDefault();
     busy(check, async () => {
       const report = await run(true);
-      const apply = h("button", { type: "button" }, report.invalid ? `Import the ${report.valid} valid row(s)` : `Import ${report.valid} member(s)`);
+      const apply = h("button", { type: "button" }, report.invalid ? `Import the ${count(report.valid, "valid row")}` : `Import ${count(report.valid, "member")}`);
       apply.disabled = report.valid === 0;
       apply.addEventListener("click", () => busy(apply, async () => {
         const done = await run(false, report.invalid > 0);
-        out.replaceChildren(importReport(done), h("p", {}, `${done.imported} member(s) invited. Send each their link:`),
+        out.replaceChildren(importReport(done), h("p", {}, `${count(done.imported, "member")} invited. Send each their link:`),
           h("ul", { class: "list" }, done.rows.filter((r) => r.code).map((r) => {
             const q = new URLSearchParams({ c: app.community, k: r.code });
             if (r.key.startsWith("email:")) q.set("e", r.key.slice(6));

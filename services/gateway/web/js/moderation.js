@@ -2,7 +2,7 @@
 // reason and ban members from a space; every decision is in the log members read; the member a
 // decision affected appeals, and another moderator upholds or overturns it. All signed here.
 
-import { actionButton, busy, field, h, shortDid, toast, when } from "./ui.js";
+import { actionButton, busy, count, field, h, shortDid, toast, when } from "./ui.js";
 
 const MSG = "/messaging";
 
@@ -99,7 +99,7 @@ function flagRow(ctx, flag, name, reload) {
     ? h("p", { class: "hint" }, "(end-to-end encrypted: its words are only in the members' browsers)")
     : flag.excerpt ? h("blockquote", { class: "flagged" }, flag.excerpt) : null;
   return h("li", { class: "card", dataset: { target: flag.target } },
-    h("p", {}, h("strong", {}, `${flag.flags.length} flag(s)`), " on ", where, flag.author ? ` by ${name(flag.author)}` : "",
+    h("p", {}, h("strong", {}, count(flag.flags.length, "flag")), " on ", where, flag.author ? ` by ${name(flag.author)}` : "",
       flag.state && flag.state !== "visible" ? h("span", { class: "badge" }, flag.state) : null),
     content,
     h("ul", {}, flag.flags.map((f) => h("li", {}, `${name(f.by)}: ${f.reason}`, h("span", { class: "hint" }, ` · ${whenNs(f.at_ns)}`)))),
@@ -236,7 +236,7 @@ export const moderation = {
     }
     const queue = await ctx.session.get(`${MSG}/moderation/queue`).catch(() => ({ flags: [], appeals: [] }));
     return h("section", { class: "card" }, h("h2", {}, "Moderation"),
-      h("p", {}, `${queue.flags.length} flagged item(s), ${queue.appeals.length} appeal(s) waiting.`),
+      h("p", {}, `${count(queue.flags.length, "flagged item")}, ${count(queue.appeals.length, "appeal")} waiting.`),
       h("a", { href: "#/moderation" }, "Open the queue"));
   },
   screen: moderationScreen,

@@ -8,7 +8,7 @@ import { dealAsTrustee, partialDecryption, trusteeIndex, trusteeKey } from "./tr
 import { proxies, proxiesFor, resultView, trackerLookup } from "./decide.js";
 import { isModerator, moderation, moderationTools } from "./moderation.js";
 import { SOCIAL_MODULES, plainText, slug } from "./social.js";
-import { actionButton, busy, field, h, isAdminMember, shortDid, toast, when } from "./ui.js";
+import { actionButton, busy, count, field, h, isAdminMember, shortDid, toast, when } from "./ui.js";
 
 function serves(paths, prefixes) {
   for (const path of paths) {
@@ -829,7 +829,7 @@ function composeForm(ctx, reload) {
         act.send_at = formatDatetime(moment);
       } else if (form.when.value === "draft") act.draft = true;
       const done = await ctx.session.act(`${MSG}/acts/compose_announcement`, "messaging.compose_announcement", act);
-      toast(done.state === "sent" ? `Announcement sent to ${done.recipients} member(s).` : done.send_at ? `Scheduled for ${new Date(done.send_at).toLocaleString()}.` : "Draft saved.");
+      toast(done.state === "sent" ? `Announcement sent to ${count(done.recipients, "member")}.` : done.send_at ? `Scheduled for ${new Date(done.send_at).toLocaleString()}.` : "Draft saved.");
       await reload();
     }, out);
   });
@@ -849,7 +849,7 @@ async function outbox(ctx, reload) {
     h("div", { class: "actions" },
       button("Send now", async () => {
         const sent = await act("send_announcement", d.announcement);
-        toast(`Announcement sent to ${sent.recipients} member(s).`);
+        toast(`Announcement sent to ${count(sent.recipients, "member")}.`);
       }, false),
       button("Cancel", async () => {
         await act("cancel_announcement", d.announcement);
@@ -1284,7 +1284,7 @@ const forums = {
         listed.categories.length
           ? h("ul", { class: "list", "data-testid": "categories" }, listed.categories.map((c) => h("li", { class: "member" },
               h("a", { href: `#/forums?category=${encodeURIComponent(c.category)}` }, h("strong", {}, c.name)),
-              h("div", { class: "hint" }, c.description || "", ` · ${c.threads} thread(s)`,
+              h("div", { class: "hint" }, c.description || "", ` · ${count(c.threads, "thread")}`,
                 admin ? ` · read: ${who(c.read_roles)} · post: ${who(c.post_roles)}` : ""))))
           : h("p", { class: "card" }, admin ? "No forums yet: create the first below." : "No forums yet."),
         admin ? categoryForm(ctx, null, (made) => ctx.go(`/forums?category=${encodeURIComponent(made)}`)) : null);
@@ -1321,7 +1321,7 @@ const forums = {
             h("a", { href: `#/forums?thread=${encodeURIComponent(t.thread)}` }, h("strong", {}, t.title)), " ",
             t.pinned ? h("span", { class: "badge" }, "pinned") : null, t.resolved ? h("span", { class: "badge" }, "resolved") : null,
             t.unread ? h("span", { class: "badge" }, `${t.unread} new`) : null,
-            h("div", { class: "hint" }, `${t.posts} post(s) · last ${whenNs(t.last_ns)}`))))
+            h("div", { class: "hint" }, `${count(t.posts, "post")} · last ${whenNs(t.last_ns)}`))))
         : h("p", { class: "card" }, "No threads yet."),
       listed.threads.length ? searchForm(ctx, category) : null,
       !named || named.may_post ? form : h("p", { class: "hint", "data-testid": "read-only" }, `Only ${named.post_roles.join(", ")} may start threads here.`),
@@ -1433,7 +1433,7 @@ const chat = {
     const listed = await ctx.session.get(`${MSG}/conversations`).catch(() => ({ conversations: [] }));
     const unread = listed.conversations.reduce((n, c) => n + (c.unread || 0), 0);
     return h("section", { class: "card" }, h("h2", {}, "Chat"),
-      h("p", {}, listed.conversations.length ? `${listed.conversations.length} conversation(s)${unread ? `, ${unread} unread` : ""}.` : "No conversations yet."),
+      h("p", {}, listed.conversations.length ? `${count(listed.conversations.length, "conversation")}${unread ? `, ${unread} unread` : ""}.` : "No conversations yet."),
       h("a", { href: "#/chat" }, "Open chat"));
   },
   async screen(params, ctx) {

@@ -20,7 +20,7 @@ import {
 } from "./crypto.js";
 import { ApiError, request } from "./api.js";
 import { poly1305 } from "./sealed.js";
-import { busy, download, field, h, shortDid, toast, when } from "./ui.js";
+import { busy, count, download, field, h, shortDid, toast, when } from "./ui.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -184,7 +184,7 @@ export async function publicBlog(params, ctx) {
 function postRow(p, href, author = shortDid(p.author)) {
   return h("li", { class: "card" },
     h("h2", {}, h("a", { href }, p.headline)),
-    h("p", { class: "hint" }, `${author} · ${whenNs(p.at)}${edited(p)} · ${p.comments} comment(s)`),
+    h("p", { class: "hint" }, `${author} · ${whenNs(p.at)}${edited(p)} · ${count(p.comments, "comment")}`),
     h("p", {}, plainText(p.excerpt || "")),
     p.hashtags.length ? h("p", {}, p.hashtags.map((t) => h("span", { class: "badge" }, `#${t}`))) : null);
 }
@@ -486,7 +486,7 @@ async function feedScreen(params, ctx) {
     definitionForm(local, feed.definition, shared, reload),
     h("div", { class: "card" }, exportButton, h("p", { class: "hint" }, "A definition is a JSON file: share it, and others can import it.")),
     importForm(ctx, reload),
-    network && Object.keys(network.hops).length ? h("p", { class: "hint" }, `Your network: ${Object.entries(network.hops).map(([hop, dids]) => `${dids.length} at ${hop} hop(s)`).join(", ")}.`) : null,
+    network && Object.keys(network.hops).length ? h("p", { class: "hint" }, `Your network: ${Object.entries(network.hops).map(([hop, dids]) => `${dids.length} at ${count(hop, "hop")}`).join(", ")}.`) : null,
   );
 }
 
@@ -614,14 +614,14 @@ async function networkScreen(_params, ctx) {
   const received = network.introductions_received.map((i) => introCard(ctx, i, name, reload));
   const made = network.introductions_made.map((i) => h("li", { class: "card" },
     h("p", {}, `${name(i.people[0])} and ${name(i.people[1])} `, h("span", { class: "badge" }, i.status)),
-    i.value != null ? h("p", { class: "hint" }, `Rated ${i.value.toFixed(1)} of 5; led to ${i.ripple.connections.length} further connection(s) and ${i.ripple.introductions.length} introduction(s).`) : null));
+    i.value != null ? h("p", { class: "hint" }, `Rated ${i.value.toFixed(1)} of 5; led to ${count(i.ripple.connections.length, "further connection")} and ${count(i.ripple.introductions.length, "introduction")}.`) : null));
   const invites = network.invites?.contacts ?? network.invites?.invites ?? [];
   ctx.render(
     h("h1", {}, "Network"),
     h("section", {}, h("h2", {}, "Your contacts"), contacts.length ? h("ul", { class: "list", "data-testid": "contacts" }, contacts) : h("p", { class: "card" }, "No contacts yet.")),
     received.length ? h("section", {}, h("h2", {}, "Introductions to you"), h("ol", { class: "list", "data-testid": "introductions" }, received)) : null,
     made.length ? h("section", {}, h("h2", {}, "Introductions you made"), h("ol", { class: "list" }, made)) : null,
-    Object.keys(network.hops).length ? h("p", { class: "hint" }, Object.entries(network.hops).map(([hop, dids]) => `${dids.length} within ${hop} hop(s)`).join(" · ")) : null,
+    Object.keys(network.hops).length ? h("p", { class: "hint" }, Object.entries(network.hops).map(([hop, dids]) => `${dids.length} within ${count(hop, "hop")}`).join(" · ")) : null,
     Array.isArray(invites) && invites.length
       ? h("section", {}, h("h2", {}, "People you invited or who invited you"), h("ul", { class: "list", "data-testid": "invite-contacts" },
           invites.map((c) => h("li", { class: "member", dataset: { status: c.status } }, h("strong", {}, c.name || (c.did ? name(c.did) : "invitee")), " ", h("span", { class: "badge" }, c.status)))))
@@ -1021,7 +1021,7 @@ export const SOCIAL_MODULES = [
       const network = await ctx.session.get("/me/network").catch(() => null);
       const waiting = network ? network.introductions_received.filter((i) => i.status === "proposed" && i.answers[ctx.app.keys.did] === undefined).length : 0;
       return h("section", { class: "card" }, h("h2", {}, "Network"),
-        h("p", {}, waiting ? `${waiting} introduction(s) waiting for your answer.` : "Introduce people who should meet."),
+        h("p", {}, waiting ? `${count(waiting, "introduction")} waiting for your answer.` : "Introduce people who should meet."),
         h("a", { href: "#/network" }, "Open your network"));
     },
     screen: networkScreen,

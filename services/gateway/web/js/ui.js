@@ -149,6 +149,18 @@ export function shortDid(did) {
   return did && did.length > 24 ? `${did.slice(0, 16)}…${did.slice(-6)}` : did;
 }
 
+/** "1 member", "3 members": a count with its noun (`many` for irregular plurals). */
+export function count(n, one, many = `${one}s`) {
+  return `${n} ${Number(n) === 1 ? one : many}`;
+}
+
+/** A date without its time of day, in her locale ("24/11/2027"). */
+export function day(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleDateString();
+}
+
 export function when(iso) {
   if (!iso) return "";
   const date = new Date(iso);

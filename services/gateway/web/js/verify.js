@@ -85,7 +85,7 @@ export async function verifyCredential(credential, { subject = null, now = new D
   let keys = null;
   try {
     keys = await issuerKeys(credential.issuer);
-    check("Issuer's DID log", true, `${keys.versions} version(s), every entry signed by an authorised key`);
+    check("Issuer's DID log", true, `${keys.versions} version${keys.versions === 1 ? "" : "s"}, every entry signed by an authorised key`);
   } catch (error) {
     check("Issuer's DID log", false, error.message);
   }
