@@ -262,7 +262,7 @@ class ProjectionWorker:
                 await self._hand_back(messages, delay)
                 continue
             failures = 0
-            acked = 0
+            acked = waiting = 0
             for message, delivery in zip(messages, deliveries, strict=True):
                 wait = deferred.get(delivery.sequence) if deferred else None
                 try:
@@ -270,16 +270,19 @@ class ProjectionWorker:
                         await message.ack()
                         acked += 1
                     else:
+                        waiting += 1
                         await message.nak(delay=max(wait, 0.001))
-                        self.stats.deferred += 1
                 except nats.errors.Error:  # redelivered after ack_wait; the projection is idempotent
                     log.debug("projection %s: an ack was lost", self.name, exc_info=True)
             if time.monotonic() - self._looked_at > _LOOK_EVERY_S:
                 await self._look()
             self.stats.applied += acked
+            self.stats.deferred += waiting
             self.stats.batches += 1
             self.stats.redelivered += sum(1 for d in deliveries if d.delivered > 1)
-            instruments().projection_commits.add(len(deliveries), {"cos.consumer": self.name})
+            instruments().projection_commits.add(len(deliveries) - waiting, {"cos.consumer": self.name})
+            if waiting:
+                instruments().projection_deferred.add(waiting, {"cos.consumer": self.name})
 
     async def _apply_holding(
         self, messages: Sequence[Msg], deliveries: Sequence[Delivery]

@@ -255,6 +255,11 @@ class Instruments:
             unit="{commit}",
             description="Commits applied by projections",
         )
+        self.projection_deferred = self.meter.create_counter(
+            "cos.projection.deferred",
+            unit="{commit}",
+            description="Commits a projection handed back to wait (e.g. a mail waiting for its reader)",
+        )
         self.consumer_lag = self.meter.create_observable_gauge(
             "cos.consumer.lag",
             callbacks=[_lag.observe],
