@@ -17,7 +17,7 @@ from shared.trust.credentials import verify_credential
 from shared.trust.errors import TrustError
 from shared.trust.resolver import default_resolver
 
-from .test_messaging_support import World, running_world
+from .test_messaging_support import DEFAULT_MAIL_SETTINGS, World, running_world
 
 
 @pytest.fixture
@@ -73,10 +73,7 @@ async def test_an_announcement_reaches_its_segment_signed_by_the_community(world
         "available": False,
         "email": None,
         "pending": None,
-        "decide": "normal",
-        "discuss": "normal",
-        "chat": "normal",
-        "mail_delay_s": 600.0,
+        **DEFAULT_MAIL_SETTINGS,
     }
 
 

@@ -26,7 +26,7 @@ from services.messaging.domain.commands import VerifyEmail
 from shared.domain import DomainError
 from shared.testkit.polling import eventually_async
 
-from .test_messaging_support import World, running_world
+from .test_messaging_support import DEFAULT_MAIL_SETTINGS, World, running_world
 
 REFUSED = "bounce@river.example"
 
@@ -103,10 +103,7 @@ async def test_a_member_opts_in_by_link_and_receives_announcements_as_multipart_
         "available": True,
         "email": None,
         "pending": "bea@river.example",
-        "decide": "normal",
-        "discuss": "normal",
-        "chat": "normal",
-        "mail_delay_s": 600.0,
+        **DEFAULT_MAIL_SETTINGS,
     }
     [verification] = inbox.to("bea@river.example")
     link = link_in(verification)
@@ -127,10 +124,7 @@ async def test_a_member_opts_in_by_link_and_receives_announcements_as_multipart_
         "available": True,
         "email": "bea@river.example",
         "pending": None,
-        "decide": "normal",
-        "discuss": "normal",
-        "chat": "normal",
-        "mail_delay_s": 600.0,
+        **DEFAULT_MAIL_SETTINGS,
     }
     await world.act(cy, "subscribe_email", {"email": "cy@river.example"})  # never verified: no mail
 
@@ -163,10 +157,7 @@ async def test_a_member_opts_in_by_link_and_receives_announcements_as_multipart_
         "available": True,
         "email": None,
         "pending": None,
-        "decide": "normal",
-        "discuss": "normal",
-        "chat": "normal",
-        "mail_delay_s": 600.0,
+        **DEFAULT_MAIL_SETTINGS,
     }
     second = await world.act(world.admin, "compose_announcement", {"title": "Minutes", "body": "Attached."})
     assert second["emailing"] == 0

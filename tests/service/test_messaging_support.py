@@ -154,6 +154,10 @@ async def start_world(
     return World(membership, messaging, signer, notices)
 
 
+# What `email_status` says of a member who chose no mail levels, with the default delay.
+DEFAULT_MAIL_SETTINGS = {"decide": "normal", "discuss": "normal", "chat": "normal", "mail_delay_s": 600.0}
+
+
 @asynccontextmanager
 async def running_world(
     nc: NATS,

@@ -311,10 +311,7 @@ class NoticeMail:
                     continue
                 if handlers.forum.level(community, did, f"conversation:{ident}") == "muted":
                     continue  # she muted this conversation
-                read = chat.markers.get((community, did), {}).get(f"conversation:{ident}", 0)
-                unread = [
-                    m for m in row.messages[read:] if messages[m].by != did and messages[m].state == "visible"
-                ]
+                unread = chat.unread_messages(community, did, row)
                 if not unread or unread[0] != message_id:
                     continue  # read already, or a mail for an earlier unread message went
                 authors = list(dict.fromkeys(messages[m].by for m in unread))

@@ -102,9 +102,11 @@ class ChatView:
             self.markers.setdefault((community, event.member), {})[event.scope] = event.position
 
     def unread(self, community: str, member: str, row: ConversationRow) -> int:
-        """Messages after her read marker, not counting her own."""
+        """How many messages are after her read marker, not counting her own."""
+        return len(self.unread_messages(community, member, row))
+
+    def unread_messages(self, community: str, member: str, row: ConversationRow) -> list[str]:
+        """The visible messages after her read marker, oldest first, not counting her own."""
         read = self.markers.get((community, member), {}).get(f"conversation:{row.conversation}", 0)
         messages = self.messages.get(community, {})
-        return sum(
-            1 for m in row.messages[read:] if messages[m].by != member and messages[m].state == "visible"
-        )
+        return [m for m in row.messages[read:] if messages[m].by != member and messages[m].state == "visible"]
