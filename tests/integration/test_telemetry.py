@@ -28,10 +28,13 @@ from services.identity.config import IdentitySettings
 from services.membership.bootstrap import MembershipService, start_membership
 from services.membership.projections.roll import RollView
 from shared.catchup import CatchUp
+from shared.projection import Delivery, ProjectionWorker
 from shared.signing import SigningKey
 from shared.statements import sign_statement
+from shared.subjects import community_filter
 from shared.telemetry import JsonLogFormatter, Telemetry, setup_telemetry, span_in_context
 from shared.testkit.plugin import unique_service
+from shared.testkit.polling import eventually_async
 from shared.trust.member_keys import MemberKeys
 
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -209,8 +212,7 @@ async def test_a_shared_consumer_projection_continues_the_command_trace(
 ) -> None:
     """A worker on a shared durable consumer (shared/projection.py) applies the admission in a
     CONSUMER span whose parent is the append of the command that stored it."""
-    from shared.projection import Delivery, ProjectionWorker
-    from shared.testkit.polling import eventually, eventually_async
+    from shared.testkit.polling import eventually
 
     community = unique_service("c")
     ada, bea = await form_community(platform.http, community)
@@ -345,3 +347,50 @@ def test_json_logs_carry_the_trace_and_span_of_the_current_span(spans: InMemoryS
     assert entry["trace_id"] == format(context.trace_id, "032x")
     assert entry["span_id"] == format(context.span_id, "016x")
     assert "trace_id" not in json.loads(formatter.format(record))
+
+
+async def test_a_projection_counts_what_it_defers_apart_from_what_it_applies(
+    platform: Platform, nc: NATS
+) -> None:
+    reader = platform.telemetry.metrics_reader
+    community = unique_service("c")
+    await form_community(platform.http, community)
+    name = unique_service("deferring")
+    seen: set[int] = set()
+
+    async def apply(deliveries: Sequence[Delivery]) -> dict[int, float]:
+        first = {d.sequence for d in deliveries} - seen  # each commit waits once, then applies
+        seen.update(first)
+        return dict.fromkeys(first, 0.2)
+
+    worker = ProjectionWorker(
+        nc,
+        "MEMBERSHIP",
+        name,
+        apply,
+        filter_subject=community_filter(community, "membership"),
+        fetch_wait_s=0.1,
+    )
+    await worker.start()
+    try:
+        assert await eventually_async(lambda: _all_applied(worker, seen), within=20)
+    finally:
+        await worker.stop()
+        await nc.jetstream().delete_consumer("MEMBERSHIP", name)
+    data = reader.get_metrics_data()
+    ours = {"cos.consumer": name}
+    assert total(data, "cos.projection.deferred", **ours) == len(seen) == worker.stats.deferred
+    assert total(data, "cos.projection.commits", **ours) == len(seen) == worker.stats.applied
+
+
+async def _all_applied(worker: ProjectionWorker, seen: set[int]) -> bool:
+    return bool(seen) and worker.stats.applied == len(seen) and await worker.pending() == 0
+
+
+def total(data: MetricsData | None, name: str, **attributes: Any) -> float:
+    return sum(
+        point.value
+        for point in points(data, name)
+        if isinstance(point, NumberDataPoint)
+        and all(point.attributes.get(k) == v for k, v in attributes.items())
+    )
