@@ -24,6 +24,7 @@ from nats.aio.client import Client as NATS
 from services.governance.audit_checks import Job, check_jobs, decode_state, warm_up
 from services.governance.audit_counting import (
     choice_problem,
+    meeting_outcome,
     options_of,
     outcome,
     per_option,
@@ -588,6 +589,8 @@ class _Replay:
         if spec.get("secret") is None:
             if spec["kind"] == "ranked":
                 return ranked_outcome(spec, [list(c["choice"]) for c in counted], voters, poll.size)
+            if spec["kind"] == "meeting":
+                return meeting_outcome(spec, [list(c["choice"]) for c in counted], voters, poll.size)
             totals = [0] * len(options_of(spec))
             for cast in counted:
                 totals = [t + v for t, v in zip(totals, per_option(spec, cast["choice"]), strict=True)]
@@ -610,9 +613,28 @@ class _Replay:
 
     def _outcome_stated(self, entry: Entry) -> None:
         poll = self._poll(entry)
-        if poll is not None and (entry.fields["by"] != poll.author or not poll.results):
+        if poll is None:
+            return
+        f = entry.fields
+        if f["by"] != poll.author or not poll.results:
             self.find(
                 entry.position, f"poll {poll.poll}: an outcome stated by someone else, or before the results"
+            )
+        signed = (f.get("statement") or {}).get("body", {})
+        for name, default in (("text", None), ("slot", None), ("location", "")):
+            if signed.get(name, default) != f.get(name, default):
+                self.find(
+                    entry.position,
+                    f"poll {poll.poll}: the outcome's {name} differs from what the author signed",
+                )
+        slot = f.get("slot")
+        if slot is not None and (
+            poll.spec["kind"] != "meeting"
+            or not isinstance(slot, int)
+            or not 0 <= slot < len(poll.spec["options"])
+        ):
+            self.find(
+                entry.position, f"poll {poll.poll}: the outcome picks time {slot!r}, which the poll has not"
             )
 
     def _delegation_granted(self, entry: Entry) -> None:

@@ -32,6 +32,8 @@ def choice_problem(spec: dict[str, Any], choice: Sequence[int]) -> str:
         return "not one value per option"
     if kind == "score":
         return "" if all(0 <= s <= spec["max_score"] for s in choice) else "a score outside 0..max_score"
+    if kind == "meeting":
+        return "" if all(a in (0, 1, 2) for a in choice) else "an answer to a time other than 0, 1 or 2"
     return "" if all(d >= 0 for d in choice) and sum(choice) <= spec["dots"] else "too many or negative dots"
 
 
@@ -42,6 +44,36 @@ def per_option(spec: dict[str, Any], choice: Sequence[int]) -> list[int]:
     if spec["kind"] == "ranked":
         return [int(i == choice[0]) for i in range(n)]
     return [int(i in choice) for i in range(n)]
+
+
+def meeting_outcome(
+    spec: dict[str, Any], answers: list[list[int]], voters: int, eligible: int
+) -> dict[str, Any]:
+    """A meeting poll: per time, who can come (2) and who can if need be (1); the best time has the
+    most who can come at all, then the most who can without "if need be", then comes first."""
+    names = options_of(spec)
+    quorum_met = voters * 100 >= spec["quorum_pct"] * eligible
+    can = {name: [a[i] for a in answers].count(2) for i, name in enumerate(names)}
+    if_need_be = {name: [a[i] for a in answers].count(1) for i, name in enumerate(names)}
+    found: dict[str, Any] = {
+        "quorum_met": quorum_met,
+        "totals": {name: can[name] + if_need_be[name] for name in names},
+        "availability": {
+            name: {"yes": can[name], "maybe": if_need_be[name], "no": voters - can[name] - if_need_be[name]}
+            for name in names
+        },
+    }
+    score = {name: (can[name] + if_need_be[name], can[name]) for name in names}
+    order = sorted(names, key=lambda name: (-score[name][0], -score[name][1], names.index(name)))
+    found["ranking"] = order
+    if not quorum_met:
+        found["outcome"] = "no_quorum"
+    elif score[order[0]][0] == 0:
+        found["outcome"] = "no_votes"
+    else:
+        found["winners"] = [name for name in order if score[name] == score[order[0]]]
+        found["outcome"] = "decided" if len(found["winners"]) == 1 else "tie"
+    return found
 
 
 def outcome(spec: dict[str, Any], totals: list[int], voters: int, eligible: int) -> dict[str, Any]:

@@ -168,7 +168,7 @@ async def test_a_poll_closes_early_when_everyone_voted_and_its_author_states_the
     stated = await w.act(w.admin, "state_outcome", {"poll": poll, "text": "We buy the bakery in May."})
     assert (stated["status"], stated["outcome"]) == ("decided", "We buy the bakery in May.")
     kinds = [notice["kind"] for _, notice in w.notices.sent]
-    assert kinds == ["poll_opened", "poll_closed"]
+    assert kinds == ["poll_opened", "poll_closed", "outcome_stated"]  # the outcome reaches the roll too
 
 
 async def test_the_scheduler_opens_on_time_reminds_those_who_have_not_voted_and_closes_at_close_time() -> (

@@ -361,3 +361,30 @@ async def settled(nc: NATS, world: World) -> bool:
     """Every stored notice decided by the mail worker: none waiting, none handed back to wait."""
     info = await nc.jetstream().consumer_info(NOTICE_STREAM, world.handlers.settings.notice_consumer)
     return not info.num_pending and not info.num_ack_pending
+
+
+async def test_an_outcome_that_fixes_a_meeting_is_mailed_with_its_calendar_file(
+    world: World,
+    nc: NATS,
+    smtp: tuple[Inbox, int],  # noqa: F811
+) -> None:
+    inbox, _ = smtp
+    bea = await opted_in(world, inbox, "Bea")
+    meeting = {"start": "2026-12-04T17:00:00Z", "end": "2026-12-04T18:30:00Z", "location": "The hall",
+               "fixed_at": "2026-11-24T10:00:00Z", "revision": 1}  # fmt: skip
+    await NatsNotices(nc).notify(
+        world.community,
+        {"kind": "outcome_stated", "poll": "agm", "title": "AGM", "text": "We meet on the 4th.",
+         "meeting": meeting, "recipients": [bea.did]},
+    )  # fmt: skip
+    [mail] = await mails_to(inbox, "bea@river.example", 1)
+    assert mail["Subject"] == "Outcome: AGM"
+    body = text_of(mail)
+    assert "We meet on the 4th." in body
+    assert "4 December 2026, 17:00 UTC to 4 December 2026, 18:30 UTC, The hall" in body
+    [calendar] = [part for part in mail.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert (calendar.get_filename(), calendar.get_param("method")) == ("meeting.ics", "PUBLISH")
+    ics = str(calendar.get_content())
+    for line in ("DTSTART:20261204T170000Z", "DTEND:20261204T183000Z", "SUMMARY:AGM", "SEQUENCE:1",
+                 f"UID:{world.community}.poll.agm@gw.test", "LOCATION:The hall"):  # fmt: skip
+        assert line in ics.splitlines(), line

@@ -7,16 +7,19 @@ Reading polls, results and the ballot board is for members in good standing.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request, Response
 
 from services.gateway.auth import Member
 from services.gateway.deps import Nats
 from services.gateway.errors import GatewayError
 from services.gateway.forward import forward
 from services.gateway.routers.auth import ERRORS, Community, SignedStatement
+from shared.calendar import meeting_ics
 from shared.tokens import Claims
 
 ORDER = 60
@@ -88,6 +91,42 @@ async def board(community: Community, poll: Poll, member: Member, nc: Nats) -> A
     """The public ballot board: open choices, or encrypted ballots with the trackers voters look for."""
     await _in_good_standing(nc, community, member)
     return await forward(nc, "governance", "board", {"community": community, "poll": poll})
+
+
+@router.get(
+    "/polls/{poll}/meeting.ics",
+    responses=ERRORS | {200: {"content": {"text/calendar": {}}, "description": "the meeting, for calendars"}},
+    response_class=Response,
+)
+async def meeting_calendar(
+    community: Community, poll: Poll, member: Member, nc: Nats, request: Request
+) -> Any:
+    """The meeting a meeting poll's outcome fixed, as an iCalendar file (RFC 5545) to add to a calendar."""
+    await _in_good_standing(nc, community, member)
+    view = await forward(nc, "governance", "get_poll", {"community": community, "poll": poll})
+    meeting = view.get("meeting")
+    if not meeting:
+        raise GatewayError(404, "no_meeting_time", "this poll's outcome has not fixed a meeting time")
+    base = str(request.base_url).rstrip("/")
+    link = f"{base}/app/#/polls?" + urlencode({"poll": poll, "c": community})
+    title = view["spec"]["title"]
+    body = meeting_ics(
+        uid=f"{community}.poll.{poll}@{request.url.hostname or 'community-os'}",
+        title=title,
+        start=datetime.fromisoformat(meeting["start"]),
+        end=datetime.fromisoformat(meeting["end"]),
+        stamp=datetime.fromisoformat(meeting["fixed_at"]),
+        sequence=meeting["revision"],
+        location=meeting["location"],
+        description=f"{view.get('outcome') or ''}\n\n{link}".strip(),
+        url=link,
+    )
+    name = quote(f"{title[:80]}.ics")
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )
 
 
 @router.post("/polls/{poll}/ballots", responses=ERRORS)

@@ -79,6 +79,8 @@ class PartialBody(msgspec.Struct, forbid_unknown_fields=True):
 class OutcomeBody(msgspec.Struct, forbid_unknown_fields=True):
     poll: str
     text: str
+    slot: int | None = None  # meeting polls: the index of the time chosen
+    location: str = ""  # meeting polls: where (an address, a room, a video link)
 
 
 class DelegateBody(msgspec.Struct, forbid_unknown_fields=True):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from services.governance.domain.rules import PollSpec
+from services.governance.domain.rules import CAN, IF_NEED_BE, PollSpec
 
 Result = dict[str, Any]
 
@@ -87,6 +87,36 @@ def result_of_rankings(
         winners = [options[i] for i in order[0]] if order else []
     result["winners"] = winners
     result["outcome"] = "decided" if len(winners) == 1 else "tie"
+    return result
+
+
+def result_of_availability(
+    spec: PollSpec, answers: Sequence[Sequence[int]], voters: int, eligible: int, delegated: int
+) -> Result:
+    """A meeting poll's outcome: the time the most can come to at all, then the most without "if need be".
+
+    `totals` counts who can come to each time (yes + if need be); `availability` splits them.
+    Slots are ranked by that total, then by clear yeses, then by their order in the poll.
+    """
+    options = spec.choices
+    yes = [sum(1 for a in answers if a[i] == CAN) for i in range(len(options))]
+    maybe = [sum(1 for a in answers if a[i] == IF_NEED_BE) for i in range(len(options))]
+    result = base(spec, voters, eligible, delegated)
+    result["totals"] = {o: yes[i] + maybe[i] for i, o in enumerate(options)}
+    result["availability"] = {
+        o: {"yes": yes[i], "maybe": maybe[i], "no": voters - yes[i] - maybe[i]} for i, o in enumerate(options)
+    }
+    key = [(yes[i] + maybe[i], yes[i]) for i in range(len(options))]
+    ranking = sorted(range(len(options)), key=lambda i: (-key[i][0], -key[i][1], i))
+    result["ranking"] = [options[i] for i in ranking]
+    best = key[ranking[0]]
+    if not result["quorum_met"]:
+        result["outcome"] = "no_quorum"
+    elif best[0] == 0:
+        result["outcome"] = "no_votes"
+    else:
+        result["winners"] = [options[i] for i in ranking if key[i] == best]
+        result["outcome"] = "decided" if len(result["winners"]) == 1 else "tie"
     return result
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from msgspec import UNSET, UnsetType
+
 from services.governance.domain.rules import PollSpec
 from shared.domain import Event
 from shared.eventcodec import EventRegistry
@@ -108,11 +110,18 @@ class ResultsRecorded(Event, frozen=True, tag="governance.results_recorded.v1"):
 
 
 class OutcomeStated(Event, frozen=True, tag="governance.outcome_stated.v1"):
-    """The author's statement of what was decided, recorded after close (Loomio's outcome)."""
+    """The author's statement of what was decided, recorded after close (Loomio's outcome).
+
+    For a meeting poll she may pick the time (`slot`, an index of its options) and say where
+    (`location`). Both were added later to the same version: UNSET is not written, so outcomes
+    without them keep their exact bytes and a reader that predates them ignores them.
+    """
 
     text: str
     by: str
     statement: Statement = None
+    slot: int | UnsetType = UNSET
+    location: str | UnsetType = UNSET
 
 
 class BallotCast(Event, frozen=True, tag="governance.ballot_cast.v1"):

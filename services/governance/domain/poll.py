@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+
+from msgspec import UNSET
 
 from services.governance.domain.events import (
     OutcomeStated,
@@ -17,10 +20,11 @@ from services.governance.domain.events import (
     TallyEncrypted,
     TrusteeCommitted,
 )
-from services.governance.domain.rules import PollSpec
+from services.governance.domain.rules import PollSpec, slot_start
 from shared.domain import Aggregate, DomainError, applies
 
 HOUR_NS = 3600 * 10**9
+MAX_LOCATION = 300
 MAX_OPEN_NS = 366 * 24 * HOUR_NS  # how far ahead an extension may move a poll's close
 
 
@@ -55,6 +59,10 @@ class Poll(Aggregate):
         self.partials: dict[int, dict[str, Any]] = {}
         self.result: dict[str, Any] | None = None
         self.outcome = ""
+        self.meeting_slot: int | None = None  # a meeting poll's time, picked with the outcome
+        self.meeting_location = ""
+        self.meeting_fixed_ns = 0  # when the outcome last picked the time
+        self.meeting_revision = -1  # how many times it was picked before (an iCalendar SEQUENCE)
 
     # -- decisions ------------------------------------------------------------------------------
 
@@ -219,14 +227,41 @@ class Poll(Aggregate):
             raise DomainError("poll_not_closed", "results are recorded once, after close")
         self.trigger(ResultsRecorded, now, result=result)
 
-    def state_outcome(self, text: str, by: str, statement: Statement, now: int) -> None:
+    def state_outcome(
+        self, text: str, by: str, statement: Statement, now: int, slot: int | None = None, location: str = ""
+    ) -> None:
         if self.result is None:
             raise DomainError("no_results_yet", "an outcome is stated after the results are in")
         if by != self.author:
             raise DomainError("not_the_author", "the poll's author states its outcome")
         if not text.strip() or len(text) > 10_000:
             raise DomainError("invalid_request", "an outcome statement is 1..10000 characters")
-        self.trigger(OutcomeStated, now, text=text, by=by, statement=statement)
+        if slot is None:
+            if location:
+                raise DomainError("invalid_request", "a location goes with the meeting's time (slot)")
+            self.trigger(OutcomeStated, now, text=text, by=by, statement=statement)
+            return
+        if self.spec.kind != "meeting":
+            raise DomainError("invalid_request", "only a meeting poll's outcome picks a time (slot)")
+        times = len(self.spec.options)
+        if not 0 <= slot < times:
+            raise DomainError("invalid_request", f"slot is the index of one of the {times} times")
+        if len(location) > MAX_LOCATION or "\n" in location or "\r" in location:
+            raise DomainError("invalid_request", f"a location is one line, {MAX_LOCATION} characters at most")
+        self.trigger(
+            OutcomeStated, now, text=text, by=by, statement=statement, slot=slot, location=location.strip()
+        )
+
+    def meeting(self) -> dict[str, str] | None:
+        """The meeting a meeting poll's outcome fixed: start and end (RFC 3339) and where, if picked."""
+        if self.meeting_slot is None:
+            return None
+        option = self.spec.options[self.meeting_slot]
+        start = slot_start(option)
+        end = start + timedelta(minutes=self.spec.meeting_minutes)
+        stamp = end.isoformat()
+        stamp = stamp[:-6] + "Z" if stamp.endswith("+00:00") else stamp
+        return {"start": option, "end": stamp, "location": self.meeting_location}
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -278,3 +313,8 @@ class Poll(Aggregate):
     @applies(OutcomeStated)
     def _outcome(self, event: OutcomeStated) -> None:
         self.outcome = event.text
+        self.meeting_slot = None if event.slot is UNSET else event.slot
+        self.meeting_location = "" if event.location is UNSET else event.location
+        if self.meeting_slot is not None:
+            self.meeting_fixed_ns = event.occurred_ns
+            self.meeting_revision += 1

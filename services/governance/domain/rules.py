@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Literal
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from shared.domain import DomainError
 
-Kind = Literal["proposal", "consent", "single", "multiple", "ranked", "score", "dot"]
-KINDS: tuple[str, ...] = ("proposal", "consent", "single", "multiple", "ranked", "score", "dot")
+Kind = Literal["proposal", "consent", "single", "multiple", "ranked", "score", "dot", "meeting"]
+KINDS: tuple[str, ...] = ("proposal", "consent", "single", "multiple", "ranked", "score", "dot", "meeting")
 PROPOSAL_POSITIONS = ("agree", "abstain", "disagree", "block")
 CONSENT_POSITIONS = ("consent", "object")
 CloseEarly = Literal["never", "all_voted"]
 MAX_OPTIONS = 64
 MAX_REMINDERS = 5
+# A meeting poll's answer per time slot (Loomio's time poll): can come, can come if need be, cannot.
+CANNOT, IF_NEED_BE, CAN = 0, 1, 2
+DEFAULT_MEETING_MINUTES = 60
 
 
 class SecretSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -45,6 +50,14 @@ class PollSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     author_may_close: bool = True
     reminders_h: tuple[int, ...] = ()  # hours before close
     secret: SecretSettings | None = None
+    # meeting: how long the meeting lasts, 5..1440 minutes (60 when not given). Added after the
+    # other fields: UNSET is not written, so specs recorded before it keep their exact bytes.
+    duration_min: int | UnsetType = UNSET
+
+    @property
+    def meeting_minutes(self) -> int:
+        """A meeting poll's length in minutes."""
+        return DEFAULT_MEETING_MINUTES if self.duration_min is UNSET else int(self.duration_min)
 
     @property
     def choices(self) -> tuple[str, ...]:
@@ -75,6 +88,14 @@ class PollSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise invalid("scores go from 0 to max_score, 1..10")
         if self.kind == "dot" and not 1 <= self.dots <= 1000:
             raise invalid("a dot vote gives each voter 1..1000 dots")
+        if self.kind == "meeting":
+            starts = [slot_start(option) for option in self.options]
+            if len(set(starts)) != len(starts):
+                raise invalid("two of the meeting's times are the same instant")
+            if not 5 <= self.meeting_minutes <= 1440:
+                raise invalid("a meeting lasts 5..1440 minutes")
+        elif self.duration_min is not UNSET:
+            raise invalid("duration_min is for meeting polls")
         if not 0 <= self.quorum_pct <= 100 or not 0 <= self.threshold_pct < 100:
             raise invalid("quorum_pct is 0..100 and threshold_pct 0..99")
         if len(self.reminders_h) > MAX_REMINDERS or any(h <= 0 for h in self.reminders_h):
@@ -83,6 +104,11 @@ class PollSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             if self.kind == "ranked":
                 raise DomainError(
                     "secret_not_supported", "ranked ballots cannot be added up encrypted: use an open poll"
+                )
+            if self.kind == "meeting":
+                raise DomainError(
+                    "secret_not_supported",
+                    "a meeting poll shares who can come when, so a time can be found: use an open poll",
                 )
             trustees = self.secret.trustees
             if not trustees or len(set(trustees)) != len(trustees) or len(trustees) > 16:
@@ -115,6 +141,10 @@ class PollSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             return [1 if i == choice[0] else 0 for i in range(n)]  # first preferences
         if len(choice) != n:
             raise bad_choice(f"give one value per option ({n})")
+        if self.kind == "meeting":
+            if any(a not in (CANNOT, IF_NEED_BE, CAN) for a in choice):
+                raise bad_choice("answer each time with 2 (can come), 1 (if need be) or 0 (cannot)")
+            return [1 if a else 0 for a in choice]  # who can come at all
         if self.kind == "score":
             if any(not 0 <= s <= self.max_score for s in choice):
                 raise bad_choice(f"scores are 0..{self.max_score}")
@@ -141,6 +171,17 @@ class PollSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         if self.kind == "score":
             return {"options": n, "max_per_option": self.max_score, "min_total": 0, "max_total": None}
         return {"options": n, "max_per_option": self.dots, "min_total": 0, "max_total": self.dots}
+
+
+def slot_start(option: str) -> datetime:
+    """A meeting slot's start: an RFC 3339 date and time with its offset, or invalid_poll."""
+    try:
+        at = datetime.fromisoformat(option)
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None or "T" not in option.upper():
+        raise invalid(f"a meeting's time {option[:40]!r} is not a date and time with its offset (RFC 3339)")
+    return at
 
 
 def invalid(message: str) -> DomainError:

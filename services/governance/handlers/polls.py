@@ -40,7 +40,11 @@ from services.governance.domain.commands import (
     Signed,
     TrusteeBody,
 )
-from services.governance.domain.counting import result_of_rankings, result_of_totals
+from services.governance.domain.counting import (
+    result_of_availability,
+    result_of_rankings,
+    result_of_totals,
+)
 from services.governance.domain.poll import Poll
 from services.governance.handlers.base import Forbidden, HandlerBase, crypto_poll_id, token
 from shared.clock import instant, rfc3339
@@ -225,6 +229,10 @@ class PollHandlers(HandlerBase):
                 result = result_of_rankings(
                     poll.spec, [c.choice for c in casts], len(casts), poll.size, delegated
                 )
+            elif poll.spec.kind == "meeting":
+                result = result_of_availability(
+                    poll.spec, [c.choice for c in casts], len(casts), poll.size, delegated
+                )
             else:
                 totals = [
                     sum(column) for column in zip(*(poll.spec.vector(c.choice) for c in casts), strict=True)
@@ -303,8 +311,18 @@ class PollHandlers(HandlerBase):
         statement = await self.verified(command, "state_outcome")
         body = self.body(statement, OutcomeBody)
         poll = await self.run(self.poll, command.community, body.poll)
-        poll.state_outcome(body.text, statement.actor, statement.document, self.clock())
+        poll.state_outcome(
+            body.text, statement.actor, statement.document, self.clock(), body.slot, body.location
+        )
         await self.save(poll)
+        members = await self.roll_of(poll)
+        notice: dict[str, Any] = {
+            "kind": "outcome_stated", "poll": poll.poll, "title": poll.spec.title, "text": body.text,
+            "recipients": sorted(members),
+        }  # fmt: skip
+        if (meeting := self.meeting_view(poll)) is not None:
+            notice["meeting"] = meeting
+        await self.notices.notify(poll.community, notice)
         return self.poll_view(poll)
 
     # -- the scheduler's tick ---------------------------------------------------------------------
@@ -408,6 +426,15 @@ class PollHandlers(HandlerBase):
         }
 
     @staticmethod
+    def meeting_view(poll: Poll) -> dict[str, Any] | None:
+        """The meeting a meeting poll's outcome fixed, with when it was fixed and how often before
+        (what a calendar file needs to replace an earlier version of itself)."""
+        meeting = poll.meeting()
+        if meeting is None:
+            return None
+        return meeting | {"fixed_at": rfc3339(poll.meeting_fixed_ns), "revision": poll.meeting_revision}
+
+    @staticmethod
     def poll_view(poll: Poll) -> dict[str, Any]:
         view: dict[str, Any] = {
             "poll": poll.poll,
@@ -426,6 +453,8 @@ class PollHandlers(HandlerBase):
             "result": poll.result,
             "outcome": poll.outcome or None,
         }
+        if poll.spec.kind == "meeting":
+            view["meeting"] = PollHandlers.meeting_view(poll)
         if poll.spec.secret is not None:
             view["public_key"] = poll.public_key or None
             view["crypto_poll_id"] = crypto_poll_id(poll.community, poll.poll)

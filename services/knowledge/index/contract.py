@@ -75,6 +75,7 @@ class Memory:
     poll_titles: dict[tuple[str, str], str] = field(default_factory=dict)
     poll_results: dict[tuple[str, str], str] = field(default_factory=dict)
     poll_outcomes: dict[tuple[str, str], str] = field(default_factory=dict)
+    poll_times: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # a meeting poll's times
 
 
 def _text(fields: dict[str, Any], name: str, default: str | None = None) -> str:
@@ -214,6 +215,10 @@ def _poll_created(community: str, f: dict[str, Any], c: Citation, memory: Memory
     memory.poll_titles[(community, poll)] = title
     kind = _text(spec, "kind", "")
     text = _text(spec, "description", "") + (f"\n\n(poll kind: {kind})" if kind else "")
+    times = spec.get("options")
+    if kind == "meeting" and isinstance(times, list) and all(isinstance(t, str) for t in times):
+        memory.poll_times[(community, poll)] = times
+        text += "\n\nProposed meeting times: " + ", ".join(times)
     return [_poll_source(community, poll, title, text.strip(), _text(f, "by", ""), c)]
 
 
@@ -257,7 +262,12 @@ def _results_recorded(community: str, f: dict[str, Any], c: Citation, memory: Me
 
 def _outcome_stated(community: str, f: dict[str, Any], c: Citation, memory: Memory) -> list[Operation]:
     poll = _ident(c)
-    memory.poll_outcomes[(community, poll)] = _text(f, "text")
+    text = _text(f, "text")
+    slot, times = f.get("slot"), memory.poll_times.get((community, poll), [])
+    if isinstance(slot, int) and 0 <= slot < len(times):  # a meeting poll's outcome fixed the meeting
+        where = _text(f, "location", "")
+        text += f"\n\nMeeting time: {times[slot]}" + (f", location: {where}" if where else "")
+    memory.poll_outcomes[(community, poll)] = text
     return [_outcome_source(community, poll, _text(f, "by", ""), c, memory)]
 
 

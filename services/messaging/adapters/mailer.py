@@ -26,6 +26,7 @@ class OutgoingMail:
     html: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     attachment: dict[str, Any] | None = None  # a signed credential, sent as application/vc+ld+json
+    calendar: str = ""  # an iCalendar file (a meeting), sent as text/calendar
 
 
 def community_headers(base_url: str, community: str, **more: str) -> dict[str, str]:
@@ -73,6 +74,10 @@ class SmtpMailer:
                 maintype="application",
                 subtype="vc+ld+json",
                 filename="announcement.credential.json",
+            )
+        if mail.calendar:
+            message.add_attachment(
+                mail.calendar, subtype="calendar", filename="meeting.ics", params={"method": "PUBLISH"}
             )
         return message
 

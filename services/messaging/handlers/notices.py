@@ -30,14 +30,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import msgspec
 
 from services.messaging.adapters.mailer import OutgoingMail, community_headers
 from services.messaging.handlers.reads import ReadHandlers
+from shared.calendar import meeting_ics
 from shared.notices import notice_community, notice_service
 from shared.projection import Deferred, Delivery
 
@@ -46,7 +48,9 @@ log = logging.getLogger(__name__)
 NS = 10**9
 STALE_NS = 2 * 24 * 3600 * NS
 
-ACT = frozenset({"key_requested", "poll_opened", "reminder", "decryption_requested", "poll_closed"})
+ACT = frozenset(
+    {"key_requested", "poll_opened", "reminder", "decryption_requested", "poll_closed", "outcome_stated"}
+)
 PROGRESS = frozenset({"trustee_committed", "trustee_decrypted"})
 MAILED_AT = {"normal": ACT, "watching": ACT | PROGRESS, "muted": frozenset()}
 # A forum post mails by the reason it notifies her, at her `discuss` level.
@@ -113,6 +117,17 @@ def compose(notice: dict[str, Any], community: str) -> tuple[str, str] | None:
             f"{quoted} in {community} has closed.{said} The result and everything needed to check "
             "the count are in the app.",
         )
+    if kind == "outcome_stated":
+        text = str(notice.get("text") or "")
+        meeting = notice.get("meeting")
+        said = f"The outcome of {quoted} in {community}:\n\n{text}"
+        if isinstance(meeting, dict):
+            where = f", {meeting['location']}" if meeting.get("location") else ""
+            said += (
+                f"\n\nThe meeting: {_when(str(meeting.get('start')))} to {_when(str(meeting.get('end')))}"
+                f"{where}. The attached calendar file adds it to your calendar."
+            )
+        return f"Outcome: {title}", said
     if kind == "decryption_requested":
         return (
             f"Your turn: decrypt your share of {title}",
@@ -130,6 +145,32 @@ def compose(notice: dict[str, Any], community: str) -> tuple[str, str] | None:
             f"{nth} of the secret poll {quoted} in {community} has decrypted their share of the count.",
         )
     return None
+
+
+def _calendar(notice: dict[str, Any], community: str, base: str, link: str) -> str:
+    """The iCalendar file of the meeting an outcome fixed (the same file the app offers), or ""."""
+    meeting = notice.get("meeting")
+    if notice.get("kind") != "outcome_stated" or not isinstance(meeting, dict):
+        return ""
+    try:
+        ics = meeting_ics(
+            uid=f"{community}.poll.{notice.get('poll')}@{urlsplit(base).hostname or 'community-os'}",
+            title=str(notice.get("title") or "Meeting"),
+            start=datetime.fromisoformat(str(meeting["start"])),
+            end=datetime.fromisoformat(str(meeting["end"])),
+            stamp=datetime.fromisoformat(str(meeting["fixed_at"])),
+            sequence=int(meeting.get("revision") or 0),
+            location=str(meeting.get("location") or ""),
+            description=f"{notice.get('text') or ''}\n\n{link}".strip(),
+            url=link,
+        )
+    except (KeyError, TypeError, ValueError):
+        log.warning(
+            "the meeting of notice for poll %s is malformed; mailed without a calendar file",
+            notice.get("poll"),
+        )
+        return ""
+    return ics.decode()
 
 
 class NoticeMail:
@@ -222,14 +263,18 @@ class NoticeMail:
         base = handlers.settings.public_base_url
         poll = str(notice.get("poll", ""))
         link = f"{base}/app/#/polls?" + urlencode({"poll": poll, "c": community}) if poll else f"{base}/app/"
+        calendar = _calendar(notice, community, base, link)
         return [
-            self._mail(
-                community,
-                address,
-                subject,
-                f"{text}\n\n{link}",
-                "poll mails",
-                **{"X-Poll": poll, "X-Notice": kind},
+            replace(
+                self._mail(
+                    community,
+                    address,
+                    subject,
+                    f"{text}\n\n{link}",
+                    "poll mails",
+                    **{"X-Poll": poll, "X-Notice": kind},
+                ),
+                calendar=calendar,
             )
             for address in addresses.values()
             if address

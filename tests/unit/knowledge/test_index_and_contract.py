@@ -199,6 +199,23 @@ def test_governance_own_poll_events_become_a_poll_and_its_outcome() -> None:
     )
 
 
+def test_a_meeting_polls_times_and_the_meeting_its_outcome_fixed_are_indexed() -> None:
+    memory = Memory()
+    subject = "governance.river.poll.agm"
+    times = ["2026-12-03T17:00:00Z", "2026-12-10T17:00:00Z"]
+    spec = {"kind": "meeting", "title": "Annual general meeting", "options": times}
+    created = {"community": "river", "poll": "agm", "spec": spec, "by": "did:a"}
+    (poll,) = decode_commit(commit("governance.poll_created.v1", created, subject), "GOVERNANCE", memory)
+    assert isinstance(poll, Put)
+    assert poll.source.text.endswith("Proposed meeting times: 2026-12-03T17:00:00Z, 2026-12-10T17:00:00Z")
+    stated = {"text": "The AGM is on the 10th.", "by": "did:a", "slot": 1, "location": "Village hall"}
+    (outcome,) = decode_commit(commit("governance.outcome_stated.v1", stated, subject), "GOVERNANCE", memory)
+    assert isinstance(outcome, Put)
+    assert outcome.source.text == (
+        "The AGM is on the 10th.\n\nMeeting time: 2026-12-10T17:00:00Z, location: Village hall"
+    )
+
+
 class AbsorbingStore:
     """A stream whose subscription absorbs the first cancellation, as nats-py does when it lands
     while a command is being flushed, then waits for messages."""
