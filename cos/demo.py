@@ -442,6 +442,25 @@ def _poll(poll: str) -> Act:
     )
 
 
+def _meeting(poll: str) -> list[Act]:
+    """A time poll for the next members' meeting, three evenings two weeks on, two answers in."""
+    first = (datetime.now(tz=UTC) + timedelta(days=14)).replace(hour=18, minute=30, second=0, microsecond=0)
+    times = [format_datetime(first + timedelta(days=d)) for d in (0, 2, 7)]
+    spec = {
+        "kind": "meeting",
+        "title": "When shall we hold the autumn members' meeting?",
+        "description": "About two hours in the back room: the accounts, the rota and the market move.",
+        "options": times,
+        "duration_min": 120,
+    }
+    closes = format_datetime(datetime.now(tz=UTC) + timedelta(days=7))
+    return [
+        Act("governance", "create_poll", MEMBERS[0].name, {"spec": spec, "closes_at": closes, "poll": poll}),
+        Act("governance", "cast_ballot", ADMINS[1].name, {"poll": poll, "choice": [2, 1, 0]}),
+        Act("governance", "cast_ballot", MEMBERS[1].name, {"poll": poll, "choice": [0, 2, 2]}),
+    ]
+
+
 async def seed_demo(
     nats_url: str, base_url: str, data_dir: Path, *, community: str = DEMO_COMMUNITY
 ) -> DemoInfo:
@@ -466,6 +485,8 @@ async def seed_demo(
             seeded.append("documents")
         if await demo.seed_module("poll", [_poll("market-day")]):
             seeded.append("poll")
+        if await demo.seed_module("meeting", _meeting("members-meeting")):
+            seeded.append("meeting")
         for key, acts in (
             ("forums", _forums()),
             ("announcements", _announcements()),

@@ -120,12 +120,19 @@ async def test_documents_poll_and_posts_are_seeded_once_when_their_services_run(
             started.append(await module.start(nc, nats_url, tmp_path / name))
         client = CommandClient(nc, timeout=10)
         first = await seed_demo(nats_url, "http://127.0.0.1:8000", tmp_path / "demo", community=community)
-        assert {"documents", "poll", "forums", "chat"} <= set(first.seeded)
+        assert {"documents", "poll", "meeting", "forums", "chat"} <= set(first.seeded)
         again = await seed_demo(nats_url, "http://127.0.0.1:8000", tmp_path / "demo", community=community)
         assert again.seeded == ()
 
         polls = (await client.call("governance", "list_polls", {"community": community}))["polls"]
-        assert [(poll["poll"], poll["status"]) for poll in polls] == [("market-day", "open")]
+        assert sorted((poll["poll"], poll["status"]) for poll in polls) == [
+            ("market-day", "open"),
+            ("members-meeting", "open"),
+        ]
+        meeting = await client.call(
+            "governance", "results", {"community": community, "poll": "members-meeting"}
+        )
+        assert meeting["voted"] == 2
         reader = first.members[0]
         library = await client.call("knowledge", "library", {"community": community, "member": reader})
         assert sorted(doc["title"] for doc in library["documents"]) == [
