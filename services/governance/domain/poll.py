@@ -248,9 +248,7 @@ class Poll(Aggregate):
             raise DomainError("invalid_request", f"slot is the index of one of the {times} times")
         if len(location) > MAX_LOCATION or "\n" in location or "\r" in location:
             raise DomainError("invalid_request", f"a location is one line, {MAX_LOCATION} characters at most")
-        self.trigger(
-            OutcomeStated, now, text=text, by=by, statement=statement, slot=slot, location=location.strip()
-        )
+        self.trigger(OutcomeStated, now, text=text, by=by, statement=statement, slot=slot, location=location)
 
     def meeting(self) -> dict[str, str] | None:
         """The meeting a meeting poll's outcome fixed: start and end (RFC 3339) and where, if picked."""
