@@ -25,7 +25,7 @@ from services.messaging.config import MessagingSettings
 from services.messaging.domain.commands import VerifyEmail
 from services.messaging.handlers.notices import MailUnavailable, NoticeMail
 from shared.domain import DomainError
-from shared.notices import NOTICE_STREAM
+from shared.notices import NOTICE_STREAM, NoticePublisher
 from shared.projection import Delivery, ProjectionWorker
 from shared.testkit.polling import eventually_async
 from shared.trust.member_keys import MemberKeys
@@ -388,3 +388,36 @@ async def test_an_outcome_that_fixes_a_meeting_is_mailed_with_its_calendar_file(
     for line in ("DTSTART:20261204T170000Z", "DTEND:20261204T183000Z", "SUMMARY:AGM", "SEQUENCE:1",
                  f"UID:{world.community}.poll.agm@gw.test", "LOCATION:The hall"):  # fmt: skip
         assert line in ics.splitlines(), line
+
+
+@pytest.mark.parametrize("world", [600.0], indirect=True)
+async def test_a_poll_notice_is_mailed_at_once_behind_more_waiting_messages_than_a_default_consumer_holds(
+    world: World,
+    nc: NATS,
+    smtp: tuple[Inbox, int],  # noqa: F811
+) -> None:
+    """Chat notices wait ten minutes each, unacknowledged; JetStream's default consumer stops
+    delivering at 1,000 of those, which would hold a poll's notice back for the whole wait."""
+    inbox, _ = smtp
+    bea = await opted_in(world, inbox, "Bea")
+    waiting = 1500
+    chat = NoticePublisher(nc, "messaging")
+    for i in range(waiting):
+        await chat.notify(
+            world.community,
+            {"kind": "chat_message", "conversation": f"c{i}", "message": f"m{i}", "by": world.admin.did,
+             "recipients": [bea.did]},
+        )  # fmt: skip
+
+    async def all_waiting() -> bool:
+        info = await nc.jetstream().consumer_info(NOTICE_STREAM, world.handlers.settings.notice_consumer)
+        return info.num_ack_pending >= waiting and not info.num_pending
+
+    await eventually_async(all_waiting, within=30)
+    await NatsNotices(nc).notify(
+        world.community,
+        {"kind": "poll_opened", "poll": "budget", "title": "Budget 2027",
+         "closes_at": _stamp(timedelta(days=3)), "recipients": [bea.did]},
+    )  # fmt: skip
+    [mail] = await mails_to(inbox, "bea@river.example", 1)
+    assert mail["Subject"] == "Poll open: Budget 2027"
