@@ -11,8 +11,8 @@ export class ApiError extends Error {
   }
 }
 
-export async function request(method, path, { body, token, raw = false } = {}) {
-  const headers = { accept: "application/json" };
+export async function request(method, path, { body, token, raw = false, accept = "application/json" } = {}) {
+  const headers = { accept };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (token) headers.authorization = `Bearer ${token}`;
   let response;
@@ -99,20 +99,27 @@ export class Session {
     sessionStorage.removeItem(this.storageKey);
   }
 
-  /** A request with her access token; an expired or missing token is renewed by signing in. */
-  async call(method, path, body) {
+  /** A request with her access token; an expired or missing token is renewed by signing in.
+   * `options` go to request() as they are (`raw`: the response itself, for a body not in JSON). */
+  async call(method, path, body, options = {}) {
     if (!this.tokens) await this.signIn();
     try {
-      return await request(method, `${this.base}${path}`, { body, token: this.tokens.access_token });
+      return await request(method, `${this.base}${path}`, { ...options, body, token: this.tokens.access_token });
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 401) throw error;
       await this.signIn();
-      return request(method, `${this.base}${path}`, { body, token: this.tokens.access_token });
+      return request(method, `${this.base}${path}`, { ...options, body, token: this.tokens.access_token });
     }
   }
 
   get(path) {
     return this.call("GET", path);
+  }
+
+  /** A read whose answer is a file, not JSON (a calendar): its text. Refusals still come as ApiError. */
+  async text(path, accept = "text/calendar") {
+    const response = await this.call("GET", path, undefined, { raw: true, accept: `${accept}, application/json` });
+    return response.text();
   }
 
   /** A signed act: POST {statement} (plus `extra` fields) to `path`. */

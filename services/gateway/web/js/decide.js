@@ -1,8 +1,9 @@
 // Decide, beyond casting a vote: proxies (delegate for one poll or a period, revoke), voting for
-// the members who delegated to you, results with their breakdown, and the ballot tracker lookup.
+// the members who delegated to you, results with their breakdown, the ballot tracker lookup, and
+// meeting polls' times (who can come when, the meeting fixed, its calendar file).
 
 import { formatDatetime } from "./crypto.js";
-import { busy, field, h, shortDid, toast, when } from "./ui.js";
+import { busy, download, field, h, shortDid, toast, when } from "./ui.js";
 
 /** Delegations to her still in force for `poll` (one for this poll, or a period covering now). */
 export function proxiesFor(delegations, me, poll, now = Date.now()) {
@@ -20,18 +21,152 @@ const OUTCOMES = {
   no_quorum: "No quorum", no_votes: "No votes", below_threshold: "Below the threshold",
 };
 
+// -- Meeting polls (Loomio's time poll): each option is the instant a meeting would start --------
+
+// Her answer to a time, as a ballot carries it; the ballot form offers them in ANSWERS' order.
+const CAN = 2;
+const IF_NEED_BE = 1;
+export const ANSWERS = [
+  { value: CAN, label: "Can attend", mark: "✓", class: "yes" },
+  { value: IF_NEED_BE, label: "If need be", mark: "(✓)", class: "maybe" },
+  { value: 0, label: "Can't attend", mark: "✗", class: "no" },
+];
+
+/** The time zone the app shows and reads times in: the device's own. */
+export function timeZone() {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** A meeting's day and hours in her time zone and locale: { date: "Thu 3 Dec", hours: "18:00–19:00" }
+ * (the year only when it is not this one; the end's day too when the meeting runs past midnight). */
+function meetingParts(start, end) {
+  const from = new Date(start);
+  const to = new Date(end);
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) return { date: String(start), hours: "" };
+  const year = from.getFullYear() !== new Date().getFullYear() ? { year: "numeric" } : {};
+  const date = { weekday: "short", day: "numeric", month: "short", ...year };
+  const time = { hour: "numeric", minute: "2-digit" };
+  const ends = from.toDateString() === to.toDateString()
+    ? to.toLocaleTimeString(undefined, time)
+    : to.toLocaleString(undefined, { weekday: "short", day: "numeric", month: "short", ...time });
+  return { date: from.toLocaleDateString(undefined, date), hours: `${from.toLocaleTimeString(undefined, time)}–${ends}` };
+}
+
+/** "Thu 3 Dec, 18:00–19:00". */
+function meetingText(start, end) {
+  const { date, hours } = meetingParts(start, end);
+  return hours ? `${date}, ${hours}` : date;
+}
+
+/** The end of a meeting poll's time slot, `option` being its start. */
+function slotEnd(poll, option) {
+  return new Date(Date.parse(option) + (poll.spec.duration_min ?? 60) * 60_000).toISOString();
+}
+
+export function isMeeting(poll) {
+  return poll?.spec?.kind === "meeting";
+}
+
+/** A meeting poll's time slot in words; any other poll's option as it is. */
+export function optionText(poll, option) {
+  return isMeeting(poll) ? meetingText(option, slotEnd(poll, option)) : option;
+}
+
+/** An answer's mark (✓, (✓), ✗) for the eye, its words for screen readers. */
+function marked(answer) {
+  return [h("span", { "aria-hidden": "true" }, answer.mark), h("span", { class: "sr-only" }, answer.label)];
+}
+
+function answerCell(answer, best) {
+  const said = ANSWERS.find((a) => a.value === answer) ?? ANSWERS[2];
+  return h("td", { class: `answer ${said.class}${best ? " best" : ""}`, title: said.label }, marked(said));
+}
+
+const MARKS = `✓ can attend, (✓) if need be, ✗ can't attend.`;
+
+/** Who can come when (Loomio's time poll grid): one row per member who answered, one column per
+ * time, and how many can come to each; `names` maps a member's DID to her name, `best` lists the
+ * best times once counted. Scrolls sideways on a phone rather than squeezing the times. */
+export function availabilityTable(poll, ballots, names, best = []) {
+  const people = ballots.map((b) => [names.get(b.voter) ?? shortDid(b.voter), b.choice])
+    .sort(([a], [b]) => a.localeCompare(b));
+  const isBest = poll.options.map((option) => best.includes(option));
+  const heading = (option, i) => {
+    const { date, hours } = meetingParts(option, slotEnd(poll, option));
+    return h("th", { scope: "col", class: isBest[i] ? "best" : null }, date, h("br"), hours,
+      isBest[i] ? [h("br"), h("span", { class: "badge" }, "best")] : null);
+  };
+  const coming = (_, i) => {
+    const said = (answer) => ballots.filter((b) => b.choice[i] === answer).length;
+    const maybe = said(IF_NEED_BE);
+    return h("td", { class: isBest[i] ? "best" : null }, String(said(CAN) + maybe),
+      maybe ? h("span", { class: "hint" }, ` (${maybe} if need be)`) : null);
+  };
+  const table = h("table", { class: "availability", "data-testid": "availability" },
+    h("caption", { class: "sr-only" }, "Who can come when"), // the card's heading says it on screen
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Member"), poll.options.map(heading))),
+    h("tbody", {}, people.map(([name, choice]) => h("tr", {}, h("th", { scope: "row" }, name),
+      poll.options.map((_, i) => answerCell(choice[i], isBest[i]))))),
+    h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, "Can come"), poll.options.map(coming))));
+  return h("section", { class: "card", "aria-label": "Who can come when" },
+    h("h2", {}, "Who can come when"),
+    h("p", { class: "hint" }, `Times in your time zone (${timeZone()}). ${MARKS}`),
+    h("div", { class: "scroll", role: "region", "aria-label": "Who can come when, by time", tabindex: "0" }, table));
+}
+
+/** A meeting poll's result: its times best first, with who can come to each. */
+function meetingBreakdown(poll, result) {
+  const row = (option) => {
+    const said = result.availability?.[option] ?? { yes: 0, maybe: 0, no: 0 };
+    return h("tr", {}, h("th", { scope: "row" }, optionText(poll, option)),
+      h("td", {}, String(said.yes)), h("td", {}, String(said.maybe)), h("td", {}, String(said.no)));
+  };
+  return h("table", { class: "breakdown", "data-testid": "breakdown" },
+    h("caption", {}, "Times, best first"),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Time"), ANSWERS.map((a) => h("th", { scope: "col", class: `answer ${a.class}`, title: a.label }, marked(a))))),
+    h("tbody", {}, (result.ranking ?? poll.options).map(row)));
+}
+
+/** Add a meeting to her calendar: the poll's calendar file, fetched with her session, saved as a file. */
+function calendarButton(ctx, poll, where) {
+  const button = h("button", { type: "button", class: "secondary" }, "Add to calendar");
+  button.addEventListener("click", () => busy(button, async () => {
+    const text = await ctx.session.text(`/polls/${encodeURIComponent(poll.poll)}/meeting.ics`);
+    download(`${fileName(poll.spec.title)}.ics`, text, "text/calendar");
+  }, where));
+  return button;
+}
+
+/** A title as a file name: without the characters file systems refuse. */
+function fileName(title) {
+  return title.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, " ").replace(/\s+/g, " ").trim() || "meeting";
+}
+
+/** The meeting its author fixed: "Meeting: Thu 3 Dec, 18:00–19:00, The back room". */
+export function meetingLine(ctx, poll) {
+  const out = h("div", { "aria-live": "polite" });
+  const { start, end, location } = poll.meeting;
+  return h("div", { class: "meeting" },
+    h("p", { "data-testid": "meeting" }, h("strong", {}, "Meeting: "), [meetingText(start, end), location].filter(Boolean).join(", ")),
+    h("p", { class: "hint" }, `In your time zone (${timeZone()}).`),
+    calendarButton(ctx, poll, out), out);
+}
+
 /** A poll's final result as a readable breakdown (the raw tally stays one click away). */
-export function resultView(result) {
+export function resultView(result, poll = null) {
+  const meeting = isMeeting(poll);
   const parts = [h("h2", {}, "Result")];
   if (result.outcome) parts.push(h("p", { "data-testid": "outcome" }, h("strong", {}, OUTCOMES[result.outcome] || result.outcome),
-    result.winners?.length ? `: ${result.winners.join(", ")}` : ""));
+    result.winners?.length ? `: ${result.winners.map((w) => optionText(poll, w)).join(meeting ? "; " : ", ")}` : ""));
   const facts = [];
   if (result.voters !== undefined) facts.push(`${result.voters} voted of ${result.eligible} eligible`);
   if (result.delegated !== undefined) facts.push(`${result.delegated} by proxy`);
   if (result.quorum_met !== undefined) facts.push(result.quorum_met ? "quorum met" : "quorum not met");
   if (facts.length) parts.push(h("p", { class: "hint", "data-testid": "result-facts" }, facts.join(" · ")));
   const counts = result.totals || result.first_preferences;
-  if (counts) {
+  if (meeting) {
+    parts.push(meetingBreakdown(poll, result), h("p", { class: "hint" }, `Times in your time zone (${timeZone()}). ${MARKS}`));
+  } else if (counts) {
     const total = Object.values(counts).reduce((a, b) => a + Number(b), 0);
     parts.push(h("table", { class: "breakdown", "data-testid": "breakdown" },
       h("caption", {}, result.totals ? "Votes per option" : "First preferences"),
@@ -43,7 +178,7 @@ export function resultView(result) {
   if (result.averages) {
     parts.push(h("ul", {}, Object.entries(result.averages).map(([option, avg]) => h("li", {}, `${option}: average ${avg}`))));
   }
-  if (result.schulze_ranking || result.ranking) {
+  if (!meeting && (result.schulze_ranking || result.ranking)) {
     const ranking = result.schulze_ranking ? result.schulze_ranking.map((tier) => tier.join(" = ")) : result.ranking;
     parts.push(h("div", {}, h("h3", {}, "Ranking"), h("ol", {}, ranking.map((r) => h("li", {}, r)))));
   }

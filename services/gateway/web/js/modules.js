@@ -5,7 +5,9 @@ import { ApiError } from "./api.js";
 import { bytesToHex, formatDatetime, sha256 } from "./crypto.js";
 import { encryptBallot, voteVector } from "./ballot.js";
 import { dealAsTrustee, partialDecryption, trusteeIndex, trusteeKey } from "./trustee.js";
-import { proxies, proxiesFor, resultView, trackerLookup } from "./decide.js";
+import {
+  ANSWERS, availabilityTable, isMeeting, meetingLine, optionText, proxies, proxiesFor, resultView, timeZone, trackerLookup,
+} from "./decide.js";
 import { isModerator, moderation, moderationTools } from "./moderation.js";
 import { SOCIAL_MODULES, plainText, slug } from "./social.js";
 import { actionButton, busy, count, field, h, isAdminMember, shortDid, toast, when } from "./ui.js";
@@ -41,10 +43,16 @@ function safeLink(href) {
   return typeof href === "string" && (/^#\//.test(href) || /^https?:\/\//i.test(href));
 }
 
-/** A ballot's choice in words: the option(s) chosen, the ranking, or the points per option. */
+/** A ballot's choice in words: the option(s) chosen, the ranking, the points per option, or the
+ * times she can come to. */
 export function stanceText(poll, choice) {
   const options = poll.options;
   const kind = poll.spec.kind;
+  if (kind === "meeting") {
+    const times = (answer) => options.filter((_, i) => choice[i] === answer).map((option) => optionText(poll, option));
+    const said = ANSWERS.filter((a) => a.value > 0).map((a) => [a.label, times(a.value)]).filter(([, t]) => t.length);
+    return said.length ? said.map(([label, t]) => `${label}: ${t.join("; ")}`).join(". ") : "Can't attend any of the times";
+  }
   if (kind === "ranked") return choice.map((i, n) => `${n + 1}. ${options[i] ?? i}`).join(", ");
   if (kind === "score" || kind === "dot") {
     const given = choice.map((v, i) => [options[i] ?? i, v]).filter(([, v]) => v > 0);
@@ -67,6 +75,13 @@ async function positions(ctx, poll, board) {
     h("ul", { class: "plain", "data-testid": "positions" }, rows));
 }
 
+/** A meeting poll's grid of who can come when, from the public board (the best times marked once counted). */
+async function whoCanCome(ctx, poll, board, result) {
+  if (!isMeeting(poll) || board.secret || !board.ballots.length) return null;
+  const names = new Map(await Promise.all(board.ballots.map(async (b) => [b.voter, await nameOf(ctx, b.voter)])));
+  return availabilityTable(poll, board.ballots, names, result?.winners ?? []);
+}
+
 async function notVoted(ctx, poll, board) {
   if (poll.status !== "open" || !board.not_voted?.length) return null;
   const names = await Promise.all(board.not_voted.map((did) => nameOf(ctx, did)));
@@ -77,6 +92,7 @@ function ballotControls(poll, current) {
   const spec = poll.spec;
   const options = poll.options;
   const name = `vote-${poll.poll}`;
+  if (spec.kind === "meeting") return meetingControls(poll, name, current);
   if (SINGLE.has(spec.kind) || spec.kind === "multiple") {
     const type = spec.kind === "multiple" ? "checkbox" : "radio";
     const controls = options.map((option, i) => {
@@ -114,6 +130,21 @@ function ballotControls(poll, current) {
   return {
     nodes: [h("p", { class: "hint" }, hint), controls],
     read: (form) => options.map((_, i) => Number(form[`${name}-${i}`].value || 0)),
+  };
+}
+
+/** For each time of a meeting poll, can she come: yes, if need be, or not (her last answer, else not). */
+function meetingControls(poll, name, current) {
+  const slots = poll.options.map((option, i) => h("fieldset", { class: "slot" }, h("legend", {}, optionText(poll, option)),
+    ANSWERS.map((answer) => {
+      const id = `${name}-${i}-${answer.value}`;
+      const checked = (current?.[i] ?? 0) === answer.value;
+      return h("div", { class: "check" }, h("input", { type: "radio", id, name: `${name}-${i}`, value: String(answer.value), checked }), h("label", { for: id }, answer.label));
+    })));
+  return {
+    legend: "When can you come?",
+    nodes: [h("p", { class: "hint" }, `Times in your time zone (${timeZone()}).`), slots],
+    read: (form) => poll.options.map((_, i) => Number(form.querySelector(`input[name="${name}-${i}"]:checked`)?.value ?? 0)),
   };
 }
 
@@ -156,7 +187,7 @@ async function pollScreen(ctx, id) {
       : null;
     const reason = secret ? null : field("Your reason (optional)", { name: "reason", rows: 2, maxlength: 2000 },
       { as: "textarea", hint: "Shown with your vote, and signed with it." });
-    const form = h("form", { class: "card" }, onBehalf, h("fieldset", { class: "options" }, h("legend", {}, "Your vote"), controls.nodes), reason, submit, out);
+    const form = h("form", { class: "card" }, onBehalf, h("fieldset", { class: "options" }, h("legend", {}, controls.legend ?? "Your vote"), controls.nodes), reason, submit, out);
     if (reason && mine?.reason) form.reason.value = mine.reason;
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -218,15 +249,15 @@ async function pollScreen(ctx, id) {
   }
   if (results.result) {
     parts.push(outcomeCard(ctx, poll, results, () => pollScreen(ctx, id)));  // the group's words first
-    parts.push(resultView(results.result), trustees);
+    parts.push(resultView(results.result, poll), trustees);
   }
-  parts.push(await notVoted(ctx, poll, board), await positions(ctx, poll, board));
+  parts.push(await whoCanCome(ctx, poll, board, results.result), await notVoted(ctx, poll, board), await positions(ctx, poll, board));
   if (board.secret) parts.push(trackerLookup(board));
   parts.push(h("p", {}, h("a", { href: "#/polls" }, "All polls")));
   ctx.render(parts);
   // Governance's notices about this poll (opened, a trustee's part made or count decrypted, the
-  // result) redraw it, unless she is in the middle of filling a form on it.
-  const stage = (p) => JSON.stringify([p.status, p.trustees_committed, p.partial_decryptions, Boolean(p.result)]);
+  // result, the outcome stated or corrected) redraw it, unless she is in the middle of filling a form on it.
+  const stage = (p) => JSON.stringify([p.status, p.trustees_committed, p.partial_decryptions, Boolean(p.result), p.outcome, p.meeting]);
   listen(ctx, async (kind, notice) => {
     if (notice.service !== "governance" || notice.poll !== poll.poll || kind === "reminder") return;
     if (document.activeElement?.closest?.("form") || document.querySelector('[aria-busy="true"]')) return;
@@ -291,36 +322,129 @@ async function trusteeCard(ctx, poll, results, reload) {
 }
 
 /** What the group decided, in its author's words (Loomio's outcome): shown above everything once
- * stated; until then the author is offered the form, signed like every act. */
+ * stated; until then the author is offered the form, signed like every act, and after it she may
+ * correct it (the correction is signed too; the first statement stays in the log). */
 function outcomeCard(ctx, poll, results, reload) {
-  if (results.outcome) {
-    return h("section", { class: "card", "aria-label": "Outcome" }, h("h2", {}, "Outcome"),
-      h("p", { class: "plain-text", "data-testid": "outcome-statement" }, results.outcome));
-  }
-  if (poll.author !== ctx.app.keys.did) return null;
+  const author = poll.author === ctx.app.keys.did;
+  if (!results.outcome) return author ? outcomeForm(ctx, poll, results, reload) : null;
+  return h("section", { class: "card", "aria-label": "Outcome" }, h("h2", {}, "Outcome"),
+    h("p", { class: "plain-text", "data-testid": "outcome-statement" }, results.outcome),
+    poll.meeting ? meetingLine(ctx, poll) : null,
+    author ? h("details", { class: "tools" }, h("summary", {}, "Correct the outcome"), outcomeForm(ctx, poll, results, reload)) : null);
+}
+
+/** The author's outcome, or her correction of it; a meeting poll's also fixes the time and place. */
+function outcomeForm(ctx, poll, results, reload) {
+  const correcting = Boolean(results.outcome);
+  const label = correcting ? "Correct the outcome" : "State the outcome";
   const out = h("div", { "aria-live": "polite" });
   const text = field("What was decided, and what happens next", { name: "text", rows: 4, maxlength: 10000, required: true }, { as: "textarea" });
-  const submit = h("button", { type: "submit" }, "Sign and share the outcome");
-  const form = h("form", { class: "card", "aria-label": "State the outcome" }, h("h2", {}, "State the outcome"), text, submit, out);
+  text.querySelector("textarea").value = results.outcome ?? "";
+  const submit = h("button", { type: "submit" }, correcting ? "Sign and share the correction" : "Sign and share the outcome");
+  const meeting = isMeeting(poll) ? meetingChoice(poll, results.result) : null;
+  const form = h("form", { class: correcting ? "edit" : "card", "aria-label": label }, correcting ? null : h("h2", {}, label), text, meeting, submit, out);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(submit, async () => {
       const said = form.text.value.trim();
       if (!said) throw new ApiError(0, "invalid_request", "Write the outcome first.");
-      await ctx.session.act(`/polls/${encodeURIComponent(poll.poll)}/acts/state_outcome`, "governance.state_outcome", { poll: poll.poll, text: said });
-      toast("Outcome shared.");
+      const body = { poll: poll.poll, text: said };
+      if (meeting) Object.assign(body, meetingOutcome(form));
+      await ctx.session.act(`/polls/${encodeURIComponent(poll.poll)}/acts/state_outcome`, "governance.state_outcome", body);
+      toast(correcting ? "Outcome corrected." : "Outcome shared.");
       await reload();
     }, out);
   });
   return form;
 }
 
+/** The meeting's time and place, for a meeting poll's outcome: the time fixed already if she is
+ * correcting it, else the first best one; each time with how many can come. */
+function meetingChoice(poll, result) {
+  const coming = (option) => count(result?.totals?.[option] ?? 0, "person", "people");
+  const time = field("Meeting time", { name: "meeting_time" }, { as: "select", hint: `In your time zone (${timeZone()}).`,
+    options: [["", "No time: the meeting does not take place"], ...poll.options.map((option, i) => [String(i), `${optionText(poll, option)} (${coming(option)} can come)`])] });
+  const chosen = poll.options.indexOf(poll.meeting ? poll.meeting.start : result?.winners?.[0]);
+  time.querySelector("select").value = chosen >= 0 ? String(chosen) : "";
+  const place = field("Where (optional)", { name: "meeting_place", maxlength: 300, autocomplete: "off", value: poll.meeting?.location ?? "" },
+    { hint: "An address, a room, or a link to join." });
+  return h("div", {}, time, place);
+}
+
+/** The `slot` and `location` of a meeting poll's outcome, as the form gives them. */
+function meetingOutcome(form) {
+  const slot = form.meeting_time.value;
+  const location = form.meeting_place.value.trim();
+  if (!slot && location) throw new ApiError(0, "invalid_request", "Choose the meeting's time, or leave the place empty.");
+  return { ...(slot ? { slot: Number(slot) } : {}), ...(location ? { location } : {}) };
+}
+
+/** A meeting poll's times: date-and-time inputs in her own time zone, at least two, and its length. */
+function meetingTimes() {
+  const list = h("ol", { class: "list times" });
+  const renumber = () => [...list.children].forEach((item, i, all) => {
+    item.querySelector("label").textContent = `Time ${i + 1}`;
+    const remove = item.querySelector("button");
+    remove.setAttribute("aria-label", `Remove time ${i + 1}`);
+    remove.disabled = all.length <= 2;
+  });
+  const row = (value = "") => {
+    const remove = h("button", { type: "button", class: "secondary" }, "Remove");
+    const item = h("li", { class: "time" }, field("Time", { name: "time", type: "datetime-local", value }), remove);
+    remove.addEventListener("click", () => {
+      const next = item.nextElementSibling ?? item.previousElementSibling;
+      item.remove();
+      renumber();
+      next?.querySelector("input")?.focus();
+    });
+    return item;
+  };
+  const add = h("button", { type: "button", class: "secondary" }, "Add a time");
+  add.addEventListener("click", () => {
+    // A new time starts as the day after the last one, at the same hour: the usual next choice.
+    const last = [...list.querySelectorAll("input")].pop()?.value;
+    const next = last ? new Date(last) : null;
+    next?.setDate(next.getDate() + 1);
+    const item = row(next && !Number.isNaN(next.getTime()) ? localInput(next) : "");
+    list.append(item);
+    renumber();
+    item.querySelector("input").focus();
+  });
+  list.append(row(), row());
+  renumber();
+  return h("fieldset", { class: "times", hidden: true }, h("legend", {}, "Times to choose from"),
+    h("p", { class: "hint" }, `In your time zone (${timeZone()}). Give at least two.`), list, h("div", { class: "actions" }, add),
+    field("Length (minutes)", { name: "duration", type: "number", min: 5, max: 1440, value: 60, inputmode: "numeric" }));
+}
+
+/** A date as a date-and-time input shows it, in her time zone ("2026-12-03T18:00"). */
+function localInput(date) {
+  const two = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}T${two(date.getHours())}:${two(date.getMinutes())}`;
+}
+
+/** A meeting poll's options and length from the form: each time as an instant (UTC), earliest first. */
+function meetingSpec(form, bad) {
+  const times = [...form.querySelectorAll('input[name="time"]')].map((input) => input.value);
+  if (times.some((t) => !t)) throw bad("Give each time a date and an hour, or remove it.");
+  const starts = times.map((t) => new Date(t)).sort((a, b) => a - b);
+  if (starts.some((d) => Number.isNaN(d.getTime()))) throw bad("One of the times is not a date.");
+  const options = starts.map(formatDatetime);
+  if (options.length < 2) throw bad("Give at least two times.");
+  if (options.length > 64) throw bad("Give at most 64 times.");
+  if (new Set(options).size !== options.length) throw bad("Two of the times are the same: change or remove one.");
+  const minutes = Number(form.duration.value);
+  if (!(Number.isInteger(minutes) && minutes >= 5 && minutes <= 1440)) throw bad("A meeting lasts 5 to 1440 minutes.");
+  return { options, duration_min: minutes };
+}
+
 function newPollForm(ctx, done) {
   const out = h("div", { "aria-live": "polite" });
   const title = field("Question", { name: "title", required: true, maxlength: 300 });
   const description = field("Details", { name: "description", rows: 3 }, { as: "textarea" });
-  const kind = field("Kind", { name: "kind" }, { as: "select", options: [["single", "Pick one option"], ["multiple", "Pick several options"], ["proposal", "Proposal (agree / abstain / disagree / block)"], ["consent", "Consent (consent / object)"], ["ranked", "Rank the options"], ["score", "Score each option"], ["dot", "Spread dots over the options"]] });
+  const kind = field("Kind", { name: "kind" }, { as: "select", options: [["single", "Pick one option"], ["multiple", "Pick several options"], ["proposal", "Proposal (agree / abstain / disagree / block)"], ["consent", "Consent (consent / object)"], ["ranked", "Rank the options"], ["score", "Score each option"], ["dot", "Spread dots over the options"], ["meeting", "Find a time for a meeting"]] });
   const options = field("Options, one per line", { name: "options", rows: 4 }, { as: "textarea", hint: "Not needed for proposals and consent." });
+  const times = meetingTimes();
   const days = field("Open for (days)", { name: "days", type: "number", min: 1, max: 90, value: 7, inputmode: "numeric" });
   // The rules a facilitator sets (Loomio's poll settings); each is checked again by the service.
   const number = (label, name, value, min, max, hint = "") => field(label, { name, type: "number", min, max, value, inputmode: "numeric" }, { hint });
@@ -361,8 +485,20 @@ function newPollForm(ctx, done) {
     const me = ctx.app.keys.did;
     trusteeList.replaceChildren(...checkboxes("trustee", people.map((m) => [m.did, m.did === me ? `${m.name} (you)` : m.name, m.did === me])));
   });
+  // A meeting poll asks for times instead of options, and is never secret: who can come when is
+  // what lets the group find its time.
+  kind.querySelector("select").addEventListener("change", (event) => {
+    const meeting = event.target.value === "meeting";
+    options.hidden = meeting;
+    times.hidden = !meeting;
+    secretBox.hidden = meeting;
+    if (meeting) {
+      secretBox.querySelector("input").checked = false;
+      trusteePicker.hidden = true;
+    }
+  });
   const submit = h("button", { type: "submit" }, "Sign and start the poll");
-  const form = h("form", { class: "card", "aria-label": "Start a poll" }, h("h2", {}, "Start a poll"), title, description, kind, options, days, secretBox, trusteePicker, more, submit, out);
+  const form = h("form", { class: "card", "aria-label": "Start a poll" }, h("h2", {}, "Start a poll"), title, description, kind, options, times, days, secretBox, trusteePicker, more, submit, out);
   const bad = (message) => new ApiError(0, "invalid_poll", message);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -370,7 +506,8 @@ function newPollForm(ctx, done) {
       const k = form.kind.value;
       const fixed = ["proposal", "consent"].includes(k);
       const spec = { kind: k, title: form.title.value.trim(), description: form.description.value.trim() };
-      if (!fixed) spec.options = form.options.value.split("\n").map((o) => o.trim()).filter(Boolean);
+      if (k === "meeting") Object.assign(spec, meetingSpec(form, bad));
+      else if (!fixed) spec.options = form.options.value.split("\n").map((o) => o.trim()).filter(Boolean);
       if (!fixed && spec.options.length < 2) throw bad("Give at least two options, one per line.");
       const int = (name) => Number.parseInt(form[name].value, 10);
       spec.quorum_pct = int("quorum") || 0;
@@ -395,6 +532,7 @@ function newPollForm(ctx, done) {
         const chosen = ticked(form, "trustee");
         const needed = int("trustee_threshold");
         if (k === "ranked") throw bad("Ranked ballots cannot be added up encrypted: make this an open poll, or choose another kind.");
+        if (k === "meeting") throw bad("A meeting poll shows who can come when, so it cannot be secret: make this an open poll.");
         if (!chosen.length || chosen.length > 16) throw bad("Choose 1 to 16 trustees for a secret ballot.");
         if (!(needed >= 1 && needed <= chosen.length)) throw bad(`Trustees needed to count: 1 to ${chosen.length}.`);
         spec.secret = { trustees: chosen, threshold: needed };
