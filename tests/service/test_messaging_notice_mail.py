@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from nats.aio.client import Client as NATS
+from nats.js.api import ConsumerInfo
 
 from services.governance.adapters.notices import NatsNotices
 from services.messaging.adapters.mailer import SmtpMailer
@@ -357,9 +358,13 @@ async def test_unread_private_messages_are_mailed_once_per_unread_run_without_th
     assert to_bea["Subject"] == "Cy sent a new message to you"
 
 
+async def mail_consumer(nc: NATS, world: World) -> ConsumerInfo:
+    return await nc.jetstream().consumer_info(NOTICE_STREAM, world.handlers.settings.notice_consumer)
+
+
 async def settled(nc: NATS, world: World) -> bool:
     """Every stored notice decided by the mail worker: none waiting, none handed back to wait."""
-    info = await nc.jetstream().consumer_info(NOTICE_STREAM, world.handlers.settings.notice_consumer)
+    info = await mail_consumer(nc, world)
     return not info.num_pending and not info.num_ack_pending
 
 
@@ -410,7 +415,7 @@ async def test_a_poll_notice_is_mailed_at_once_behind_more_waiting_messages_than
         )  # fmt: skip
 
     async def all_waiting() -> bool:
-        info = await nc.jetstream().consumer_info(NOTICE_STREAM, world.handlers.settings.notice_consumer)
+        info = await mail_consumer(nc, world)
         return info.num_ack_pending >= waiting and not info.num_pending
 
     await eventually_async(all_waiting, within=30)
