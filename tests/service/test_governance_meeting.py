@@ -30,6 +30,8 @@ async def test_members_answer_each_time_and_the_count_picks_the_one_most_can_com
     slots = times(0, 24, 48)
     meeting = {"kind": "meeting", "title": "Board meeting", "options": slots, "duration_min": 90}
     poll = (await w.poll(w.members[0], meeting))["poll"]
+    _, opened = w.notices.sent[-1]
+    assert (opened["kind"], opened["times"]) == ("poll_opened", slots)  # mailed with the times
     await w.vote(w.admin, poll, [2, 1, 0])
     await w.vote(w.members[0], poll, [2, 2, 0])
     await w.vote(w.members[1], poll, [1, 2, 2])

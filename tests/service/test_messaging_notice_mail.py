@@ -368,13 +368,23 @@ async def settled(nc: NATS, world: World) -> bool:
     return not info.num_pending and not info.num_ack_pending
 
 
-async def test_an_outcome_that_fixes_a_meeting_is_mailed_with_its_calendar_file(
+async def test_a_meeting_polls_times_are_mailed_and_the_meeting_its_outcome_fixed_comes_as_a_calendar_file(
     world: World,
     nc: NATS,
     smtp: tuple[Inbox, int],  # noqa: F811
 ) -> None:
     inbox, _ = smtp
     bea = await opted_in(world, inbox, "Bea")
+    await NatsNotices(nc).notify(
+        world.community,
+        {"kind": "poll_opened", "poll": "agm", "title": "AGM", "closes_at": _stamp(timedelta(days=3)),
+         "times": ["2026-12-04T17:00:00Z", "2026-12-11T17:00:00Z"], "recipients": [bea.did]},
+    )  # fmt: skip
+    [opened] = await mails_to(inbox, "bea@river.example", 1)
+    assert (
+        "Say which of these times you can come to:\n- 4 December 2026, 17:00 UTC\n- 11 December"
+        in text_of(opened).replace("\r\n", "\n")
+    )
     meeting = {"start": "2026-12-04T17:00:00Z", "end": "2026-12-04T18:30:00Z", "location": "The hall",
                "fixed_at": "2026-11-24T10:00:00Z", "revision": 1}  # fmt: skip
     await NatsNotices(nc).notify(
@@ -382,7 +392,7 @@ async def test_an_outcome_that_fixes_a_meeting_is_mailed_with_its_calendar_file(
         {"kind": "outcome_stated", "poll": "agm", "title": "AGM", "text": "We meet on the 4th.",
          "meeting": meeting, "recipients": [bea.did]},
     )  # fmt: skip
-    [mail] = await mails_to(inbox, "bea@river.example", 1)
+    _, mail = await mails_to(inbox, "bea@river.example", 2)
     assert mail["Subject"] == "Outcome: AGM"
     body = text_of(mail)
     assert "We meet on the 4th." in body

@@ -189,11 +189,13 @@ class PollHandlers(HandlerBase):
         )
         await self.save(poll)
         self._rolls[roll.snapshot] = frozenset(roll.members)
-        await self.notices.notify(
-            poll.community,
-            {"kind": "poll_opened", "poll": poll.poll, "title": poll.spec.title,
-             "closes_at": rfc3339(poll.closes_ns), "recipients": list(roll.members)},
-        )  # fmt: skip
+        opened: dict[str, Any] = {
+            "kind": "poll_opened", "poll": poll.poll, "title": poll.spec.title,
+            "closes_at": rfc3339(poll.closes_ns), "recipients": list(roll.members),
+        }  # fmt: skip
+        if poll.spec.kind == "meeting":  # the times go in the mail: she may know at once
+            opened["times"] = list(poll.spec.options)
+        await self.notices.notify(poll.community, opened)
 
     async def close_poll(self, command: Signed) -> dict[str, Any]:
         statement = await self.verified(command, "close_poll")

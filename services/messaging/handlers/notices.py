@@ -103,7 +103,12 @@ def compose(notice: dict[str, Any], community: str) -> tuple[str, str] | None:
             "trustee has made their part of its key, in the app, signed with your own key.",
         )
     if kind == "poll_opened":
-        return f"Poll open: {title}", f"{quoted} is open for your vote in {community} until {closes}."
+        opened = f"{quoted} is open for your vote in {community} until {closes}."
+        times = notice.get("times")
+        if isinstance(times, list) and times:  # a meeting poll: when could she come?
+            listed = "\n".join(f"- {_when(str(t))}" for t in times)
+            opened += f"\n\nSay which of these times you can come to:\n{listed}"
+        return f"Poll open: {title}", opened
     if kind == "reminder":
         return (
             f"Reminder: {title} closes {closes}",
