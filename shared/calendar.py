@@ -6,7 +6,9 @@ decision 0022). Times are written in UTC, so every calendar shows them in its ow
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from icalendar import Calendar, Event
 
@@ -47,3 +49,22 @@ def meeting_ics(
         event.add("url", url)
     calendar.add_component(event)
     return bytes(calendar.to_ical())
+
+
+def poll_meeting_ics(
+    meeting: Mapping[str, Any], *, community: str, poll: str, host: str, title: str, outcome: str, link: str
+) -> bytes:
+    """The file of the meeting a meeting poll's outcome fixed, from governance's `meeting` view
+    (`start`, `end`, `fixed_at` RFC 3339; `revision`; `location`): the same file whether the app
+    downloads it or a mail carries it. Raises KeyError / ValueError for a malformed view."""
+    return meeting_ics(
+        uid=f"{community}.poll.{poll}@{host or 'community-os'}",
+        title=title,
+        start=datetime.fromisoformat(str(meeting["start"])),
+        end=datetime.fromisoformat(str(meeting["end"])),
+        stamp=datetime.fromisoformat(str(meeting["fixed_at"])),
+        sequence=int(meeting.get("revision") or 0),
+        location=str(meeting.get("location") or ""),
+        description=f"{outcome}\n\n{link}".strip(),
+        url=link,
+    )

@@ -7,7 +7,6 @@ Reading polls, results and the ballot board is for members in good standing.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -19,7 +18,7 @@ from services.gateway.deps import Nats
 from services.gateway.errors import GatewayError
 from services.gateway.forward import forward
 from services.gateway.routers.auth import ERRORS, Community, SignedStatement
-from shared.calendar import meeting_ics
+from shared.calendar import poll_meeting_ics
 from shared.tokens import Claims
 
 ORDER = 60
@@ -110,17 +109,10 @@ async def meeting_calendar(
     base = str(request.base_url).rstrip("/")
     link = f"{base}/app/#/polls?" + urlencode({"poll": poll, "c": community})
     title = view["spec"]["title"]
-    body = meeting_ics(
-        uid=f"{community}.poll.{poll}@{request.url.hostname or 'community-os'}",
-        title=title,
-        start=datetime.fromisoformat(meeting["start"]),
-        end=datetime.fromisoformat(meeting["end"]),
-        stamp=datetime.fromisoformat(meeting["fixed_at"]),
-        sequence=meeting["revision"],
-        location=meeting["location"],
-        description=f"{view.get('outcome') or ''}\n\n{link}".strip(),
-        url=link,
-    )
+    body = poll_meeting_ics(
+        meeting, community=community, poll=poll, host=request.url.hostname or "", title=title,
+        outcome=view.get("outcome") or "", link=link,
+    )  # fmt: skip
     name = quote(f"{title[:80]}.ics")
     return Response(
         body,

@@ -39,7 +39,7 @@ import msgspec
 
 from services.messaging.adapters.mailer import OutgoingMail, community_headers
 from services.messaging.handlers.reads import ReadHandlers
-from shared.calendar import meeting_ics
+from shared.calendar import poll_meeting_ics
 from shared.notices import notice_community, notice_service
 from shared.projection import Deferred, Delivery
 
@@ -158,17 +158,10 @@ def _calendar(notice: dict[str, Any], community: str, base: str, link: str) -> s
     if notice.get("kind") != "outcome_stated" or not isinstance(meeting, dict):
         return ""
     try:
-        ics = meeting_ics(
-            uid=f"{community}.poll.{notice.get('poll')}@{urlsplit(base).hostname or 'community-os'}",
-            title=str(notice.get("title") or "Meeting"),
-            start=datetime.fromisoformat(str(meeting["start"])),
-            end=datetime.fromisoformat(str(meeting["end"])),
-            stamp=datetime.fromisoformat(str(meeting["fixed_at"])),
-            sequence=int(meeting.get("revision") or 0),
-            location=str(meeting.get("location") or ""),
-            description=f"{notice.get('text') or ''}\n\n{link}".strip(),
-            url=link,
-        )
+        ics = poll_meeting_ics(
+            meeting, community=community, poll=str(notice.get("poll")), host=urlsplit(base).hostname or "",
+            title=str(notice.get("title") or "Meeting"), outcome=str(notice.get("text") or ""), link=link,
+        )  # fmt: skip
     except (KeyError, TypeError, ValueError):
         log.warning(
             "the meeting of notice for poll %s is malformed; mailed without a calendar file",
