@@ -72,6 +72,10 @@ async def _schedule(handlers: MessagingHandlers, every_s: float) -> None:
             await handlers.send_due()
         except Exception:
             log.exception("scheduled announcements: this round failed; the next one retries")
+        try:
+            await handlers.digest_round()  # looks each minute for summaries by email that are due
+        except Exception:
+            log.exception("summaries by email: this round failed; the next one retries")
 
 
 async def start_messaging(

@@ -28,6 +28,7 @@ SIGNED_COMMANDS = (
     "pin_thread",
     "resolve_thread",
     "set_notification_level",
+    "set_digest",
     "mark_read",
     "create_conversation",
     "change_members",

@@ -155,7 +155,13 @@ async def start_world(
 
 
 # What `email_status` says of a member who chose no mail levels, with the default delay.
-DEFAULT_MAIL_SETTINGS = {"decide": "normal", "discuss": "normal", "chat": "normal", "mail_delay_s": 600.0}
+DEFAULT_MAIL_SETTINGS = {
+    "decide": "normal",
+    "discuss": "normal",
+    "chat": "normal",
+    "mail_delay_s": 600.0,
+    "digest": {"frequency": "off", "hour": 7, "weekday": 0, "last": None},
+}
 
 
 @asynccontextmanager

@@ -46,6 +46,7 @@ class Act(StrEnum):
     pin_thread = "pin_thread"
     resolve_thread = "resolve_thread"
     set_notification_level = "set_notification_level"
+    set_digest = "set_digest"
     mark_read = "mark_read"
     create_conversation = "create_conversation"
     change_members = "change_members"

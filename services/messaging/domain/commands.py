@@ -74,6 +74,12 @@ class LevelBody(Body):
     level: str
 
 
+class DigestBody(Body):
+    frequency: str  # off | daily | weekly
+    hour: int = 7  # UTC
+    weekday: int = 0  # Monday; weekly only
+
+
 class MarkerBody(Body):
     scope: str
     position: int

@@ -136,6 +136,29 @@ class ReadMarkerSet(Event, frozen=True, tag="messaging.read_marker_set.v1"):
     statement: Statement = None
 
 
+class DigestConfigured(Event, frozen=True, tag="messaging.digest_configured.v1"):
+    """How often she wants a summary by email of what she has not read: off, daily or weekly,
+    at `hour` (0-23, UTC) and, weekly, on `weekday` (0 = Monday)."""
+
+    member: str
+    frequency: str  # off | daily | weekly
+    hour: int
+    weekday: int
+    statement: Statement = None
+
+
+class DigestMailed(Event, frozen=True, tag="messaging.digest_mailed.v1"):
+    """A summary went to her address (recorded by the service after the SMTP server's answer): what
+    it covered, `(since_ns, until_ns]`, how many items it listed, and the server's answer."""
+
+    member: str
+    period: str  # e.g. "daily 2026-11-24", "weekly 2026-W48"
+    since_ns: int
+    until_ns: int
+    items: int
+    result: str  # sent | the refusal the server gave
+
+
 # -- spaces: forum categories and chat conversations -------------------------------------------
 
 
@@ -336,6 +359,8 @@ REGISTRY = EventRegistry(
         EmailOptedOut,
         NotificationLevelSet,
         ReadMarkerSet,
+        DigestConfigured,
+        DigestMailed,
         CategoryCreated,
         CategoryConfigured,
         ConversationCreated,

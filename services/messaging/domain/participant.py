@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from services.messaging.domain.content import LEVELS, digest_id
+from services.messaging.domain.digest import DigestSetting, check_setting, reconfigured
 from services.messaging.domain.errors import Forbidden, Invalid, TooSoon
 from services.messaging.domain.events import (
     AnnouncementRead,
+    DigestConfigured,
+    DigestMailed,
     EmailOptedOut,
     EmailOptInRequested,
     EmailVerified,
@@ -32,6 +35,9 @@ class Participant(Aggregate):
         self.pending: EmailOptInRequested | None = None
         self.levels: dict[str, str] = {}
         self.markers: dict[str, int] = {}
+        self.digest = DigestSetting()
+        self.digest_until_ns = 0  # the end of the last period a summary was mailed for
+        self.digest_last: DigestMailed | None = None
 
     def mark_read(self, member: str, announcement: str, statement: Statement, now: int) -> bool:
         if announcement in self.read:
@@ -87,6 +93,38 @@ class Participant(Aggregate):
         self.trigger(ReadMarkerSet, now, member=member, scope=scope, position=position, statement=statement)
         return True
 
+    def configure_digest(
+        self, member: str, frequency: str, hour: int, weekday: int, statement: Statement, now: int
+    ) -> None:
+        check_setting(frequency, hour, weekday)
+        self.trigger(
+            DigestConfigured,
+            now,
+            member=member,
+            frequency=frequency,
+            hour=hour,
+            weekday=weekday,
+            statement=statement,
+        )
+
+    def record_digest(
+        self, member: str, period: str, since_ns: int, until_ns: int, items: int, result: str, now: int
+    ) -> bool:
+        """Record a summary mailed; False (nothing recorded) when that period was recorded already."""
+        if until_ns <= self.digest_until_ns:
+            return False
+        self.trigger(
+            DigestMailed,
+            now,
+            member=member,
+            period=period,
+            since_ns=since_ns,
+            until_ns=until_ns,
+            items=items,
+            result=result,
+        )
+        return True
+
     @applies(AnnouncementRead)
     def _read(self, event: AnnouncementRead) -> None:
         self.read.add(event.announcement)
@@ -110,6 +148,14 @@ class Participant(Aggregate):
     @applies(NotificationLevelSet)
     def _level(self, event: NotificationLevelSet) -> None:
         self.levels[event.scope] = event.level
+
+    @applies(DigestConfigured)
+    def _digest(self, event: DigestConfigured) -> None:
+        self.digest = reconfigured(self.digest, event.frequency, event.hour, event.weekday, event.occurred_ns)
+
+    @applies(DigestMailed)
+    def _digest_mailed(self, event: DigestMailed) -> None:
+        self.digest_until_ns, self.digest_last = event.until_ns, event
 
     @applies(ReadMarkerSet)
     def _marker(self, event: ReadMarkerSet) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.messaging.handlers.announcements import AnnouncementHandlers
+from services.messaging.handlers.digests import DigestHandlers
 from services.messaging.handlers.moderation import ModerationHandlers
 from services.messaging.handlers.reads import ReadHandlers
 from shared.statements import Nonces
@@ -10,5 +11,5 @@ from shared.statements import Nonces
 __all__ = ["MessagingHandlers", "Nonces"]
 
 
-class MessagingHandlers(AnnouncementHandlers, ModerationHandlers, ReadHandlers):
+class MessagingHandlers(AnnouncementHandlers, ModerationHandlers, DigestHandlers, ReadHandlers):
     """Every command of `messaging.cmd.*`, composed over one application and its ports."""

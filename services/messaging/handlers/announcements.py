@@ -33,6 +33,7 @@ from services.messaging.domain.participant import Participant, participant_id
 from services.messaging.domain.settings import MessagingSettings as SettingsAggregate
 from services.messaging.domain.settings import settings_id
 from services.messaging.handlers.base import NS, HandlerBase, new_id, rfc3339
+from services.messaging.handlers.digests import digest_view
 from shared.domain import DomainError
 from shared.rendering import render
 from shared.trust.datetimes import parse_datetime
@@ -402,6 +403,7 @@ class AnnouncementHandlers(HandlerBase):
             "discuss": participant.levels.get("discuss", "normal"),
             "chat": participant.levels.get("chat", "normal"),
             "mail_delay_s": self.settings.mail_delay_s,  # forum and chat mails wait this long
+            "digest": digest_view(participant),  # her summary by email
         }
 
     async def unsubscribe_email(self, command: Signed) -> dict[str, Any]:

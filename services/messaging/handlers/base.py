@@ -110,6 +110,10 @@ class HandlerBase:
         self.moderation = ModerationView()
         self.catch_up = CatchUp(app, [self.inbox, self.forum, self.chat, self.moderation])
         self._background: set[asyncio.Task[Any]] = set()
+        # Summaries by email (handlers/digests.py): when this replica last looked, and for whom it
+        # has looked at which period already.
+        self.digests_looked_ns = 0
+        self.digests_looked_at: dict[tuple[str, str], str] = {}
 
     @staticmethod
     async def run(fn: Callable[..., R], *args: Any) -> R:

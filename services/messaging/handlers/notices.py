@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -38,7 +38,8 @@ from urllib.parse import urlencode, urlsplit
 import msgspec
 
 from services.messaging.adapters.mailer import OutgoingMail, community_headers
-from services.messaging.handlers.reads import ReadHandlers
+from services.messaging.handlers.base import rfc3339
+from services.messaging.handlers.digests import DigestHandlers, Summary, compose_digest
 from shared.calendar import poll_meeting_ics
 from shared.notices import notice_community, notice_service
 from shared.projection import Deferred, Delivery
@@ -63,6 +64,17 @@ FORUM_MAILED_AT = {
 CHAT_MAILED_AT = {"normal": True, "watching": True, "muted": False}
 MAX_QUOTED = 4000  # characters of a post quoted in its mail
 WAITING = frozenset({"forum_post", "chat_message"})  # notices that wait for her to come back first
+
+
+@dataclass(frozen=True)
+class DigestSent:
+    community: str
+    member: str
+    period: str
+    since_ns: int
+    until_ns: int
+    frequency: str
+    items: int = 0
 
 
 class MailUnavailable(RuntimeError):
@@ -174,7 +186,7 @@ def _calendar(notice: dict[str, Any], community: str, base: str, link: str) -> s
 class NoticeMail:
     """The `apply` of the notice-mail projection worker, over the messaging service's read models."""
 
-    def __init__(self, handlers: ReadHandlers) -> None:
+    def __init__(self, handlers: DigestHandlers) -> None:
         self.handlers = handlers
         self.mailed = 0  # mails the SMTP server accepted (for logs and tests)
 
@@ -186,6 +198,7 @@ class NoticeMail:
         delay_ns = int(handlers.settings.mail_delay_s * NS)
         await handlers.sync_members()
         mails: list[OutgoingMail] = []
+        digests: list[tuple[OutgoingMail, DigestSent]] = []
         deferred: dict[int, float] = {}
         for delivery in deliveries:
             try:
@@ -202,6 +215,12 @@ class NoticeMail:
             community = notice_community(delivery.subject)
             if notice_service(delivery.subject) != "messaging":
                 mails.extend(await self._mails(community, notice, now))
+                continue
+            if notice.get("kind") == "digest":
+                digest = await self._digest_mail(community, notice, now)
+                if digest is not None:
+                    mails.append(digest[0])
+                    digests.append(digest)
                 continue
             due = delivery.timestamp_ns + delay_ns
             if notice.get("kind") in WAITING and delivery.timestamp_ns and now < due:
@@ -220,6 +239,11 @@ class NoticeMail:
         for mail, result in zip(mails, answered, strict=True):
             if result != "sent":
                 log.warning("notice mail %r to one member was not accepted: %s", mail.subject, result)
+        for mail, sent in digests:  # so that no replica summarises the period again
+            result = results.get(mail.to, "failed: no answer")
+            await handlers.record_digest(
+                sent.community, sent.member, sent.period, sent.since_ns, sent.until_ns, sent.items, result
+            )
         return deferred
 
     def _mail(
@@ -277,6 +301,58 @@ class NoticeMail:
             for address in addresses.values()
             if address
         ]
+
+    async def _digest_mail(
+        self, community: str, notice: dict[str, Any], now: int
+    ) -> tuple[OutgoingMail, DigestSent] | None:
+        """Her summary, composed now (what she read since the period ended is left out), unless it
+        was mailed already, she stopped summaries or email, or there is nothing left to say."""
+        handlers = self.handlers
+        try:
+            sent = DigestSent(
+                community,
+                str(notice["member"]),
+                str(notice["period"]),
+                int(notice["since_ns"]),
+                int(notice["until_ns"]),
+                str(notice.get("frequency", "daily")),
+            )
+        except (KeyError, TypeError, ValueError):
+            log.warning("a digest notice of %s is malformed; skipped", community)
+            return None
+        if await handlers.digest_recorded(community, sent.member, sent.until_ns):
+            return None  # another copy of this notice was mailed
+        record = handlers.members.member(community, sent.member)
+        if record is None or record.standing(now) != "good":
+            return None
+
+        def look() -> tuple[str, str, Summary]:
+            frequency = handlers.inbox.digest_of(community, record.did).frequency
+            summary = handlers.summary(community, record, sent.since_ns, sent.until_ns)
+            return handlers.inbox.email_of(community, record.did), frequency, summary
+
+        address, frequency, summary = await handlers.read(look)
+        if not address or frequency == "off" or not summary.items:
+            return None
+
+        def name(did: str) -> str:
+            return getattr(handlers.members.member(community, did), "name", "") or "a member"
+
+        def category(ident: str) -> str:
+            row = handlers.forum.categories.get(community, {}).get(ident)
+            return row.name if row is not None and row.name else ident
+
+        subject, text = compose_digest(
+            summary,
+            community=community,
+            frequency=sent.frequency,
+            since=_when(rfc3339(sent.since_ns)),
+            base=handlers.settings.public_base_url,
+            name=name,
+            category=category,
+        )
+        mail = self._mail(community, address, subject, text, "summaries and mails", **{"X-Notice": "digest"})
+        return mail, replace(sent, items=summary.items)
 
     async def _forum_mails(self, community: str, notice: dict[str, Any], now: int) -> list[OutgoingMail]:
         """A new forum post, to whom it notifies: quoted, when she may still read it and has not."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.messaging.domain.digest import DigestSetting, reconfigured
 from services.messaging.domain.events import (
     AnnouncementCancelled,
     AnnouncementDrafted,
     AnnouncementEmailed,
     AnnouncementRead,
     AnnouncementSent,
+    DigestConfigured,
+    DigestMailed,
     EmailOptedOut,
     EmailVerified,
     NotificationLevelSet,
@@ -46,6 +49,8 @@ class InboxView:
         self._welcome_config: dict[str, WelcomeConfigured] = {}
         self._emails: dict[tuple[str, str], str] = {}  # (community, did) -> verified address
         self._mail_levels: dict[tuple[str, str, str], str] = {}  # (community, did, decide|discuss)
+        self._digests: dict[tuple[str, str], DigestSetting] = {}  # who asked for summaries
+        self._digest_until: dict[tuple[str, str], int] = {}  # the end of her last summary's period
 
     @staticmethod
     def _community(event: Event) -> str:
@@ -100,6 +105,18 @@ class InboxView:
             self._emails.pop((community, event.member), None)
         elif isinstance(event, NotificationLevelSet) and event.scope in MAIL_SCOPES:
             self._mail_levels[(community, event.member, event.scope)] = event.level
+        elif isinstance(event, DigestConfigured):
+            key = (community, event.member)
+            self._digests[key] = reconfigured(
+                self._digests.get(key, DigestSetting()),
+                event.frequency,
+                event.hour,
+                event.weekday,
+                event.occurred_ns,
+            )
+        elif isinstance(event, DigestMailed):
+            key = (community, event.member)
+            self._digest_until[key] = max(self._digest_until.get(key, 0), event.until_ns)
 
     def inbox(self, community: str, member: str) -> list[dict[str, Any]]:
         items = [s for s in self._sent.get(community, {}).values() if member in s.recipients]
@@ -148,6 +165,15 @@ class InboxView:
     def due(self, now: int) -> list[AnnouncementDrafted]:
         return [d for p in self._pending.values() for d in p.values() if 0 < d.send_at_ns <= now]
 
+    def unread_between(self, community: str, member: str, since_ns: int, until_ns: int) -> list[Sent]:
+        """Announcements sent to her in `(since_ns, until_ns]` that she has not opened, oldest first."""
+        items = [
+            s
+            for s in self._sent.get(community, {}).values()
+            if member in s.recipients and since_ns < s.at_ns <= until_ns and member not in s.read_by
+        ]
+        return sorted(items, key=lambda s: s.at_ns)
+
     def email_of(self, community: str, member: str) -> str:
         return self._emails.get((community, member), "")
 
@@ -162,6 +188,18 @@ class InboxView:
     def chat_level(self, community: str, member: str) -> str:
         """Whether messages in her private conversations reach her by email when she is away."""
         return self._mail_levels.get((community, member, "chat"), "normal")
+
+    def digest_of(self, community: str, member: str) -> DigestSetting:
+        return self._digests.get((community, member), DigestSetting())
+
+    def digests(self) -> list[tuple[str, str, DigestSetting, int]]:
+        """(community, member, her setting, the end of her last summary's period) for every member
+        who asked for summaries."""
+        return [
+            (c, m, s, self._digest_until.get((c, m), 0))
+            for (c, m), s in self._digests.items()
+            if s.frequency != "off"
+        ]
 
     def welcomed(self, community: str, member: str) -> bool:
         return member in self._welcomes.get(community, {})

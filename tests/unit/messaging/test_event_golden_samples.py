@@ -63,6 +63,15 @@ FIELDS: dict[str, dict[str, Any]] = {
     "messaging.email_opted_out.v1": {"member": BEA},
     "messaging.notification_level_set.v1": {"member": BEA, "scope": "thread:t1", "level": "watching"},
     "messaging.read_marker_set.v1": {"member": BEA, "scope": "thread:t1", "position": 3},
+    "messaging.digest_configured.v1": {"member": BEA, "frequency": "weekly", "hour": 18, "weekday": 4},
+    "messaging.digest_mailed.v1": {
+        "member": BEA,
+        "period": "weekly 2026-W48",
+        "since_ns": 3,
+        "until_ns": 4,
+        "items": 7,
+        "result": "sent",
+    },
     "messaging.category_created.v1": {
         "category": "general",
         "name": "General",
