@@ -155,6 +155,12 @@ class _CatchUp(Generic[M]):
         self._follower = threading.Thread(target=self._follow, name=f"{self.name}-follower", daemon=True)
         self._follower.start()
 
+    @property
+    def following(self) -> bool:
+        """Whether a follower applies commits as they land (so the models are at most moments behind)."""
+        follower = self._follower
+        return follower is not None and follower.is_alive() and self._failing is None
+
     def wake(self) -> None:
         """A commit landed: let the follower apply it now (cheap, callable from any thread)."""
         self._wake.set()

@@ -1,4 +1,5 @@
-"""Composition root of the governance service: application, membership port, notices, router, scheduler."""
+"""Composition root of the governance service: application, membership port, notices (stored and
+live-only), router, scheduler."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from nats.aio.client import Client as NATS
 from nats.aio.subscription import Subscription
 
+from services.governance.adapters.live import LiveNotices, NatsLiveNotices
 from services.governance.adapters.membership import Membership, NatsMembership
 from services.governance.adapters.notices import NatsNotices, Notices
 from services.governance.application import GovernanceApplication
@@ -59,6 +61,7 @@ async def start_governance(
     membership: Membership | None = None,
     nonces: Nonces | None = None,
     notices: Notices | None = None,
+    live: LiveNotices | None = None,
 ) -> GovernanceService:
     """Start on JetStream (or on `env`, e.g. POPO); the ports accept test doubles."""
     settings = settings or GovernanceSettings.from_env()
@@ -69,6 +72,7 @@ async def start_governance(
         membership or NatsMembership(CommandClient(nc, timeout=settings.membership_timeout_s)),
         nonces or await NonceRegistry.open(nc),
         notices or NatsNotices(nc),
+        live=live or NatsLiveNotices(nc),
     )
     # Read models rebuilt from the stream, then kept level by following it.
     landed = await follow_stream(nc, handlers.catch_up, SUBJECTS.commits)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.governance.adapters.live import MemoryLiveNotices
 from services.governance.adapters.membership import MemberRecord, Roll, record_from, roll_from
 from services.governance.adapters.notices import MemoryNotices
 from services.governance.application import GovernanceApplication
@@ -46,7 +47,8 @@ class InProcessMembership:
 
 @dataclass
 class World:
-    """One community with an admin and members, a governance service over it, and its notices."""
+    """One community with an admin and members, a governance service over it, and its notices
+    (stored ones in `notices`, live-only ones such as a ballot cast in `live`)."""
 
     governance: GovernanceHandlers
     membership: MembershipHandlers
@@ -54,6 +56,7 @@ class World:
     community: str
     admin: MemberKeys
     members: list[MemberKeys] = field(default_factory=list)
+    live: MemoryLiveNotices = field(default_factory=MemoryLiveNotices)
 
     def signed(self, keys: MemberKeys, action: str, body: dict[str, Any]) -> Signed:
         return signed(keys, action, self.community, body)
@@ -89,8 +92,8 @@ async def world(members: int = 4) -> World:
     membership, _ = service()
     community, admin = await community_with_admin(membership)
     people = [await admitted_member(membership, community, admin, f"M{i}") for i in range(members)]
-    notices = MemoryNotices()
+    notices, live = MemoryNotices(), MemoryLiveNotices()
     governance = GovernanceHandlers(
-        GovernanceApplication(env=POPO), InProcessMembership(membership), MemoryNonces(), notices
+        GovernanceApplication(env=POPO), InProcessMembership(membership), MemoryNonces(), notices, live=live
     )
-    return World(governance, membership, notices, community, admin, people)
+    return World(governance, membership, notices, community, admin, people, live)

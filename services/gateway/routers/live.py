@@ -5,8 +5,11 @@ The messaging service publishes a small notice on `messaging.live.<community>` a
 notices meant for her: her own conversations and inbox, categories her roles may read, and flags
 and appeals when she moderates. Governance's notices (`governance.notice.<community>`: a poll
 opened, a reminder, a trustee's turn, a result) name their `recipients`; each goes to those members
-only, and without the list (a reminder's list is who has not voted). Her standing is checked when
-the stream opens and every minute; a member who is suspended or leaves stops receiving.
+only, and without the list (a reminder's list is who has not voted). Governance's live-only notices
+(`governance.live.<community>`, stored in no stream: `ballot_cast` with the poll, voter, who cast it
+and the turnout, so an open poll's board redraws as members vote) go to every member, as any member
+may read any poll's board. Her standing is checked when the stream opens and every minute; a member
+who is suspended or leaves stops receiving.
 """
 
 from __future__ import annotations
@@ -71,6 +74,14 @@ def from_governance(notice: dict[str, Any]) -> dict[str, Any] | None:
     return fields | {"service": "governance", "members": [r for r in recipients if isinstance(r, str)]}
 
 
+def from_governance_live(notice: dict[str, Any]) -> dict[str, Any]:
+    """A governance live notice (what every member's screen may show: a ballot on a poll's public
+    board): for every member of the community, marked with its service. Any audience keys it might
+    carry are dropped, so may_see lets it through to every member."""
+    fields = {k: v for k, v in notice.items() if k not in ("recipients", "members", "moderators")}
+    return fields | {"service": "governance"}
+
+
 def shown(notice: dict[str, Any]) -> dict[str, Any]:
     """What the member receives: a governance notice loses its recipient list."""
     if notice.get("service") == "governance":
@@ -92,7 +103,9 @@ async def _stream(
             notice = json.loads(msg.data)
         except ValueError:
             return
-        if isinstance(notice, dict) and msg.subject.startswith("governance."):
+        if isinstance(notice, dict) and msg.subject.startswith("governance.live."):
+            notice = from_governance_live(notice)
+        elif isinstance(notice, dict) and msg.subject.startswith("governance."):
             notice = from_governance(notice)
         if isinstance(notice, dict):
             if queue.full():
@@ -101,6 +114,7 @@ async def _stream(
 
     sub = await nc.subscribe(f"messaging.live.{community}", cb=on_notice)
     governance = await nc.subscribe(f"governance.notice.{community}", cb=on_notice)
+    governance_live = await nc.subscribe(f"governance.live.{community}", cb=on_notice)
     opened = checked = time.monotonic()
     try:
         yield f"retry: {RETRY_MS}\n".encode() + _event("ready", {"community": community, "member": member})
@@ -124,6 +138,8 @@ async def _stream(
             await sub.unsubscribe()
         with contextlib.suppress(Exception):
             await governance.unsubscribe()
+        with contextlib.suppress(Exception):
+            await governance_live.unsubscribe()
 
 
 # Not in the OpenAPI document: an endless text/event-stream is not an operation a schema-driven

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
 
+from services.governance.adapters.live import LiveNotices, NoLiveNotices
 from services.governance.adapters.membership import MemberRecord, Membership, Roll
 from services.governance.adapters.notices import Notices
 from services.governance.application import GovernanceApplication
@@ -28,6 +30,7 @@ from shared.subjects import InvalidSubject, check_token
 B = TypeVar("B", bound=msgspec.Struct)
 R = TypeVar("R")
 A = TypeVar("A", bound=Aggregate)
+log = logging.getLogger(__name__)
 
 
 class Forbidden(DomainError):
@@ -54,11 +57,14 @@ class HandlerBase:
         nonces: Nonces,
         notices: Notices,
         clock: Callable[[], int] = time.time_ns,
+        *,
+        live: LiveNotices | None = None,
     ) -> None:
         self.app = app
         self.membership = membership
         self.nonces = nonces
         self.notices = notices
+        self.live: LiveNotices = live or NoLiveNotices()
         self.clock = clock
         self.ballots = BallotsView()
         self.polls = PollsView()
@@ -116,6 +122,13 @@ class HandlerBase:
 
     async def save(self, *aggregates: Any) -> None:
         await self.run(self.app.save_or_conflict, *aggregates)
+
+    async def tell_live(self, community: str, notice: dict[str, Any]) -> None:
+        """A live-only notice after a commit is saved (`adapters/live.py`): it never fails the command."""
+        try:
+            await self.live.notify(community, notice)
+        except Exception:
+            log.warning("live notice %s for %s not published", notice.get("kind"), community, exc_info=True)
 
     async def roll_of(self, poll: Poll) -> frozenset[str]:
         """The members on the poll's committed roll, fetched once and checked against its root."""

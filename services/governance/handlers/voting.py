@@ -56,12 +56,31 @@ class VotingHandlers(PollHandlers, HandlerBase):
         answer: dict[str, Any] = {"poll": poll.poll, "voter": voter, "cast_by": actor, "replaced": replaced}
         if tracker:
             answer["tracker"] = tracker
-        if poll.spec.close_early == "all_voted":
+        if poll.spec.close_early == "all_voted":  # the whole log as it is now: every ballot counts
             voted = await self.run(self.catch_up.query, lambda: len(self.ballots.poll(poll.id).current()))
-            if voted >= poll.size:
-                await self.close(await self.run(self.poll, poll.community, poll.poll), "all_voted")
-                answer["closed"] = "all_voted"
+        else:  # what the read model holds, without waiting for it, and this ballot
+            voted = await self.run(self.voted_with, poll, voter)
+        # Who voted is on the board every member reads: the screens open on the poll may redraw.
+        await self.tell_live(
+            poll.community,
+            {"kind": "ballot_cast", "poll": poll.poll, "voter": voter, "cast_by": actor,
+             "voted": voted, "eligible": poll.size},
+        )  # fmt: skip
+        if poll.spec.close_early == "all_voted" and voted >= poll.size:
+            await self.close(await self.run(self.poll, poll.community, poll.poll), "all_voted")
+            answer["closed"] = "all_voted"
         return answer
+
+    def voted_with(self, poll: Poll, voter: str) -> int:
+        """How many members have a ballot in the poll, counting `voter`'s just saved: for the live
+        notice, so a cast does not wait for the read models while they follow the log (the board
+        they answer, moments later, is exact); without a follower they apply the log first."""
+
+        def read() -> int:
+            ballots = self.ballots.poll(poll.id)
+            return ballots.voters() + (0 if ballots.has_voted(voter) else 1)
+
+        return self.catch_up.query(read, at_least=0 if self.catch_up.following else None)
 
     def proxy_for(self, poll: Poll, voter: str, proxy: str, members: frozenset[str], now: int) -> str:
         """The delegation that lets `proxy` vote for `voter` now, or a typed refusal."""

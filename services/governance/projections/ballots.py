@@ -27,6 +27,13 @@ class PollBallots:
                 chosen.append(before[-1])
         return sorted(chosen, key=lambda c: c[0])
 
+    def voters(self) -> int:
+        """How many members have a ballot (the size of `current()`, without building it)."""
+        return len(self.by_voter)
+
+    def has_voted(self, voter: str) -> bool:
+        return voter in self.by_voter
+
     def proxy_load(self, proxy: str) -> set[str]:
         """The members whose current ballot this proxy cast."""
         return {v for v, b in self.current().items() if b.cast_by == proxy and b.voter != proxy}
