@@ -7,7 +7,13 @@ from typing import Any
 
 import msgspec
 
-from services.governance.domain.commands import CommunityQuery, MemberQuery, PollQuery, Signed
+from services.governance.domain.commands import (
+    CommunityQuery,
+    MemberPollsQuery,
+    MemberQuery,
+    PollQuery,
+    Signed,
+)
 from services.governance.handlers import GovernanceHandlers
 from shared.commands import CommandContext, CommandRouter
 
@@ -41,4 +47,5 @@ def build_router(handlers: GovernanceHandlers) -> CommandRouter:
     route("results", PollQuery, handlers.results)
     route("board", PollQuery, handlers.board)
     route("delegations", MemberQuery, handlers.delegations_of)
+    route("member_polls", MemberPollsQuery, handlers.member_polls)  # for summaries by email
     return router

@@ -15,6 +15,7 @@ from nats.aio.subscription import Subscription
 from services.messaging.adapters.live import LiveNotices, NatsLiveNotices
 from services.messaging.adapters.mailer import Mailer, SmtpMailer
 from services.messaging.adapters.membership_feed import MembershipFeed, MembershipView
+from services.messaging.adapters.polls import NatsPollsReader, PollsReader
 from services.messaging.adapters.signer import CommunitySigner, NatsCommunitySigner
 from services.messaging.application import MessagingApplication
 from services.messaging.config import MessagingSettings
@@ -90,6 +91,7 @@ async def start_messaging(
     mailer: Mailer | None = None,
     live: LiveNotices | None = None,
     membership_stream: str = "MEMBERSHIP",
+    polls: PollsReader | None = None,
 ) -> MessagingService:
     """Start on JetStream (or on `env`, e.g. POPO); the ports accept test doubles."""
     settings = settings or MessagingSettings.from_env()
@@ -116,6 +118,7 @@ async def start_messaging(
         live=live or NatsLiveNotices(nc),
         notices=NoticePublisher(nc, "messaging") if mailer is not None else None,
         settings=settings,
+        polls=polls or NatsPollsReader(CommandClient(nc, timeout=settings.identity_timeout_s)),
     )
     if mailer is not None:
         await ensure_notice_stream(nc)  # where notices wait to be mailed

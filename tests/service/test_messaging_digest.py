@@ -7,18 +7,28 @@ recorded for real and the mail is parsed as a member's mail program would.
 from __future__ import annotations
 
 import json
+import secrets
 import time
-from datetime import datetime
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from nats.aio.client import Client as NATS
 
+from services.governance.bootstrap import start_governance
+from services.membership.adapters.fakes import MemoryNonces
 from services.messaging.handlers.notices import NoticeMail
+from shared.commands import CommandClient
 from shared.domain import DomainError
 from shared.notices import NOTICE_STREAM
 from shared.projection import Delivery
+from shared.statements import sign_statement
 from shared.testkit.polling import eventually_async
+from shared.trust.member_keys import MemberKeys
 
+from .test_governance_support import in_hours
 from .test_messaging_email import Inbox, smtp  # noqa: F401 - smtp is a fixture
 from .test_messaging_notice_mail import opted_in, text_of, world  # noqa: F401 - world is a fixture
 from .test_messaging_support import World, seal_for
@@ -27,23 +37,53 @@ NS = 10**9
 HOUR = 3600 * NS
 
 
+@pytest.fixture
+async def governance(nc: NATS, nats_url: str, tmp_path: Path) -> AsyncIterator[None]:
+    """Decide runs beside messaging: summaries ask it for each member's polls."""
+    started = await start_governance(nc, nats_url, tmp_path / "governance", nonces=MemoryNonces())
+    try:
+        yield
+    finally:
+        await started.stop()
+
+
+async def decide(nc: NATS, at: World, keys: MemberKeys, action: str, body: dict[str, Any]) -> Any:
+    statement = sign_statement(
+        keys,
+        action=f"governance.{action}",
+        community=at.community,
+        body=body,
+        nonce=secrets.token_hex(16),
+        now=datetime.now(tz=UTC),
+    )
+    payload = {"community": at.community, "statement": statement}
+    return await CommandClient(nc).call("governance", action, payload)
+
+
 async def test_a_daily_summary_lists_what_she_has_not_read_once_and_only_when_there_is_something(
     world: World,  # noqa: F811
     nc: NATS,
     smtp: tuple[Inbox, int],  # noqa: F811
+    governance: None,
 ) -> None:
     inbox, _ = smtp
     bea, cy, dee = [await opted_in(world, inbox, n) for n in ("Bea", "Cy", "Dee")]
     eve = await world.admit("Eve")  # no address: never a summary
-    for keys in (bea, dee, eve):
-        chosen = await world.act(keys, "set_digest", {"frequency": "daily", "hour": 6})
-        assert chosen == {"frequency": "daily", "hour": 6, "weekday": 0, "last": None}
+    admin = world.admin
+    chosen = await world.act(bea, "set_digest", {"frequency": "daily", "hour": 6})
+    assert chosen == {"frequency": "daily", "hour": 6, "weekday": 0, "last": None}
+    # A poll decided after Bea asked for summaries, and before Dee did.
+    picnic = {"spec": {"kind": "proposal", "title": "Picnic"}, "closes_at": in_hours(72), "poll": "picnic"}
+    await decide(nc, world, admin, "create_poll", picnic)
+    await decide(nc, world, admin, "close_poll", {"poll": "picnic"})
+    await decide(nc, world, admin, "state_outcome", {"poll": "picnic", "text": "No picnic this year."})
+    for keys in (dee, eve):
+        await world.act(keys, "set_digest", {"frequency": "daily", "hour": 6})
     assert (await world.query(bea, "email_status"))["digest"]["frequency"] == "daily"
     with pytest.raises(DomainError) as refused:
         await world.act(cy, "set_digest", {"frequency": "hourly"})
     assert (refused.value.code, refused.value.status) == ("invalid_request", 422)
 
-    admin = world.admin
     await world.act(admin, "create_category", {"category": "garden", "name": "Garden"})
     await world.act(
         admin, "create_category", {"category": "board", "name": "Board", "read_roles": ["moderator"]}
@@ -67,7 +107,14 @@ async def test_a_daily_summary_lists_what_she_has_not_read_once_and_only_when_th
             "post_message",
             {"conversation": direct["conversation"], "sealed": seal_for([bea, cy], text)},
         )
-    # Dee has read all that concerns her: nothing to summarise, so no mail.
+    # Decide: one poll waits for Bea's vote; she has voted in the other.
+    for poll, title in (("bakery", "Open a bakery?"), ("rota", "Rota")):
+        spec = {"kind": "proposal", "title": title}
+        await decide(nc, world, admin, "create_poll", {"spec": spec, "closes_at": in_hours(72), "poll": poll})
+    await decide(nc, world, bea, "cast_ballot", {"poll": "rota", "choice": [0]})
+    # Dee has voted in both and read all that concerns her: nothing to summarise, so no mail.
+    await decide(nc, world, dee, "cast_ballot", {"poll": "bakery", "choice": [0]})
+    await decide(nc, world, dee, "cast_ballot", {"poll": "rota", "choice": [0]})
     await world.act(dee, "mark_read", {"scope": f"thread:{swap['thread']}", "position": 3})
     await world.act(dee, "mark_read", {"scope": f"thread:{compost['thread']}", "position": 1})
     for sent in (await world.query(dee, "inbox"))["announcements"]:
@@ -85,7 +132,8 @@ async def test_a_daily_summary_lists_what_she_has_not_read_once_and_only_when_th
 
     [mail] = await eventually_async(lambda: summaries("bea@river.example"), within=20)
     assert mail["Subject"].strip() == (  # (a long subject is folded onto the next line)
-        f"Daily summary of {world.community}: 2 new posts, 1 announcement, 2 private messages"
+        f"Daily summary of {world.community}: 1 poll to vote in, 1 poll decided, 2 new posts, "
+        "1 announcement, 2 private messages"
     )
     assert mail["List-Unsubscribe"] == f"<http://gw.test/c/{world.community}/messaging/email>"
     body = text_of(mail).replace("\r\n", "\n")
@@ -99,8 +147,21 @@ async def test_a_daily_summary_lists_what_she_has_not_read_once_and_only_when_th
         assert absent not in body, absent
     assert "\N{LEFT DOUBLE QUOTATION MARK}AGM on Friday\N{RIGHT DOUBLE QUOTATION MARK}" in body
     assert "- 2 messages from Cy\n" in body
-    status = await world.query(bea, "email_status")
-    assert status["digest"]["last"]["items"] == 5
+    bakery = "\N{LEFT DOUBLE QUOTATION MARK}Open a bakery?\N{RIGHT DOUBLE QUOTATION MARK}"
+    assert f"- Your vote: {bakery}, open until " in body
+    assert f"/app/#/polls?poll=bakery&c={world.community}" in body
+    assert (
+        "- Decided: \N{LEFT DOUBLE QUOTATION MARK}Picnic\N{RIGHT DOUBLE QUOTATION MARK}: No picnic this year."
+        in body
+    )
+    assert "Rota" not in body
+
+    async def recorded() -> dict[str, Any] | None:  # after the SMTP server's answer
+        status: dict[str, Any] = await world.query(bea, "email_status")
+        return status if status["digest"]["last"] else None
+
+    status = await eventually_async(recorded, within=20)
+    assert status["digest"]["last"]["items"] == 7
     assert status["digest"]["last"]["period"].startswith("daily ")
 
     # The same period is never summarised twice: not by another round, not from a second copy of

@@ -32,6 +32,13 @@ class MemberQuery(msgspec.Struct, forbid_unknown_fields=True):
     member: str
 
 
+class MemberPollsQuery(msgspec.Struct, forbid_unknown_fields=True):
+    community: str
+    member: str
+    since_ns: int = 0  # polls that closed in (since_ns, until_ns] and are decided are listed
+    until_ns: int = 0  # 0: up to now
+
+
 class SettingsBody(msgspec.Struct, forbid_unknown_fields=True):
     proxy_limit: int
     poll_creators: str = "members"

@@ -32,6 +32,7 @@ from services.governance.domain.commands import (
     CommunityQuery,
     CreatePollBody,
     ExtendBody,
+    MemberPollsQuery,
     OutcomeBody,
     PartialBody,
     PollBody,
@@ -385,6 +386,45 @@ class PollHandlers(HandlerBase):
                 for e in entries
             ],
         }  # fmt: skip
+
+    async def member_polls(self, query: MemberPollsQuery) -> dict[str, Any]:
+        """For a member's summary by email: the open polls on whose roll she is and where she has
+        not voted (soonest closing first), and the polls decided since `since_ns`, with their outcome."""
+        token(query.community, "community")
+        entries = await self.run(self.catch_up.query, lambda: self.polls.of(query.community))
+        awaiting, decided = [], []
+        for entry in entries:
+            if entry.status == "open":
+                poll = await self.run(self.poll, query.community, entry.poll)
+                if not poll.snapshot or query.member not in await self.roll_of(poll):
+                    continue
+                current = await self.run(
+                    self.catch_up.query, lambda p=poll: self.ballots.poll(p.id).current()
+                )
+                if query.member not in current:
+                    awaiting.append(
+                        {"poll": entry.poll, "title": entry.title, "opens_at": rfc3339(entry.opens_ns),
+                         "closes_at": rfc3339(entry.closes_ns)}
+                    )  # fmt: skip
+            elif entry.status == "decided" and query.since_ns < entry.closed_ns <= (
+                query.until_ns or entry.closed_ns
+            ):
+                poll = await self.run(self.poll, query.community, entry.poll)
+                decided.append(
+                    {
+                        "poll": entry.poll,
+                        "title": entry.title,
+                        "closed_at": rfc3339(entry.closed_ns),
+                        "outcome": poll.outcome or None,
+                    }
+                )
+        awaiting.sort(key=lambda p: (p["closes_at"], p["poll"]))
+        return {
+            "community": query.community,
+            "member": query.member,
+            "awaiting": awaiting,
+            "decided": decided,
+        }
 
     async def results(self, query: PollQuery) -> dict[str, Any]:
         """Live turnout while open; the final results with their breakdown once decided."""

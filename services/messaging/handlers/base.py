@@ -14,6 +14,7 @@ import msgspec
 from services.messaging.adapters.live import LiveNotices
 from services.messaging.adapters.mailer import Mailer
 from services.messaging.adapters.membership_feed import MemberRecord, MembershipView
+from services.messaging.adapters.polls import PollsReader
 from services.messaging.adapters.signer import CommunitySigner
 from services.messaging.application import MessagingApplication
 from services.messaging.config import MessagingSettings
@@ -93,6 +94,7 @@ class HandlerBase:
         notices: LiveNotices | None = None,
         settings: MessagingSettings | None = None,
         clock: Callable[[], int] = time.time_ns,
+        polls: PollsReader | None = None,
     ) -> None:
         self.app = app
         self.members = members
@@ -103,6 +105,7 @@ class HandlerBase:
         self.live = live
         self.notices = notices  # stored for mail (NOTICES), when this service sends email
         self.settings = settings or MessagingSettings()
+        self.polls = polls  # Decide's part of summaries by email (governance), when it runs
         self.clock = clock
         self.inbox = InboxView()
         self.forum = ForumView()

@@ -23,12 +23,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from services.messaging.adapters.membership_feed import MemberRecord
+from services.messaging.adapters.polls import MemberPolls
 from services.messaging.domain.commands import DigestBody, Signed
 from services.messaging.domain.digest import DigestSetting, due
 from services.messaging.domain.participant import Participant, participant_id
 from services.messaging.handlers.base import rfc3339
 from services.messaging.handlers.reads import ReadHandlers
 from shared.domain import DomainError
+from shared.trust.datetimes import parse_datetime
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,8 @@ class Summary:
     threads: list[ThreadNews]
     announcements: list[AnnouncementNews]
     conversations: list[ConversationNews]
+    polls: MemberPolls = field(default_factory=MemberPolls)  # Decide's part, from governance
+    opened: int = 0  # of the polls waiting for her vote, those that opened in the period
 
     @property
     def posts(self) -> int:
@@ -81,7 +85,9 @@ class Summary:
 
     @property
     def items(self) -> int:
-        return self.posts + len(self.announcements) + self.messages
+        """What is new: a poll still waiting for her vote that opened before is listed again, but
+        does not make a summary by itself (governance's reminders are for that)."""
+        return self.posts + len(self.announcements) + self.messages + self.opened + len(self.polls.decided)
 
 
 def digest_view(participant: Participant) -> dict[str, Any]:
@@ -102,6 +108,14 @@ def digest_view(participant: Participant) -> dict[str, Any]:
     }
 
 
+def _seconds(stamp: Any) -> int:
+    """An RFC 3339 instant from governance in seconds since 1970; 0 when it is not one."""
+    try:
+        return int(parse_datetime(stamp).timestamp())
+    except ValueError:
+        return 0
+
+
 def _excerpt(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= EXCERPT else flat[:EXCERPT].rstrip() + " \N{HORIZONTAL ELLIPSIS}"
@@ -118,8 +132,22 @@ class DigestHandlers(ReadHandlers):
 
     # -- what a summary holds ------------------------------------------------------------------
 
-    def summary(self, community: str, record: MemberRecord, since_ns: int, until_ns: int) -> Summary:
-        """What came in `(since_ns, until_ns]` that she may read and has not (call inside `read`)."""
+    async def member_polls(self, community: str, did: str, since_ns: int, until_ns: int) -> MemberPolls:
+        """Her polls to vote in and those decided in the period; none when governance cannot say."""
+        if self.polls is None:
+            return MemberPolls()
+        return await self.polls.member_polls(community, did, since_ns, until_ns) or MemberPolls()
+
+    def summary(
+        self,
+        community: str,
+        record: MemberRecord,
+        since_ns: int,
+        until_ns: int,
+        polls: MemberPolls | None = None,
+    ) -> Summary:
+        """What came in `(since_ns, until_ns]` that she may read and has not (call inside `read`),
+        with her `polls` as governance gave them."""
         did, forum, chat = record.did, self.forum, self.chat
         threads: list[ThreadNews] = []
         posts = forum.posts.get(community, {})
@@ -173,7 +201,12 @@ class DigestHandlers(ReadHandlers):
             AnnouncementNews(sent.announcement, sent.title, sent.at_ns)
             for sent in self.inbox.unread_between(community, did, since_ns, until_ns)
         ]
-        return Summary(threads, announcements, conversations)
+        polls = polls or MemberPolls()
+        # (governance gives whole seconds: a poll opened in the second the period began counts)
+        opened = sum(
+            1 for p in polls.awaiting if since_ns // NS <= _seconds(p.get("opens_at")) <= until_ns // NS
+        )
+        return Summary(threads, announcements, conversations, polls, opened)
 
     # -- the scheduler's part ------------------------------------------------------------------
 
@@ -200,14 +233,17 @@ class DigestHandlers(ReadHandlers):
             if record is None or record.standing(now) != "good":
                 continue
 
+            polls = await self.member_polls(community, did, period.since_ns, period.until_ns)
+
             def look(
                 community: str = community,
                 record: MemberRecord = record,
                 since: int = period.since_ns,
                 until: int = period.until_ns,
+                polls: MemberPolls = polls,
             ) -> tuple[str, int]:
                 address = self.inbox.email_of(community, record.did)
-                return address, self.summary(community, record, since, until).items if address else 0
+                return address, self.summary(community, record, since, until, polls).items if address else 0
 
             address, items = await self.read(look)
             if not address or not items:
@@ -268,10 +304,15 @@ def compose_digest(
     base: str,
     name: Callable[[str], str],
     category: Callable[[str], str],
+    when: Callable[[str], str] = str,
 ) -> tuple[str, str]:
     """Subject and text of a summary mail. `name` gives a member's name from her DID, `category`
-    a category's name; `since` is when the period began, as words."""
+    a category's name, `when` an RFC 3339 instant in words; `since` is when the period began."""
     parts = []
+    if summary.polls.awaiting:
+        parts.append(_count(len(summary.polls.awaiting), "poll to vote in", "polls to vote in"))
+    if summary.polls.decided:
+        parts.append(_count(len(summary.polls.decided), "poll decided", "polls decided"))
     if summary.posts:
         parts.append(_count(summary.posts, "new post", "new posts"))
     if summary.announcements:
@@ -280,8 +321,22 @@ def compose_digest(
         parts.append(_count(summary.messages, "private message", "private messages"))
     what = ", ".join(parts)
     subject = f"{'Weekly' if frequency == 'weekly' else 'Daily'} summary of {community}: {what}"
-    lines = [f"What you have not read in {community} since {since}:"]
+    lines = [f"What is new for you in {community} since {since}:"]
     quote = ("\N{LEFT DOUBLE QUOTATION MARK}", "\N{RIGHT DOUBLE QUOTATION MARK}")
+    polls = summary.polls
+    if polls.awaiting or polls.decided:
+        lines += ["", "Decide", ""]
+        for poll in polls.awaiting:
+            link = f"{base}/app/#/polls?" + urlencode({"poll": str(poll.get("poll")), "c": community})
+            closes = when(str(poll.get("closes_at", "")))
+            lines += [
+                f"- Your vote: {quote[0]}{poll.get('title')}{quote[1]}, open until {closes}",
+                f"  {link}",
+            ]
+        for poll in polls.decided:
+            link = f"{base}/app/#/polls?" + urlencode({"poll": str(poll.get("poll")), "c": community})
+            outcome = f": {poll['outcome']}" if poll.get("outcome") else ""
+            lines += [f"- Decided: {quote[0]}{poll.get('title')}{quote[1]}{outcome}", f"  {link}"]
     if summary.threads:
         threads = _count(len(summary.threads), "thread", "threads")
         lines += ["", f"Discuss: {_count(summary.posts, 'new post', 'new posts')} in {threads}", ""]

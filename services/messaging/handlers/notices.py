@@ -326,9 +326,11 @@ class NoticeMail:
         if record is None or record.standing(now) != "good":
             return None
 
+        polls = await handlers.member_polls(community, sent.member, sent.since_ns, sent.until_ns)
+
         def look() -> tuple[str, str, Summary]:
             frequency = handlers.inbox.digest_of(community, record.did).frequency
-            summary = handlers.summary(community, record, sent.since_ns, sent.until_ns)
+            summary = handlers.summary(community, record, sent.since_ns, sent.until_ns, polls)
             return handlers.inbox.email_of(community, record.did), frequency, summary
 
         address, frequency, summary = await handlers.read(look)
@@ -350,6 +352,7 @@ class NoticeMail:
             base=handlers.settings.public_base_url,
             name=name,
             category=category,
+            when=_when,
         )
         mail = self._mail(community, address, subject, text, "summaries and mails", **{"X-Notice": "digest"})
         return mail, replace(sent, items=summary.items)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.messaging.adapters.polls import MemberPolls
 from services.messaging.domain.digest import DigestSetting, check_setting, due, reconfigured
 from services.messaging.domain.errors import Invalid
 from services.messaging.domain.participant import Participant, participant_id
@@ -121,8 +122,26 @@ def test_the_mail_lists_threads_busiest_first_counts_the_rest_and_never_quotes_p
             ConversationNews("c1", "", "direct", 2, ("did:cy",)),
             ConversationNews("c2", "Allotment", "group", 1, ("did:dee",)),
         ],
+        MemberPolls(
+            [
+                {
+                    "poll": "p1",
+                    "title": "Budget",
+                    "opens_at": "2026-11-21T09:00:00Z",
+                    "closes_at": "2026-11-30T18:00:00Z",
+                },
+                {
+                    "poll": "p0",
+                    "title": "Old one",
+                    "opens_at": "2026-11-01T09:00:00Z",
+                    "closes_at": "2026-11-29T18:00:00Z",
+                },
+            ],
+            [{"poll": "p2", "title": "Picnic", "closed_at": "2026-11-22T10:00:00Z", "outcome": "No picnic."}],
+        ),
+        opened=1,  # of the two waiting for her vote, one opened in this period
     )
-    assert (summary.posts, summary.messages, summary.items) == (16, 3, 20)
+    assert (summary.posts, summary.messages, summary.items) == (16, 3, 22)
     subject, text = compose_digest(
         summary,
         community="river",
@@ -131,9 +150,19 @@ def test_the_mail_lists_threads_busiest_first_counts_the_rest_and_never_quotes_p
         base="http://gw.test",
         name=lambda did: names[did],
         category=lambda ident: {"garden": "Garden"}.get(ident, ident),
+        when=lambda stamp: f"<{stamp}>",
     )
-    assert subject == "Weekly summary of river: 16 new posts, 1 announcement, 3 private messages"
-    assert text.startswith("What you have not read in river since 20 November 2026, 18:00 UTC:")
+    assert subject == (
+        "Weekly summary of river: 2 polls to vote in, 1 poll decided, 16 new posts, 1 announcement, "
+        "3 private messages"
+    )
+    budget = "\N{LEFT DOUBLE QUOTATION MARK}Budget\N{RIGHT DOUBLE QUOTATION MARK}"
+    assert f"- Your vote: {budget}, open until <2026-11-30T18:00:00Z>" in text
+    assert "http://gw.test/app/#/polls?poll=p1&c=river" in text
+    assert (
+        "- Decided: \N{LEFT DOUBLE QUOTATION MARK}Picnic\N{RIGHT DOUBLE QUOTATION MARK}: No picnic." in text
+    )
+    assert text.startswith("What is new for you in river since 20 November 2026, 18:00 UTC:")
     assert "Discuss: 16 new posts in 15 threads" in text
     assert (
         "- \N{LEFT DOUBLE QUOTATION MARK}Seed swap\N{RIGHT DOUBLE QUOTATION MARK} in Garden: "
