@@ -271,3 +271,40 @@ def test_a_private_message_left_unread_is_mailed_without_its_text_and_the_link_o
     expect(page.get_by_role("button", name="Send me the confirmation link")).to_be_visible()
     assert browser.errors == []
     assert sender.errors == []
+
+
+def test_a_member_chooses_a_weekly_summary_in_her_own_time_and_the_service_keeps_it_in_utc(
+    browser: Browser, stack: Stack
+) -> None:
+    page = browser.page
+    # Her device is in Kolkata (UTC+05:30): the times offered are her half hours, exactly.
+    cdp = browser.context.new_cdp_session(page)
+    cdp.send("Emulation.setTimezoneOverride", {"timezoneId": "Asia/Kolkata"})
+    cdp.send("Emulation.setLocaleOverride", {"locale": "en-GB"})
+    name = ADMINS[0].name
+    card = _with_verified_email(page, stack, name, "ada@river.example")
+    summary = card.get_by_role("form", name="Summary by email")
+    often = summary.get_by_label("Summary of what I have not read")
+    expect(often).to_have_value("off")
+    expect(summary.get_by_label("At (your time)")).to_be_hidden()
+    often.select_option("weekly")
+    summary.get_by_label("At (your time)").select_option(label="01:30")
+    summary.get_by_label("On", exact=True).select_option(label="Friday")
+    summary.get_by_role("button", name="Save summary").click()
+    expect(page.locator("#toast")).to_contain_text("Summary by email every week at 01:30 on Fridays.")
+    # Friday 01:30 in Kolkata is Thursday 20:00 UTC: that is what the service keeps.
+    did = MemberKeys.from_phrase(stack.phrase(name)).did
+    status = ask(stack, "messaging", "email_status", {"community": "demo", "member": did})
+    kept = {k: status["digest"][k] for k in ("frequency", "hour", "weekday")}
+    assert kept == {"frequency": "weekly", "hour": 20, "weekday": 3}
+    page.reload()
+    summary = page.get_by_role("region", name="Email").get_by_role("form", name="Summary by email")
+    expect(summary.get_by_label("Summary of what I have not read")).to_have_value("weekly")
+    expect(summary.get_by_label("At (your time)").locator("option:checked")).to_have_text("01:30")
+    expect(summary.get_by_label("On", exact=True).locator("option:checked")).to_have_text("Friday")
+    summary.get_by_label("Summary of what I have not read").select_option("off")
+    summary.get_by_role("button", name="Save summary").click()
+    expect(page.locator("#toast")).to_contain_text("No summaries by email.")
+    page.get_by_role("button", name="Stop emails").click()  # as she found it, for the other tests
+    expect(page.get_by_role("button", name="Send me the confirmation link")).to_be_visible()
+    assert browser.errors == []

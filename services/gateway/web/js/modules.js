@@ -151,6 +151,7 @@ function meetingControls(poll, name, current) {
 async function pollScreen(ctx, id) {
   const { session, app } = ctx;
   const base = `/polls/${encodeURIComponent(id)}`;
+  const fetchedAt = Date.now(); // what this drawing shows: every ballot cast before it fetched
   const [poll, results, board, delegations] = await Promise.all([
     session.get(base),
     session.get(`${base}/results`),
@@ -255,11 +256,61 @@ async function pollScreen(ctx, id) {
   if (board.secret) parts.push(trackerLookup(board));
   parts.push(h("p", {}, h("a", { href: "#/polls" }, "All polls")));
   ctx.render(parts);
+  // Ballots others cast (`ballot_cast`, sent to every member: the board is public) redraw the board,
+  // turnout, who can come and who has not voted yet: a burst of them once, when it settles (a steady
+  // stream at most every few seconds), and not while she fills a form (then once she is done). The
+  // state lives on this screen's navigation, so a drawing from any cause (her own vote too) counts.
+  if (!ctx.pollBallots) {
+    ctx.pollBallots = { timer: 0, first: 0, last: 0, shown: 0, drawing: false };
+    ctx.signal.addEventListener("abort", () => clearTimeout(ctx.pollBallots.timer), { once: true });
+  }
+  const ballots = ctx.pollBallots;
+  ballots.shown = Math.max(ballots.shown, fetchedAt);
+  const SETTLE_MS = 700, MOST_MS = 3000, RETRY_MS = 1500;
+  const inForm = () => document.activeElement?.closest?.("form") || document.querySelector('[aria-busy="true"]');
+  const redrawForBallots = async () => {
+    ballots.timer = 0;
+    if (!ctx.isCurrent()) return;
+    if (ballots.shown >= ballots.last) { // drawn (by anything) since the last ballot came
+      ballots.first = 0;
+      return;
+    }
+    if (inForm() || ballots.drawing) {
+      ballots.timer = setTimeout(redrawForBallots, RETRY_MS);
+      return;
+    }
+    ballots.first = 0;
+    ballots.drawing = true;
+    // Not a navigation: she stays where she was reading (a drawing focuses the heading and scrolls to it).
+    const [x, y, idle] = [window.scrollX, window.scrollY, !document.activeElement || document.activeElement === document.body];
+    try {
+      await pollScreen(ctx, id);
+      if (ctx.isCurrent()) {
+        window.scrollTo(x, y);
+        if (idle) document.activeElement?.blur?.();
+      }
+    } catch (error) {
+      console.warn("poll refresh", error);
+    } finally {
+      ballots.drawing = false;
+    }
+  };
+  const ballotCast = () => {
+    ballots.last = Date.now();
+    ballots.first ||= ballots.last;
+    if (ballots.timer && inForm()) return; // already waiting for her to finish
+    clearTimeout(ballots.timer);
+    ballots.timer = setTimeout(redrawForBallots, Math.max(0, Math.min(SETTLE_MS, ballots.first + MOST_MS - ballots.last)));
+  };
   // Governance's notices about this poll (opened, a trustee's part made or count decrypted, the
   // result, the outcome stated or corrected) redraw it, unless she is in the middle of filling a form on it.
   const stage = (p) => JSON.stringify([p.status, p.trustees_committed, p.partial_decryptions, Boolean(p.result), p.outcome, p.meeting]);
   listen(ctx, async (kind, notice) => {
     if (notice.service !== "governance" || notice.poll !== poll.poll || kind === "reminder") return;
+    if (kind === "ballot_cast") {
+      if (notice.cast_by !== app.keys.did) ballotCast(); // her own vote has redrawn the screen already
+      return;
+    }
     if (document.activeElement?.closest?.("form") || document.querySelector('[aria-busy="true"]')) return;
     try {
       // Her own act (busy above, or done) has already redrawn the screen: only news from others redraws it again.
@@ -1024,6 +1075,7 @@ async function emailCard(ctx) {
       : `Waiting for you to open the link we sent to ${status.pending}.`),
       mailPicker(ctx, "decide", status.decide), mailPicker(ctx, "discuss", status.discuss),
       mailPicker(ctx, "chat", status.chat),
+      digestForm(ctx, status.digest),
       h("p", { class: "hint" }, `Forum and chat mails wait ${waited(status.mail_delay_s)} and go only if you have not read them here by then. Poll mails go at once. The app always shows everything.`),
       stop, out);
     return card;
@@ -1081,6 +1133,67 @@ function mailPicker(ctx, scope, level) {
     toast(select.value === "muted" ? `No more ${label.toLowerCase()}: it all stays here in the app.` : `${label}: saved.`);
   }, out));
   return h("div", { class: "field" }, h("label", { for: id }, label), select, out);
+}
+
+const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const mondayFirst = (day) => (day + 6) % 7;  // JS counts from Sunday; the service from Monday
+
+/** The moment of a summary: UTC hour `hour` on UTC weekday `weekday` (0 = Monday), this week. */
+function digestMoment(hour, weekday) {
+  const d = new Date();
+  d.setUTCHours(hour, 0, 0, 0);
+  d.setUTCDate(d.getUTCDate() + (weekday - mondayFirst(d.getUTCDay()) + 7) % 7);
+  return d;
+}
+
+/** Her weekday (0 = Monday) at UTC hour `hour` as the service's UTC weekday. */
+function utcWeekday(hour, localWeekday) {
+  for (let utc = 0; utc < 7; utc += 1) {
+    if (mondayFirst(digestMoment(hour, utc).getDay()) === localWeekday) return utc;
+  }
+  return localWeekday;
+}
+
+/** A summary by email of what she has not read: off, daily or weekly. The service keeps whole
+ * hours of UTC; the choices are shown in her own time (exact in every time zone, half-hour ones too). */
+function digestForm(ctx, digest) {
+  const setting = digest || { frequency: "off", hour: 7, weekday: 0, last: null };
+  const out = h("div", { "aria-live": "polite" });
+  const frequency = field("Summary of what I have not read", { name: "frequency" }, { as: "select", options: [["off", "None"], ["daily", "Every day"], ["weekly", "Every week"]] });
+  const local = (hour) => digestMoment(hour, 0).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const hours = [...Array(24).keys()].sort((a, b) => {
+    const at = (hour) => { const d = digestMoment(hour, 0); return d.getHours() * 60 + d.getMinutes(); };
+    return at(a) - at(b);
+  });
+  const time = field("At (your time)", { name: "hour" }, { as: "select", options: hours.map((hour) => [String(hour), local(hour)]) });
+  const weekday = field("On", { name: "weekday" }, { as: "select", options: WEEKDAYS.map((name, i) => [String(i), name]) });
+  const save = h("button", { type: "submit", class: "secondary" }, "Save summary");
+  const last = setting.last
+    ? h("p", { class: "hint", "data-testid": "digest-last" }, `Last summary: ${new Date(setting.last.at).toLocaleString()}, ${count(setting.last.items, "item")}.`)
+    : null;
+  const form = h("form", { "aria-label": "Summary by email" }, frequency, time, weekday,
+    h("p", { class: "hint" }, "One mail listing the new posts, announcements and private messages you have not read here. Nothing new, no mail."),
+    last, save, out);
+  form.frequency.value = setting.frequency;
+  form.hour.value = String(setting.hour);
+  form.weekday.value = String(mondayFirst(digestMoment(setting.hour, setting.weekday).getDay()));
+  const shown = () => {
+    time.hidden = form.frequency.value === "off";
+    weekday.hidden = form.frequency.value !== "weekly";
+  };
+  shown();
+  form.addEventListener("change", shown);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(save, async () => {
+      const hour = Number(form.hour.value);
+      const body = { frequency: form.frequency.value, hour, weekday: utcWeekday(hour, Number(form.weekday.value)) };
+      await actMsg(ctx, "set_digest", body);
+      const when = `${local(hour)}${body.frequency === "weekly" ? ` on ${WEEKDAYS[Number(form.weekday.value)]}s` : ""}`;
+      toast(body.frequency === "off" ? "No summaries by email." : `Summary by email ${body.frequency === "daily" ? "every day" : "every week"} at ${when}.`);
+    }, out);
+  });
+  return form;
 }
 
 /** An admin sets the welcome message: signed once by the community, delivered once to each member
