@@ -19,26 +19,18 @@ import httpx
 import nats
 import nats.errors
 import pytest
-import uvicorn
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
-from services.gateway.app import create_app
-from services.gateway.config import GatewaySettings
 from services.governance.adapters.live import LiveNotices, NatsLiveNotices, live_subject
 from services.governance.bootstrap import start_governance
-from services.identity.bootstrap import start_identity
-from services.identity.config import IdentitySettings
 from services.membership.adapters.fakes import FakeCredentials, MemoryNonces
 from services.membership.bootstrap import start_membership
-from services.messaging.adapters.fakes import KeyedSigner
-from services.messaging.bootstrap import start_messaging
-from services.messaging.config import MessagingSettings
 from shared.testkit.polling import eventually
 
 from .test_governance_audit import Deployment, people
 from .test_governance_support import in_hours
-from .test_messaging_gateway import Person, community_of_three, events, free_port
+from .test_messaging_gateway import Person, community_of_three, events, served_gateway
 
 
 class Heard:
@@ -110,7 +102,7 @@ async def test_a_failed_live_publish_does_not_fail_the_ballot(
         ada, bea = await people(d, 1)
         body = {"spec": {"kind": "proposal", "title": "Roof"}, "closes_at": in_hours(2), "poll": "roof"}
         await d.act(ada, "governance", "create_poll", body)
-        with caplog.at_level(logging.WARNING, logger="services.governance.handlers.base"):
+        with caplog.at_level(logging.WARNING):
             cast = await d.vote(bea, "roof", choice=[0])
         assert (cast["voter"], cast["replaced"]) == (bea.did, False)
         assert "live notice ballot_cast" in caplog.text
@@ -121,26 +113,8 @@ async def test_a_failed_live_publish_does_not_fail_the_ballot(
 @pytest.fixture
 async def gateway(nc: NATS, nats_url: str, tmp_path: Path) -> AsyncIterator[str]:
     """Identity, membership, messaging (for `whoami`) and governance, behind a real HTTP gateway."""
-    identity = await start_identity(nc, nats_url, tmp_path / "identity", IdentitySettings())
-    membership = await start_membership(nc, nats_url, tmp_path / "membership")
-    messaging = await start_messaging(
-        nc, nats_url, tmp_path / "messaging", MessagingSettings(), signer=KeyedSigner()
-    )
-    governance = await start_governance(nc, nats_url, tmp_path / "governance")
-    port = free_port()
-    app = create_app(GatewaySettings(nats_url=nats_url), [])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
-    serving = asyncio.create_task(server.serve())
-    try:
-        assert await eventually(lambda: server.started), "the gateway did not start"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
-        await governance.stop()
-        await messaging.stop()
-        await membership.stop()
-        await identity.stop()
+    async with served_gateway(nc, nats_url, tmp_path, governance=True) as url:
+        yield url
 
 
 async def vote(http: httpx.AsyncClient, person: Person, poll: str, choice: list[int]) -> None:

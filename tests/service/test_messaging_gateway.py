@@ -8,6 +8,7 @@ messaging ships, until identity signs announcements itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import socket
@@ -24,6 +25,7 @@ from nats.aio.client import Client as NATS
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
 from services.governance.adapters.notices import NatsNotices
+from services.governance.bootstrap import start_governance
 from services.identity.bootstrap import start_identity
 from services.identity.config import IdentitySettings
 from services.membership.bootstrap import start_membership
@@ -46,13 +48,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-async def base_url(nc: NATS, nats_url: str, tmp_path: Path) -> AsyncIterator[str]:
+@contextlib.asynccontextmanager
+async def served_gateway(
+    nc: NATS, nats_url: str, tmp_path: Path, *, governance: bool = False
+) -> AsyncIterator[str]:
+    """Identity, membership, messaging (and governance, if asked) behind a real HTTP gateway."""
     identity = await start_identity(nc, nats_url, tmp_path / "identity", IdentitySettings())
     membership = await start_membership(nc, nats_url, tmp_path / "membership")
     messaging = await start_messaging(
         nc, nats_url, tmp_path / "messaging", MessagingSettings(), signer=KeyedSigner()
     )
+    decide = await start_governance(nc, nats_url, tmp_path / "governance") if governance else None
     port = free_port()
     app = create_app(GatewaySettings(nats_url=nats_url), [])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
@@ -63,9 +69,17 @@ async def base_url(nc: NATS, nats_url: str, tmp_path: Path) -> AsyncIterator[str
     finally:
         server.should_exit = True
         await serving
+        if decide is not None:
+            await decide.stop()
         await messaging.stop()
         await membership.stop()
         await identity.stop()
+
+
+@pytest.fixture
+async def base_url(nc: NATS, nats_url: str, tmp_path: Path) -> AsyncIterator[str]:
+    async with served_gateway(nc, nats_url, tmp_path) as url:
+        yield url
 
 
 class Person:

@@ -12,30 +12,23 @@ member: the poll, the voter, who cast the ballot, and the turnout.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-import msgspec
 from nats.aio.client import Client as NATS
 
-LIVE_PREFIX = "governance.live"
+from shared.live import CoreLiveNotices, LiveNotices
+from shared.live import live_subject as _live_subject
+
+__all__ = ["LiveNotices", "MemoryLiveNotices", "NatsLiveNotices", "NoLiveNotices", "live_subject"]
 
 
 def live_subject(community: str) -> str:
-    return f"{LIVE_PREFIX}.{community}"
+    return _live_subject("governance", community)
 
 
-class LiveNotices(Protocol):
-    async def notify(self, community: str, notice: dict[str, Any]) -> None: ...
-
-
-class NatsLiveNotices:
+class NatsLiveNotices(CoreLiveNotices):
     def __init__(self, nc: NATS) -> None:
-        self._nc = nc
-
-    async def notify(self, community: str, notice: dict[str, Any]) -> None:
-        # Core NATS: no acknowledgement to wait for. A failure reaches the handler, which logs it and
-        # goes on (`HandlerBase.tell_live`): the commit is stored, a screen just waits for its next fetch.
-        await self._nc.publish(live_subject(community), msgspec.json.encode(notice))
+        super().__init__(nc, "governance")
 
 
 @dataclass

@@ -6,32 +6,18 @@ the content: a client fetches that through the gated API. The gateway streams no
 
 from __future__ import annotations
 
-import logging
-from typing import Any, Protocol
-
-import msgspec
-import nats.errors
 from nats.aio.client import Client as NATS
 
-log = logging.getLogger(__name__)
-LIVE_PREFIX = "messaging.live"
+from shared.live import CoreLiveNotices, LiveNotices
+from shared.live import live_subject as _live_subject
+
+__all__ = ["LiveNotices", "NatsLiveNotices", "live_subject"]
 
 
 def live_subject(community: str) -> str:
-    return f"{LIVE_PREFIX}.{community}"
+    return _live_subject("messaging", community)
 
 
-class LiveNotices(Protocol):
-    async def notify(self, community: str, notice: dict[str, Any]) -> None: ...
-
-
-class NatsLiveNotices:
+class NatsLiveNotices(CoreLiveNotices):
     def __init__(self, nc: NATS) -> None:
-        self._nc = nc
-
-    async def notify(self, community: str, notice: dict[str, Any]) -> None:
-        try:
-            await self._nc.publish(live_subject(community), msgspec.json.encode(notice))
-        except nats.errors.Error:
-            # The commit is stored; a missed notice only delays a screen until its next fetch.
-            log.warning("live notice for %s not published", community, exc_info=True)
+        super().__init__(nc, "messaging")
