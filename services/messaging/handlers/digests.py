@@ -219,7 +219,11 @@ class DigestHandlers(ReadHandlers):
         if not force and now - self.digests_looked_ns < LOOK_EVERY_NS:
             return 0
         self.digests_looked_ns = now
-        wanted: list[tuple[str, str, DigestSetting, int]] = await self.read(self.inbox.digests)
+
+        def with_address() -> list[tuple[str, str, DigestSetting, int]]:  # no address, no summary
+            return [row for row in self.inbox.digests() if self.inbox.email_of(row[0], row[1])]
+
+        wanted = await self.read(with_address)
         if not wanted:
             return 0
         await self.sync_members()
@@ -241,12 +245,10 @@ class DigestHandlers(ReadHandlers):
                 since: int = period.since_ns,
                 until: int = period.until_ns,
                 polls: MemberPolls = polls,
-            ) -> tuple[str, int]:
-                address = self.inbox.email_of(community, record.did)
-                return address, self.summary(community, record, since, until, polls).items if address else 0
+            ) -> int:
+                return self.summary(community, record, since, until, polls).items
 
-            address, items = await self.read(look)
-            if not address or not items:
+            if not await self.read(look):
                 continue  # nothing to say: no mail (the next summary starts where this one would have)
             await self.notices.notify(
                 community,
