@@ -47,6 +47,11 @@ async def governance(nc: NATS, nats_url: str, tmp_path: Path) -> AsyncIterator[N
         await started.stop()
 
 
+async def _at_least(found: Any, count: int) -> list[Any]:
+    listed: list[Any] = await found
+    return listed if len(listed) >= count else []
+
+
 async def decide(nc: NATS, at: World, keys: MemberKeys, action: str, body: dict[str, Any]) -> Any:
     statement = sign_statement(
         keys,
@@ -187,3 +192,18 @@ async def test_a_daily_summary_lists_what_she_has_not_read_once_and_only_when_th
     # The next day with nothing new: no mail.
     world.handlers.clock = lambda: later + 24 * HOUR
     assert await world.handlers.digest_round(force=True) == 0
+
+    # A reply after that; two copies of the next summary's notice reach the worker in one batch
+    # (stored more than the duplicate window apart): one mail.
+    world.handlers.clock = time.time_ns  # the statement is signed now
+    before = time.time_ns()
+    await world.act(cy, "reply", {"thread": swap["thread"], "body": "Beans are in"})
+    world.handlers.clock = lambda: later + 24 * HOUR
+    second = notice | {"period": "daily next", "since_ns": before, "until_ns": until + 24 * HOUR}
+    copy = Delivery(NOTICE_STREAM, 2, subject, json.dumps(second).encode(), 1)
+    both = NoticeMail(world.handlers)
+    await both.apply([copy, copy])
+    assert both.mailed == 1
+    _, next_day = await eventually_async(lambda: _at_least(summaries("bea@river.example"), 2), within=20)
+    assert "1 new post" in next_day["Subject"]
+    assert "Beans are in" in text_of(next_day)

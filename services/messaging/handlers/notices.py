@@ -218,7 +218,11 @@ class NoticeMail:
                 continue
             if notice.get("kind") == "digest":
                 digest = await self._digest_mail(community, notice, now)
-                if digest is not None:
+                if digest is not None and not any(  # two copies of one summary in this batch
+                    (d.community, d.member, d.until_ns)
+                    == (digest[1].community, digest[1].member, digest[1].until_ns)
+                    for _, d in digests
+                ):
                     mails.append(digest[0])
                     digests.append(digest)
                 continue
