@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from dataclasses import dataclass
@@ -13,7 +14,29 @@ import nacl.signing
 
 from shared.multikey import did_key_from_public_key, public_key_from_did_key
 
-__all__ = ["BadSignature", "SigningKey", "verify_detached"]
+__all__ = ["BadSignature", "SigningKey", "load_or_create_seed", "verify_detached"]
+
+
+def load_or_create_seed(path: Path) -> bytes:
+    """The 32 random bytes stored (hex) at `path`, created (mode 0600) on first use: a signing key's
+    seed, or any other secret that every replica given the same file shares."""
+    if not path.exists():
+        # Written whole beside it, then linked into place: replicas starting together on one
+        # volume all end up with the one seed that was linked first, never a half-written file.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(os.urandom(32).hex())
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            draft.unlink()
+    seed = bytes.fromhex(path.read_text().strip())
+    if len(seed) != 32:
+        raise ValueError(f"{path} holds {len(seed)} bytes, not the 32 of a seed")
+    return seed
 
 
 class BadSignature(ValueError):
@@ -42,14 +65,7 @@ class SigningKey:
     @classmethod
     def load_or_create(cls, path: Path) -> SigningKey:
         """Load the seed stored at `path`, creating it (mode 0600) on first use."""
-        if path.exists():
-            return cls(bytes.fromhex(path.read_text().strip()))
-        key = cls.generate()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(key.seed.hex())
-        return key
+        return cls(load_or_create_seed(path))
 
     @property
     def public_key(self) -> bytes:

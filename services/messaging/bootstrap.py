@@ -19,6 +19,7 @@ from services.messaging.adapters.polls import NatsPollsReader, PollsReader
 from services.messaging.adapters.signer import CommunitySigner, NatsCommunitySigner
 from services.messaging.application import MessagingApplication
 from services.messaging.config import MessagingSettings
+from services.messaging.domain.links import UnsubscribeLinks
 from services.messaging.entrypoints import build_router
 from services.messaging.handlers import MessagingHandlers, Nonces
 from services.messaging.handlers.notices import NoticeMail
@@ -27,6 +28,7 @@ from shared.catchup import follow_stream, unfollow_stream
 from shared.commands import CommandClient, CommandRouter
 from shared.notices import NOTICE_STREAM, NoticePublisher, ensure_notice_stream
 from shared.projection import ProjectionWorker
+from shared.signing import load_or_create_seed
 from shared.statements import NonceRegistry
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,8 @@ async def start_messaging(
             settings.smtp_username,
             settings.smtp_password,
         )
+    key_file = Path(settings.link_key_file or data_dir / "keys" / "messaging-links.seed")
+    links = UnsubscribeLinks(await asyncio.to_thread(load_or_create_seed, key_file))
     view = MembershipView()
     feed = MembershipFeed(nc, view, stream=membership_stream, prefix=membership_stream.lower())
     handlers = MessagingHandlers(
@@ -119,6 +123,7 @@ async def start_messaging(
         notices=NoticePublisher(nc, "messaging") if mailer is not None else None,
         settings=settings,
         polls=polls or NatsPollsReader(CommandClient(nc, timeout=settings.identity_timeout_s)),
+        links=links,
     )
     if mailer is not None:
         await ensure_notice_stream(nc)  # where notices wait to be mailed

@@ -23,6 +23,9 @@ class MessagingSettings:
     # How long a forum post or a chat message waits before it is mailed: read in the app meanwhile,
     # it is not mailed at all (mail reaches those who are away, not those reading along).
     mail_delay_s: float = 600.0
+    # The key behind every mail's unsubscribe link (32 random bytes, hex), the same file for every
+    # replica (a Kubernetes secret); "" = `keys/messaging-links.seed` in the data dir, made on first use.
+    link_key_file: str = ""
 
     @classmethod
     def from_env(cls) -> MessagingSettings:
@@ -40,6 +43,7 @@ class MessagingSettings:
             identity_timeout_s=float(env.get("MESSAGING_IDENTITY_TIMEOUT", "10")),
             notice_consumer=env.get("MESSAGING_NOTICE_CONSUMER", "messaging-notice-mail"),
             mail_delay_s=_seconds(env.get("MESSAGING_MAIL_DELAY", "600"), "MESSAGING_MAIL_DELAY"),
+            link_key_file=env.get("MESSAGING_LINK_KEY_FILE", ""),
         )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from services.messaging.domain.commands import Query, Signed, VerifyEmail
+from services.messaging.domain.commands import EmailLink, Query, Signed, VerifyEmail
 from services.messaging.handlers import MessagingHandlers
 from shared.commands import CommandContext, CommandRouter
 
@@ -76,4 +76,5 @@ def build_router(handlers: MessagingHandlers) -> CommandRouter:
     for name, method in QUERIES.items():
         route(name, Query, getattr(handlers, method))
     route("verify_email", VerifyEmail, handlers.verify_email)
+    route("email_link", EmailLink, handlers.email_link)
     return router

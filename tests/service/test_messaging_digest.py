@@ -137,10 +137,12 @@ async def test_a_daily_summary_lists_what_she_has_not_read_once_and_only_when_th
 
     [mail] = await eventually_async(lambda: summaries("bea@river.example"), within=20)
     assert mail["Subject"].strip() == (  # (a long subject is folded onto the next line)
-        f"Daily summary of {world.community}: 1 poll to vote in, 1 poll decided, 2 new posts, "
+        "Daily summary of River Co-op: 1 poll to vote in, 1 poll decided, 2 new posts, "
         "1 announcement, 2 private messages"
     )
-    assert mail["List-Unsubscribe"] == f"<http://gw.test/c/{world.community}/messaging/email>"
+    stop = f"<http://gw.test/c/{world.community}/messaging/email/unsubscribe?member="
+    assert mail["List-Unsubscribe"].startswith(stop)  # her own one-click link (RFC 8058)
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     body = text_of(mail).replace("\r\n", "\n")
     quoted = "\N{LEFT DOUBLE QUOTATION MARK}Seed swap\N{RIGHT DOUBLE QUOTATION MARK}"
     assert f"- {quoted} in Garden: 2 new posts from Cy and Dee" in body

@@ -139,7 +139,9 @@ async def test_a_member_opts_in_by_link_and_receives_announcements_as_multipart_
     assert "Agenda: *budget*." in text.get_content()
     assert "<em>budget</em>" in html.get_content()
     assert "<img" not in html.get_content()
-    assert mail["List-Unsubscribe"] == f"<http://gw.test/c/{world.community}/messaging/email>"
+    stop = f"<http://gw.test/c/{world.community}/messaging/email/unsubscribe?member="
+    assert mail["List-Unsubscribe"].startswith(stop)  # her own one-click link (RFC 8058)
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     attachments = list(mail.iter_attachments())
     assert attachments[0].get_content_type() == "application/vc+ld+json"
     assert not [m for m in inbox.messages if m["To"] == "cy@river.example" and m["Subject"] == "AGM"]

@@ -30,6 +30,7 @@ from services.identity.bootstrap import start_identity
 from services.identity.config import IdentitySettings
 from services.membership.bootstrap import start_membership
 from services.messaging.adapters.fakes import KeyedSigner
+from services.messaging.adapters.mailer import Mailer
 from services.messaging.bootstrap import start_messaging
 from services.messaging.config import MessagingSettings
 from shared.commands import CommandClient, CommandRejected
@@ -50,13 +51,25 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def served_gateway(
-    nc: NATS, nats_url: str, tmp_path: Path, *, governance: bool = False
+    nc: NATS,
+    nats_url: str,
+    tmp_path: Path,
+    *,
+    governance: bool = False,
+    mailer: Mailer | None = None,
+    settings: MessagingSettings | None = None,
 ) -> AsyncIterator[str]:
-    """Identity, membership, messaging (and governance, if asked) behind a real HTTP gateway."""
+    """Identity, membership, messaging (and governance, if asked) behind a real HTTP gateway;
+    messaging mails through `mailer` when one is given."""
     identity = await start_identity(nc, nats_url, tmp_path / "identity", IdentitySettings())
     membership = await start_membership(nc, nats_url, tmp_path / "membership")
     messaging = await start_messaging(
-        nc, nats_url, tmp_path / "messaging", MessagingSettings(), signer=KeyedSigner()
+        nc,
+        nats_url,
+        tmp_path / "messaging",
+        settings or MessagingSettings(),
+        signer=KeyedSigner(),
+        mailer=mailer,
     )
     decide = await start_governance(nc, nats_url, tmp_path / "governance") if governance else None
     port = free_port()

@@ -116,7 +116,9 @@ async def test_notices_are_mailed_to_recipients_who_asked_for_email_at_the_level
     assert f"http://gw.test/app/#/polls?poll=budget&c={world.community}" in body
     when = datetime.strptime(closes, "%Y-%m-%dT%H:%M:%SZ")
     assert f"until {when.day} {when:%B %Y, %H:%M} UTC" in body
-    assert for_bea["List-Unsubscribe"] == f"<http://gw.test/c/{world.community}/messaging/email>"
+    stop = f"<http://gw.test/c/{world.community}/messaging/email/unsubscribe?member="
+    assert for_bea["List-Unsubscribe"].startswith(stop)  # her own one-click link (RFC 8058)
+    assert for_bea["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert (for_bea["Auto-Submitted"], for_bea["X-Poll"]) == ("auto-generated", "budget")
     assert [m["Subject"] for m in await mails_to(inbox, "cy@river.example", 1)] == ["Poll open: Budget 2027"]
     # The notices were applied in order by one worker: Fay's second mail means all are done.

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
+from nats.aio.client import Client as NATS
 from pydantic import BaseModel, Field
 
 from services.gateway.auth import Member
@@ -100,14 +101,77 @@ async def verify_email(
     return Verification(**result)
 
 
-def _page(status: int, title: str, text: str) -> HTMLResponse:
+class Unsubscription(BaseModel):
+    status: str = Field(description="subscribed (the link is good; nothing changed yet) or unsubscribed")
+    email: str = Field(description="the address the link was mailed to, masked")
+    name: str = Field(description="the community's name")
+    changed: bool = Field(description="whether this request stopped the mail (false: it had stopped)")
+
+
+Token = Annotated[str, Query(min_length=16, max_length=200)]
+MemberDid = Annotated[str, Query(min_length=8, max_length=200)]
+
+
+@router.get("/email/unsubscribe", responses=ERRORS, response_model=Unsubscription)
+async def unsubscribe_page(
+    request: Request, community: Community, nc: Nats, member: MemberDid, token: Token
+) -> Any:
+    """The link in every mail's `List-Unsubscribe` header and foot. Opening it changes nothing
+    (mail scanners and link previews open links): a person gets a page with one button, a
+    program the link's state as JSON. Posting to it stops the mail."""
+    return await _email_link(request, nc, community, member, token, confirm=False)
+
+
+@router.post("/email/unsubscribe", responses=ERRORS, response_model=Unsubscription)
+async def unsubscribe(
+    request: Request, community: Community, nc: Nats, member: MemberDid, token: Token
+) -> Any:
+    """RFC 8058 one-click: a mail program posts `List-Unsubscribe=One-Click` here (the body is not
+    needed: the link's secret is the proof), or a person presses the page's button. Stops all mail
+    from the community to the address the link was mailed to; posting again changes nothing."""
+    return await _email_link(request, nc, community, member, token, confirm=True)
+
+
+async def _email_link(
+    request: Request, nc: NATS, community: str, member: str, token: str, *, confirm: bool
+) -> Any:
+    person = "text/html" in request.headers.get("accept", "")
+    query = {"community": community, "member": member, "token": token, "confirm": confirm}
+    try:
+        result = await forward(nc, "messaging", "email_link", query)
+    except GatewayError as error:
+        if not person:
+            raise
+        return _page(error.status, "This link did not work", f"{error.message}. Nothing was changed.")
+    if not person:
+        return Unsubscription(**result)
+    name, email = result["name"], result["email"]
+    if result["status"] == "unsubscribed":
+        again = " To receive it again, ask for it in the app (Communicate, then Email)." if confirm else ""
+        return _page(200, "No more email", f"{name} sends no more email to {email}.{again}")
+    button = (
+        '<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
+        '<button type="submit" style="font: inherit; padding: .5rem 1rem">Stop all email from '
+        f"{escape(name)}</button></form>"
+    )
+    text = (
+        f"Announcements, poll notices, forum and chat notices and summaries from {name} come to "
+        f"{email}. You can still read everything in the app."
+    )
+    return _page(200, "Stop email?", text, more=button)
+
+
+def _page(status: int, title: str, text: str, more: str = "") -> HTMLResponse:
+    """A short page for a person who followed a link from her mail. `more` is trusted markup."""
     body = (
         '<!doctype html><html lang="en"><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="robots" content="noindex">'
         f'<title>{escape(title)}</title><body style="font-family: system-ui, sans-serif; max-width: 36rem; '
-        f'margin: 3rem auto; padding: 0 1rem"><h1>{escape(title)}</h1><p>{escape(text)}</p></body></html>'
+        f'margin: 3rem auto; padding: 0 1rem"><h1>{escape(title)}</h1><p>{escape(text)}</p>{more}'
+        "</body></html>"
     )
-    return HTMLResponse(body, status_code=status)
+    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/me", responses=ERRORS)

@@ -14,7 +14,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 from typing import Any, Protocol
 
 
@@ -27,17 +27,32 @@ class OutgoingMail:
     headers: dict[str, str] = field(default_factory=dict)
     attachment: dict[str, Any] | None = None  # a signed credential, sent as application/vc+ld+json
     calendar: str = ""  # an iCalendar file (a meeting), sent as text/calendar
+    sender_name: str = ""  # the From display name: the community's name
 
 
-def community_headers(base_url: str, community: str, **more: str) -> dict[str, str]:
-    """Headers of every mail a community sends on its own: where to stop them, and that no person
-    wrote it (so auto-responders stay quiet), plus `more` (X-Announcement, X-Poll...)."""
+def community_headers(community: str, name: str, host: str, unsubscribe: str, **more: str) -> dict[str, str]:
+    """Headers of every mail a community sends on its own, plus `more` (X-Announcement, X-Poll...):
+    - `List-Id` (RFC 2919), so mail programs can sort and filter the community's mail;
+    - `List-Unsubscribe` with `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): the
+      member's own link that stops all mail from the community, which mail programs offer as one
+      click and large mailbox providers require of bulk senders;
+    - `Auto-Submitted` (RFC 3834), so auto-responders stay quiet."""
     return {
-        "List-Unsubscribe": f"<{base_url}/c/{community}/messaging/email>",
+        "List-Id": f"{_phrase(name)} <{community}.{host or 'localhost'}>",
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Auto-Submitted": "auto-generated",
         "X-Community": community,
         **more,
     }
+
+
+def _phrase(name: str) -> str:
+    """A display name as an RFC 5322 phrase: one line, quoted when it holds special characters."""
+    flat = " ".join(name.split())
+    if all(c.isalnum() or c in " !#$%&'*+-/=?^_`{|}~" for c in flat):
+        return flat
+    return '"' + flat.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class Mailer(Protocol):
@@ -58,7 +73,8 @@ class SmtpMailer:
 
     def build(self, mail: OutgoingMail) -> EmailMessage:
         message = EmailMessage()
-        message["From"] = self.sender
+        name = " ".join(mail.sender_name.split())  # one line, whatever the community is called
+        message["From"] = formataddr((name, self.sender)) if name else self.sender
         message["To"] = mail.to
         message["Subject"] = mail.subject
         message["Date"] = formatdate(localtime=False, usegmt=True)

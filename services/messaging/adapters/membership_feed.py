@@ -60,6 +60,7 @@ class MembershipView:
     def __init__(self) -> None:
         self.position = 0  # last MEMBERSHIP stream sequence applied
         self.communities: set[str] = set()
+        self.names: dict[str, str] = {}  # community -> its display name ("Riverside Food Co-op")
         self._records: dict[str, MemberRecord] = {}  # member aggregate id -> record
         self._by_did: dict[str, dict[str, MemberRecord]] = {}  # community -> did -> record
 
@@ -81,8 +82,10 @@ class MembershipView:
 
     def _apply(self, community: str, topic: str, fields: dict[str, Any]) -> bool:
         fact = topic.removeprefix("membership.").rsplit(".", 1)[0]
-        if fact == "community_created":
+        if fact in ("community_created", "community_configured"):
             self.communities.add(community)
+            if fields.get("name"):
+                self.names[community] = str(fields["name"])
             return False
         originator = str(fields.get("originator_id", ""))
         if ".member." not in originator:
@@ -117,6 +120,10 @@ class MembershipView:
         elif fact == "member_reinstated":
             entry.status = "active"
         return False
+
+    def community_name(self, community: str) -> str:
+        """Its display name, as its admins set it; its id until membership has told us."""
+        return self.names.get(community) or community
 
     def member(self, community: str, did: str) -> MemberRecord | None:
         return self._by_did.get(community, {}).get(did)

@@ -39,6 +39,16 @@ class VerifyEmail(msgspec.Struct, forbid_unknown_fields=True):
     token: str
 
 
+class EmailLink(msgspec.Struct, forbid_unknown_fields=True):
+    """The unsubscribe link of a mail (RFC 8058): its secret proves she received mail there.
+    `confirm` false only looks (the page a person sees first); true stops all mail."""
+
+    community: str
+    member: str
+    token: str
+    confirm: bool = False
+
+
 class Body(msgspec.Struct, forbid_unknown_fields=True):
     pass
 

@@ -122,6 +122,13 @@ class EmailOptedOut(Event, frozen=True, tag="messaging.email_opted_out.v1"):
     statement: Statement = None
 
 
+class EmailOptedOutByLink(Event, frozen=True, tag="messaging.email_opted_out_by_link.v1"):
+    """She stopped all mail with the unsubscribe link of a mail (RFC 8058): no statement, since
+    she signed nothing; the link's secret (not recorded) proved she received mail there."""
+
+    member: str
+
+
 class NotificationLevelSet(Event, frozen=True, tag="messaging.notification_level_set.v1"):
     member: str
     scope: str  # category:<id> | thread:<id> | conversation:<id>
@@ -357,6 +364,7 @@ REGISTRY = EventRegistry(
         EmailOptInRequested,
         EmailVerified,
         EmailOptedOut,
+        EmailOptedOutByLink,
         NotificationLevelSet,
         ReadMarkerSet,
         DigestConfigured,

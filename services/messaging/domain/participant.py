@@ -10,6 +10,7 @@ from services.messaging.domain.events import (
     DigestConfigured,
     DigestMailed,
     EmailOptedOut,
+    EmailOptedOutByLink,
     EmailOptInRequested,
     EmailVerified,
     NotificationLevelSet,
@@ -32,6 +33,8 @@ class Participant(Aggregate):
         self.read: set[str] = set()
         self.welcomed = False
         self.email = ""  # verified address, "" when not opted in
+        self.email_since_ns = 0  # when that address was confirmed (unsubscribe links name it)
+        self.former: tuple[str, int] | None = None  # the address and its instant before opting out
         self.pending: EmailOptInRequested | None = None
         self.levels: dict[str, str] = {}
         self.markers: dict[str, int] = {}
@@ -79,6 +82,13 @@ class Participant(Aggregate):
     def opt_out(self, member: str, statement: Statement, now: int) -> None:
         if self.email or self.pending:
             self.trigger(EmailOptedOut, now, member=member, statement=statement)
+
+    def opt_out_by_link(self, member: str, now: int) -> bool:
+        """Stop all mail from the unsubscribe link of a mail; False when none was going."""
+        if not self.email:
+            return False
+        self.trigger(EmailOptedOutByLink, now, member=member)
+        return True
 
     def set_level(self, member: str, scope: str, level: str, statement: Statement, now: int) -> None:
         if level not in LEVELS:
@@ -140,10 +150,20 @@ class Participant(Aggregate):
     @applies(EmailVerified)
     def _verified(self, event: EmailVerified) -> None:
         self.email, self.pending = event.email, None
+        self.email_since_ns, self.former = event.occurred_ns, None  # earlier links say nothing now
+
+    @applies(EmailOptedOutByLink)
+    def _opted_out_by_link(self, event: EmailOptedOutByLink) -> None:
+        self._stop_mail()
 
     @applies(EmailOptedOut)
     def _opted_out(self, event: EmailOptedOut) -> None:
-        self.email, self.pending = "", None
+        self._stop_mail()
+
+    def _stop_mail(self) -> None:
+        if self.email:
+            self.former = (self.email, self.email_since_ns)
+        self.email, self.pending, self.email_since_ns = "", None, 0
 
     @applies(NotificationLevelSet)
     def _level(self, event: NotificationLevelSet) -> None:

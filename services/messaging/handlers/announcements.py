@@ -6,10 +6,12 @@ import hashlib
 import logging
 import re
 import secrets
+from dataclasses import replace
+from html import escape
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from services.messaging.adapters.mailer import OutgoingMail, community_headers
+from services.messaging.adapters.mailer import OutgoingMail
 from services.messaging.domain.announcement import (
     Announcement,
     announcement_credential,
@@ -20,6 +22,7 @@ from services.messaging.domain.commands import (
     AnnouncementBody,
     ComposeBody,
     EmailBody,
+    EmailLink,
     EmptyBody,
     Query,
     Signed,
@@ -29,6 +32,7 @@ from services.messaging.domain.commands import (
 from services.messaging.domain.content import check_body, check_name, check_title
 from services.messaging.domain.errors import Forbidden, Invalid, Missing
 from services.messaging.domain.events import Audience, Statement
+from services.messaging.domain.links import masked
 from services.messaging.domain.participant import Participant, participant_id
 from services.messaging.domain.settings import MessagingSettings as SettingsAggregate
 from services.messaging.domain.settings import settings_id
@@ -140,7 +144,7 @@ class AnnouncementHandlers(HandlerBase):
         )
         emails = await self.read(lambda: {did: self.inbox.email_of(community, did) for did in recipients})
         mails = [
-            (did, self._announcement_mail(community, email, announcement))
+            (did, self._announcement_mail(community, did, email, announcement))
             for did, email in emails.items()
             if email
         ]
@@ -166,20 +170,16 @@ class AnnouncementHandlers(HandlerBase):
         )
         return await self.signer.sign(community, unsigned)
 
-    def _announcement_mail(self, community: str, email: str, announcement: Announcement) -> OutgoingMail:
-        inbox = f"{self.settings.public_base_url}/c/{community}/messaging/inbox/{announcement.announcement}"
-        text = f"{announcement.body}\n\n--\nRead it in the community: {inbox}\n"
-        html = f'{render(announcement.body)}<hr><p><a href="{inbox}">Read it in the community</a></p>'
-        return OutgoingMail(
-            to=email,
-            subject=announcement.title,
-            text=text,
-            html=html,
-            headers=community_headers(
-                self.settings.public_base_url, community, **{"X-Announcement": announcement.announcement}
-            ),
-            attachment=announcement.document,
-        )
+    def _announcement_mail(
+        self, community: str, member: str, email: str, announcement: Announcement
+    ) -> OutgoingMail:
+        base = self.settings.public_base_url
+        inbox = f"{base}/app/#/announcements?" + urlencode({"a": announcement.announcement, "c": community})
+        text = f"{announcement.body}\n\n--\nRead it in the community: {inbox}"
+        html = f'{render(announcement.body)}<hr><p><a href="{escape(inbox)}">Read it in the community</a></p>'
+        headers = {"X-Announcement": announcement.announcement}
+        mail = self.community_mail(community, member, email, announcement.title, text, html, **headers)
+        return replace(mail, attachment=announcement.document)
 
     async def _email(self, community: str, ident: str, mails: list[tuple[str, OutgoingMail]]) -> None:
         """Mail the opted-in recipients and record, per member, what the SMTP server answered."""
@@ -365,12 +365,14 @@ class AnnouncementHandlers(HandlerBase):
             f"{self.settings.public_base_url}/c/{act.community}/messaging/email/verify"
             f"?member={quote(act.did, safe='')}&token={token}"
         )
+        name = self.community_name(act.community)
         mail = OutgoingMail(
             to=email,
-            subject=f"Confirm your address for {act.community}",
-            text=f"To receive the announcements of {act.community} at this address, open:\n\n{link}\n\n"
+            subject=f"Confirm your address for {name}",
+            text=f"To receive the mail of {name} at this address, open:\n\n{link}\n\n"
             "If you did not ask for this, ignore this message: nothing will be sent.\n",
             headers={"Auto-Submitted": "auto-generated"},
+            sender_name=name,
         )
         result = (await self.mailer.send([mail])).get(email, "failed")
         if result != "sent":
@@ -413,6 +415,32 @@ class AnnouncementHandlers(HandlerBase):
         participant.opt_out(act.did, act.document, act.now)
         await self.save(participant)
         return {"status": "unsubscribed"}
+
+    async def email_link(self, command: EmailLink) -> dict[str, Any]:
+        """The unsubscribe link of a mail (RFC 8058). Its secret is the proof, so no session and
+        no standing is asked: a member suspended or gone may stop mail too. `confirm` false only
+        tells whether the link is good and for which address (masked); true stops all mail from
+        the community to it, recorded as `email_opted_out_by_link`. Following it again, or after
+        mail was stopped another way, changes nothing and says so."""
+        community = self.community_token(command.community)
+        participant = await self.load_or_new(Participant, participant_id(community, command.member))
+        links, name = self.links, self.community_name(community)
+        if participant.email and links.matches(
+            command.token, community, command.member, participant.email, participant.email_since_ns
+        ):
+            email = participant.email
+            if command.confirm:
+                participant.opt_out_by_link(command.member, self.clock())
+                await self.save(participant)
+                return {"status": "unsubscribed", "email": masked(email), "name": name, "changed": True}
+            return {"status": "subscribed", "email": masked(email), "name": name, "changed": False}
+        former = participant.former
+        if former is not None and links.matches(command.token, community, command.member, *former):
+            return {"status": "unsubscribed", "email": masked(former[0]), "name": name, "changed": False}
+        raise Forbidden(
+            "invalid_link",
+            "this link is not valid, or the address it was mailed to no longer gets mail from this community",
+        )
 
     @staticmethod
     def announcement_view(announcement: Announcement) -> dict[str, Any]:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from html import escape
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlencode, urlsplit
 
 import msgspec
 
 from services.messaging.adapters.live import LiveNotices
-from services.messaging.adapters.mailer import Mailer
+from services.messaging.adapters.mailer import Mailer, OutgoingMail, community_headers
 from services.messaging.adapters.membership_feed import MemberRecord, MembershipView
 from services.messaging.adapters.polls import PollsReader
 from services.messaging.adapters.signer import CommunitySigner
@@ -21,6 +24,7 @@ from services.messaging.config import MessagingSettings
 from services.messaging.domain.commands import Body, Signed
 from services.messaging.domain.content import check_id
 from services.messaging.domain.errors import Forbidden, Invalid
+from services.messaging.domain.links import UnsubscribeLinks
 from services.messaging.projections.chat import ChatView
 from services.messaging.projections.forum import ForumView
 from services.messaging.projections.inbox import InboxView
@@ -95,6 +99,7 @@ class HandlerBase:
         settings: MessagingSettings | None = None,
         clock: Callable[[], int] = time.time_ns,
         polls: PollsReader | None = None,
+        links: UnsubscribeLinks | None = None,
     ) -> None:
         self.app = app
         self.members = members
@@ -107,6 +112,9 @@ class HandlerBase:
         self.settings = settings or MessagingSettings()
         self.polls = polls  # Decide's part of summaries by email (governance), when it runs
         self.clock = clock
+        # The unsubscribe link of every mail; replicas share its key (MESSAGING_LINK_KEY_FILE).
+        # Without one given, a key of this process's own: its links die with it.
+        self.links = links or UnsubscribeLinks(os.urandom(32))
         self.inbox = InboxView()
         self.forum = ForumView()
         self.chat = ChatView()
@@ -117,6 +125,37 @@ class HandlerBase:
         # has looked at which period already.
         self.digests_looked_ns = 0
         self.digests_looked_at: dict[tuple[str, str], str] = {}
+
+    # -- mail a community sends -------------------------------------------------------------------
+
+    def community_name(self, community: str) -> str:
+        return self.members.community_name(community)
+
+    def unsubscribe_url(self, community: str, member: str, email: str, since_ns: int) -> str:
+        token = self.links.token(community, member, email, since_ns)
+        query = urlencode({"member": member, "token": token})
+        return f"{self.settings.public_base_url}/c/{community}/messaging/email/unsubscribe?{query}"
+
+    def community_mail(
+        self, community: str, member: str, to: str, subject: str, text: str, html: str = "", **headers: str
+    ) -> OutgoingMail:
+        """A mail the community sends to one member at her verified address: from the community's
+        name, with her own one-click unsubscribe link in the headers and at the foot of the text."""
+        name = self.community_name(community)
+        stop = self.unsubscribe_url(community, member, to, self.inbox.email_since(community, member))
+        text = f"{text}\nStop all email from {name}: {stop}\n"
+        if html:
+            stop_html = f'<a href="{escape(stop)}">Stop all email from {escape(name)}</a>'
+            html = f'{html}<p style="font-size: small">{stop_html}</p>'
+        host = urlsplit(self.settings.public_base_url).hostname or ""
+        return OutgoingMail(
+            to=to,
+            subject=subject,
+            text=text,
+            html=html,
+            sender_name=name,
+            headers=community_headers(community, name, host, stop, **headers),
+        )
 
     @staticmethod
     async def run(fn: Callable[..., R], *args: Any) -> R:

@@ -301,6 +301,7 @@ def compose_digest(
     summary: Summary,
     *,
     community: str,
+    title: str = "",
     frequency: str,
     since: str,
     base: str,
@@ -308,7 +309,8 @@ def compose_digest(
     category: Callable[[str], str],
     when: Callable[[str], str] = str,
 ) -> tuple[str, str]:
-    """Subject and text of a summary mail. `name` gives a member's name from her DID, `category`
+    """Subject and text of a summary mail. `title` is the community's name (its id when empty),
+    `name` gives a member's name from her DID, `category`
     a category's name, `when` an RFC 3339 instant in words; `since` is when the period began."""
     parts = []
     if summary.polls.awaiting:
@@ -322,8 +324,9 @@ def compose_digest(
     if summary.messages:
         parts.append(_count(summary.messages, "private message", "private messages"))
     what = ", ".join(parts)
-    subject = f"{'Weekly' if frequency == 'weekly' else 'Daily'} summary of {community}: {what}"
-    lines = [f"What is new for you in {community} since {since}:"]
+    called = title or community
+    subject = f"{'Weekly' if frequency == 'weekly' else 'Daily'} summary of {called}: {what}"
+    lines = [f"What is new for you in {called} since {since}:"]
     quote = ("\N{LEFT DOUBLE QUOTATION MARK}", "\N{RIGHT DOUBLE QUOTATION MARK}")
     polls = summary.polls
     if polls.awaiting or polls.decided:

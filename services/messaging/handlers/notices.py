@@ -37,7 +37,7 @@ from urllib.parse import urlencode, urlsplit
 
 import msgspec
 
-from services.messaging.adapters.mailer import OutgoingMail, community_headers
+from services.messaging.adapters.mailer import OutgoingMail
 from services.messaging.handlers.base import rfc3339
 from services.messaging.handlers.digests import DigestHandlers, Summary, compose_digest
 from shared.calendar import poll_meeting_ics
@@ -101,8 +101,9 @@ def _closed(notice: dict[str, Any], now_ns: int) -> bool:
     return at.timestamp() * NS <= now_ns
 
 
-def compose(notice: dict[str, Any], community: str) -> tuple[str, str] | None:
-    """Subject and text of the mail for a notice, or None for a kind this service does not mail."""
+def compose(notice: dict[str, Any], name: str) -> tuple[str, str] | None:
+    """Subject and text of the mail for a notice in the community called `name`, or None for a kind
+    this service does not mail."""
     kind, title = notice.get("kind"), str(notice.get("title") or "a poll")
     quoted = f"\N{LEFT DOUBLE QUOTATION MARK}{title}\N{RIGHT DOUBLE QUOTATION MARK}"
     closes = _when(str(notice.get("closes_at", "")))
@@ -111,11 +112,11 @@ def compose(notice: dict[str, Any], community: str) -> tuple[str, str] | None:
     if kind == "key_requested":
         return (
             f"Your part of the key for {title}",
-            f"You are a trustee of the secret poll {quoted} in {community}. It opens once every "
+            f"You are a trustee of the secret poll {quoted} in {name}. It opens once every "
             "trustee has made their part of its key, in the app, signed with your own key.",
         )
     if kind == "poll_opened":
-        opened = f"{quoted} is open for your vote in {community} until {closes}."
+        opened = f"{quoted} is open for your vote in {name} until {closes}."
         times = notice.get("times")
         if isinstance(times, list) and times:  # a meeting poll: when could she come?
             listed = "\n".join(f"- {_when(str(t))}" for t in times)
@@ -124,20 +125,20 @@ def compose(notice: dict[str, Any], community: str) -> tuple[str, str] | None:
     if kind == "reminder":
         return (
             f"Reminder: {title} closes {closes}",
-            f"You have not voted on {quoted} in {community} yet. It closes {closes}.",
+            f"You have not voted on {quoted} in {name} yet. It closes {closes}.",
         )
     if kind == "poll_closed":
         outcome = notice.get("outcome")
         said = f" Outcome: {outcome}." if outcome else ""
         return (
             f"Result: {title}",
-            f"{quoted} in {community} has closed.{said} The result and everything needed to check "
+            f"{quoted} in {name} has closed.{said} The result and everything needed to check "
             "the count are in the app.",
         )
     if kind == "outcome_stated":
         text = str(notice.get("text") or "")
         meeting = notice.get("meeting")
-        said = f"The outcome of {quoted} in {community}:\n\n{text}"
+        said = f"The outcome of {quoted} in {name}:\n\n{text}"
         if isinstance(meeting, dict):
             where = f", {meeting['location']}" if meeting.get("location") else ""
             said += (
@@ -148,18 +149,18 @@ def compose(notice: dict[str, Any], community: str) -> tuple[str, str] | None:
     if kind == "decryption_requested":
         return (
             f"Your turn: decrypt your share of {title}",
-            f"The secret poll {quoted} in {community} has closed and its ballots are added up, still "
+            f"The secret poll {quoted} in {name} has closed and its ballots are added up, still "
             "encrypted. As its trustee, decrypt your share of the count in the app.",
         )
     if kind == "trustee_committed":
         return (
             f"{title}: {nth.lower()} made their part of the key",
-            f"{nth} of the secret poll {quoted} in {community} has made their part of its key.",
+            f"{nth} of the secret poll {quoted} in {name} has made their part of its key.",
         )
     if kind == "trustee_decrypted":
         return (
             f"{title}: {nth.lower()} decrypted their share",
-            f"{nth} of the secret poll {quoted} in {community} has decrypted their share of the count.",
+            f"{nth} of the secret poll {quoted} in {name} has decrypted their share of the count.",
         )
     return None
 
@@ -251,22 +252,22 @@ class NoticeMail:
         return deferred
 
     def _mail(
-        self, community: str, to: str, subject: str, text: str, which: str, **headers: str
+        self, community: str, member: str, to: str, subject: str, text: str, which: str, **headers: str
     ) -> OutgoingMail:
-        """One notice mail: its text, then why she gets it and where to choose `which` mails."""
-        base = self.handlers.settings.public_base_url
-        settings = f"{base}/app/#/announcements?" + urlencode({"c": community})
+        """One notice mail: its text, then why she gets it, where to choose `which` mails, and
+        her link that stops all mail from the community."""
+        handlers = self.handlers
+        settings = f"{handlers.settings.public_base_url}/app/#/announcements?" + urlencode({"c": community})
+        name = handlers.community_name(community)
         footer = (
-            f"\n\n--\nYou receive this because you asked {community} for email at this address.\n"
-            f"Choose which {which} you get, or stop them: {settings}\n"
+            f"\n\n--\nYou receive this because you asked {name} for email at this address.\n"
+            f"Choose which {which} you get: {settings}"
         )
-        return OutgoingMail(
-            to=to, subject=subject, text=text + footer, headers=community_headers(base, community, **headers)
-        )
+        return handlers.community_mail(community, member, to, subject, text + footer, **headers)
 
     async def _mails(self, community: str, notice: dict[str, Any], now: int) -> list[OutgoingMail]:
         handlers = self.handlers
-        composed = compose(notice, community)
+        composed = compose(notice, handlers.community_name(community))
         recipients = notice.get("recipients")
         if composed is None or not isinstance(recipients, list):
             return []
@@ -294,6 +295,7 @@ class NoticeMail:
             replace(
                 self._mail(
                     community,
+                    did,
                     address,
                     subject,
                     f"{text}\n\n{link}",
@@ -302,7 +304,7 @@ class NoticeMail:
                 ),
                 calendar=calendar,
             )
-            for address in addresses.values()
+            for did, address in addresses.items()
             if address
         ]
 
@@ -351,6 +353,7 @@ class NoticeMail:
         subject, text = compose_digest(
             summary,
             community=community,
+            title=handlers.community_name(community),
             frequency=sent.frequency,
             since=_when(rfc3339(sent.since_ns)),
             base=handlers.settings.public_base_url,
@@ -358,7 +361,9 @@ class NoticeMail:
             category=category,
             when=_when,
         )
-        mail = self._mail(community, address, subject, text, "summaries and mails", **{"X-Notice": "digest"})
+        mail = self._mail(
+            community, record.did, address, subject, text, "summaries and mails", **{"X-Notice": "digest"}
+        )
         return mail, replace(sent, items=summary.items)
 
     async def _forum_mails(self, community: str, notice: dict[str, Any], now: int) -> list[OutgoingMail]:
@@ -369,7 +374,7 @@ class NoticeMail:
             return []
         ident, thread_id = str(notice.get("post", "")), str(notice.get("thread", ""))
 
-        def decide() -> list[tuple[str, str, str, str, str]]:
+        def decide() -> list[tuple[str, str, str, str, str, str]]:
             post = handlers.forum.posts.get(community, {}).get(ident)
             thread = handlers.forum.threads.get(community, {}).get(thread_id)
             if post is None or thread is None or post.state != "visible":
@@ -389,13 +394,13 @@ class NoticeMail:
                 read = handlers.forum.markers.get((community, did), {}).get(f"thread:{thread_id}", 0)
                 if position and read >= position:
                     continue  # she has read it in the app already
-                out.append((address, reason, thread.title, post.body, post.by))
+                out.append((did, address, reason, thread.title, post.body, post.by))
             return out
 
         base = handlers.settings.public_base_url
         link = f"{base}/app/#/forums?" + urlencode({"thread": thread_id, "post": ident, "c": community})
         mails = []
-        for address, reason, title, text, by in await handlers.read(decide):
+        for did, address, reason, title, text, by in await handlers.read(decide):
             author = getattr(handlers.members.member(community, by), "name", "") or "A member"
             quoted = f"\N{LEFT DOUBLE QUOTATION MARK}{title}\N{RIGHT DOUBLE QUOTATION MARK}"
             subject = {
@@ -405,9 +410,10 @@ class NoticeMail:
             shown = (
                 text if len(text) <= MAX_QUOTED else text[:MAX_QUOTED].rstrip() + " \N{HORIZONTAL ELLIPSIS}"
             )
-            text = f"{author} wrote in {community}:\n\n{shown}\n\nReply in the community: {link}"
+            called = handlers.community_name(community)
+            text = f"{author} wrote in {called}:\n\n{shown}\n\nReply in the community: {link}"
             headers = {"X-Thread": thread_id, "X-Post": ident, "X-Notice": reason}
-            mails.append(self._mail(community, address, subject, text, "forum mails", **headers))
+            mails.append(self._mail(community, did, address, subject, text, "forum mails", **headers))
         return mails
 
     async def _chat_mails(self, community: str, notice: dict[str, Any], now: int) -> list[OutgoingMail]:
@@ -419,7 +425,7 @@ class NoticeMail:
         if not isinstance(recipients, list):
             return []
 
-        def decide() -> list[tuple[str, str, int, list[str]]]:
+        def decide() -> list[tuple[str, str, str, int, list[str]]]:
             chat = handlers.chat
             row = chat.conversations.get(community, {}).get(ident)
             messages = chat.messages.get(community, {})
@@ -441,13 +447,13 @@ class NoticeMail:
                 if not unread or unread[0] != message_id:
                     continue  # read already, or a mail for an earlier unread message went
                 authors = list(dict.fromkeys(messages[m].by for m in unread))
-                out.append((address, row.name, len(unread), authors))
+                out.append((did, address, row.name, len(unread), authors))
             return out
 
         base = handlers.settings.public_base_url
         link = f"{base}/app/#/chat?" + urlencode({"conversation": ident, "c": community})
         mails = []
-        for address, name, count, authors in await handlers.read(decide):
+        for did, address, name, count, authors in await handlers.read(decide):
             names = [
                 getattr(handlers.members.member(community, by), "name", "") or "a member" for by in authors
             ]
@@ -456,11 +462,11 @@ class NoticeMail:
             place = f"in {name}" if name else "to you"
             subject = f"{who[:1].upper()}{who[1:]} sent {many} {place}"
             text = (
-                f"{subject} in {community}.\n\n"
+                f"{subject} in {handlers.community_name(community)}.\n\n"
                 "Private conversations are end-to-end encrypted: only their members can read them, "
                 "so this mail cannot show what was written. Read and answer in the app:\n"
                 f"{link}\n\nYou get one such mail until you have read the conversation."
             )
             headers = {"X-Conversation": ident, "X-Notice": "chat_message"}
-            mails.append(self._mail(community, address, subject, text, "chat mails", **headers))
+            mails.append(self._mail(community, did, address, subject, text, "chat mails", **headers))
         return mails

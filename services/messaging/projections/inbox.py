@@ -15,6 +15,7 @@ from services.messaging.domain.events import (
     DigestConfigured,
     DigestMailed,
     EmailOptedOut,
+    EmailOptedOutByLink,
     EmailVerified,
     NotificationLevelSet,
     WelcomeConfigured,
@@ -48,6 +49,7 @@ class InboxView:
         self._pending: dict[str, dict[str, AnnouncementDrafted]] = {}  # drafts and scheduled
         self._welcome_config: dict[str, WelcomeConfigured] = {}
         self._emails: dict[tuple[str, str], str] = {}  # (community, did) -> verified address
+        self._email_since: dict[tuple[str, str], int] = {}  # when that address was confirmed
         self._mail_levels: dict[tuple[str, str, str], str] = {}  # (community, did, decide|discuss)
         self._digests: dict[tuple[str, str], DigestSetting] = {}  # who asked for summaries
         self._digest_until: dict[tuple[str, str], int] = {}  # the end of her last summary's period
@@ -101,8 +103,10 @@ class InboxView:
                 welcome.read_by.add(event.member)
         elif isinstance(event, EmailVerified):
             self._emails[(community, event.member)] = event.email
-        elif isinstance(event, EmailOptedOut):
+            self._email_since[(community, event.member)] = event.occurred_ns
+        elif isinstance(event, EmailOptedOut | EmailOptedOutByLink):
             self._emails.pop((community, event.member), None)
+            self._email_since.pop((community, event.member), None)
         elif isinstance(event, NotificationLevelSet) and event.scope in MAIL_SCOPES:
             self._mail_levels[(community, event.member, event.scope)] = event.level
         elif isinstance(event, DigestConfigured):
@@ -176,6 +180,10 @@ class InboxView:
 
     def email_of(self, community: str, member: str) -> str:
         return self._emails.get((community, member), "")
+
+    def email_since(self, community: str, member: str) -> int:
+        """When her verified address was confirmed (0: none); unsubscribe links name it."""
+        return self._email_since.get((community, member), 0)
 
     def decide_level(self, community: str, member: str) -> str:
         """Which governance notices she wants by email: `normal` unless she said otherwise."""
