@@ -161,6 +161,7 @@ DEFAULT_MAIL_SETTINGS = {
     "chat": "normal",
     "mail_delay_s": 600.0,
     "digest": {"frequency": "off", "hour": 7, "weekday": 0, "last": None},
+    "bounced": None,
 }
 
 

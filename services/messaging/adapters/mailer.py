@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass, field
@@ -28,6 +29,27 @@ class OutgoingMail:
     attachment: dict[str, Any] | None = None  # a signed credential, sent as application/vc+ld+json
     calendar: str = ""  # an iCalendar file (a meeting), sent as text/calendar
     sender_name: str = ""  # the From display name: the community's name
+    community: str = ""  # when a community mails one of its members: which, and to whom (her DID)
+    member: str = ""
+
+
+# A refusal as the mailer reports it: the reply code, then an enhanced status code if any.
+_REFUSAL = re.compile(r"^refused: (?P<code>\d{3})(?: (?P<status>[245]\.\d{1,3}\.\d{1,3})\b)?")
+
+
+def hard_bounce(result: str) -> bool:
+    """Whether a delivery result (`sent`, `refused: CODE text`, `failed: ...`) says the address
+    itself is gone for good, so that mailing it again only harms the sender's reputation: an
+    enhanced status 5.1.x (RFC 3463: bad destination mailbox or system), or without one a reply
+    550, 551 or 553 (RFC 5321). A full mailbox (5.2.x), a message judged as spam or a policy
+    (5.7.x) is about one message, not the address, and a temporary failure (4xx) is retried."""
+    refusal = _REFUSAL.match(result)
+    if refusal is None:
+        return False
+    status = refusal.group("status")
+    if status is not None:
+        return status.startswith("5.1.")
+    return refusal.group("code") in ("550", "551", "553")
 
 
 def community_headers(community: str, name: str, host: str, unsubscribe: str, **more: str) -> dict[str, str]:

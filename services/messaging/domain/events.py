@@ -122,6 +122,15 @@ class EmailOptedOut(Event, frozen=True, tag="messaging.email_opted_out.v1"):
     statement: Statement = None
 
 
+class EmailBounced(Event, frozen=True, tag="messaging.email_bounced.v1"):
+    """The mail server refused her address for good (a hard bounce: no such mailbox): mail to it
+    stops until she confirms an address again."""
+
+    member: str
+    email: str
+    said: str  # what the server answered, e.g. "550 5.1.1 mailbox unavailable"
+
+
 class EmailOptedOutByLink(Event, frozen=True, tag="messaging.email_opted_out_by_link.v1"):
     """She stopped all mail with the unsubscribe link of a mail (RFC 8058): no statement, since
     she signed nothing; the link's secret (not recorded) proved she received mail there."""
@@ -365,6 +374,7 @@ REGISTRY = EventRegistry(
         EmailVerified,
         EmailOptedOut,
         EmailOptedOutByLink,
+        EmailBounced,
         NotificationLevelSet,
         ReadMarkerSet,
         DigestConfigured,

@@ -9,6 +9,7 @@ from services.messaging.domain.events import (
     AnnouncementRead,
     DigestConfigured,
     DigestMailed,
+    EmailBounced,
     EmailOptedOut,
     EmailOptedOutByLink,
     EmailOptInRequested,
@@ -35,6 +36,7 @@ class Participant(Aggregate):
         self.email = ""  # verified address, "" when not opted in
         self.email_since_ns = 0  # when that address was confirmed (unsubscribe links name it)
         self.former: tuple[str, int] | None = None  # the address and its instant before opting out
+        self.bounced: EmailBounced | None = None  # the last address refused for good, until a new one
         self.pending: EmailOptInRequested | None = None
         self.levels: dict[str, str] = {}
         self.markers: dict[str, int] = {}
@@ -82,6 +84,14 @@ class Participant(Aggregate):
     def opt_out(self, member: str, statement: Statement, now: int) -> None:
         if self.email or self.pending:
             self.trigger(EmailOptedOut, now, member=member, statement=statement)
+
+    def bounce(self, member: str, email: str, said: str, now: int) -> bool:
+        """Stop mail to `email` when the server refused it for good; False when it is no longer
+        her address (she changed it or stopped mail meanwhile)."""
+        if not self.email or self.email.lower() != email.lower():
+            return False
+        self.trigger(EmailBounced, now, member=member, email=self.email, said=said[:300])
+        return True
 
     def opt_out_by_link(self, member: str, now: int) -> bool:
         """Stop all mail from the unsubscribe link of a mail; False when none was going."""
@@ -151,6 +161,12 @@ class Participant(Aggregate):
     def _verified(self, event: EmailVerified) -> None:
         self.email, self.pending = event.email, None
         self.email_since_ns, self.former = event.occurred_ns, None  # earlier links say nothing now
+        self.bounced = None
+
+    @applies(EmailBounced)
+    def _bounced(self, event: EmailBounced) -> None:
+        self._stop_mail()
+        self.bounced = event
 
     @applies(EmailOptedOutByLink)
     def _opted_out_by_link(self, event: EmailOptedOutByLink) -> None:

@@ -31,7 +31,7 @@ from services.messaging.domain.commands import (
 )
 from services.messaging.domain.content import check_body, check_name, check_title
 from services.messaging.domain.errors import Forbidden, Invalid, Missing
-from services.messaging.domain.events import Audience, Statement
+from services.messaging.domain.events import Audience, EmailBounced, Statement
 from services.messaging.domain.links import masked
 from services.messaging.domain.participant import Participant, participant_id
 from services.messaging.domain.settings import MessagingSettings as SettingsAggregate
@@ -185,6 +185,7 @@ class AnnouncementHandlers(HandlerBase):
         """Mail the opted-in recipients and record, per member, what the SMTP server answered."""
         assert self.mailer is not None
         results = await self.mailer.send([mail for _, mail in mails])
+        await self.record_bounces([mail for _, mail in mails], results)
         per_member = {did: results.get(mail.to, "failed: no answer") for did, mail in mails}
         for _ in range(3):
             announcement = await self._announcement(community, ident)
@@ -406,6 +407,7 @@ class AnnouncementHandlers(HandlerBase):
             "chat": participant.levels.get("chat", "normal"),
             "mail_delay_s": self.settings.mail_delay_s,  # forum and chat mails wait this long
             "digest": digest_view(participant),  # her summary by email
+            "bounced": bounce_view(participant.bounced),  # the address the mail server refused
         }
 
     async def unsubscribe_email(self, command: Signed) -> dict[str, Any]:
@@ -453,6 +455,12 @@ class AnnouncementHandlers(HandlerBase):
             "recipients": len(announcement.recipients),
             "document": announcement.document or None,
         }
+
+
+def bounce_view(bounced: EmailBounced | None) -> dict[str, str] | None:
+    if bounced is None:
+        return None
+    return {"email": bounced.email, "said": bounced.said, "at": rfc3339(bounced.occurred_ns)}
 
 
 def _segment(values: tuple[str, ...], what: str) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit
 import msgspec
 
 from services.messaging.adapters.live import LiveNotices
-from services.messaging.adapters.mailer import Mailer, OutgoingMail, community_headers
+from services.messaging.adapters.mailer import Mailer, OutgoingMail, community_headers, hard_bounce
 from services.messaging.adapters.membership_feed import MemberRecord, MembershipView
 from services.messaging.adapters.polls import PollsReader
 from services.messaging.adapters.signer import CommunitySigner
@@ -25,13 +25,14 @@ from services.messaging.domain.commands import Body, Signed
 from services.messaging.domain.content import check_id
 from services.messaging.domain.errors import Forbidden, Invalid
 from services.messaging.domain.links import UnsubscribeLinks
+from services.messaging.domain.participant import Participant, participant_id
 from services.messaging.projections.chat import ChatView
 from services.messaging.projections.forum import ForumView
 from services.messaging.projections.inbox import InboxView
 from services.messaging.projections.moderation import ModerationView
 from shared.catchup import CatchUp
 from shared.commands import CommandRejected
-from shared.domain import Aggregate, Event
+from shared.domain import Aggregate, DomainError, Event
 from shared.statements import Nonces, StatementRejected, VerifiedStatement, verify_statement
 from shared.subjects import InvalidSubject, aggregate_subject
 from shared.trust.datetimes import format_datetime
@@ -155,7 +156,30 @@ class HandlerBase:
             html=html,
             sender_name=name,
             headers=community_headers(community, name, host, stop, **headers),
+            community=community,
+            member=member,
         )
+
+    async def record_bounces(self, mails: list[OutgoingMail], results: dict[str, str]) -> int:
+        """Stop mail to each member whose address the server refused for good (a hard bounce):
+        recorded on her participant, so every replica stops, and her email settings say why."""
+        stopped = 0
+        for mail in mails:
+            said = results.get(mail.to, "")
+            if not (mail.community and mail.member) or not hard_bounce(said):
+                continue
+            for _ in range(3):
+                participant = await self.load_or_new(Participant, participant_id(mail.community, mail.member))
+                if not participant.bounce(mail.member, mail.to, said.removeprefix("refused: "), self.clock()):
+                    break
+                try:
+                    await self.save(participant)
+                    stopped += 1
+                    break
+                except DomainError as exc:
+                    if exc.code != "conflict":
+                        raise
+        return stopped
 
     @staticmethod
     async def run(fn: Callable[..., R], *args: Any) -> R:

@@ -244,6 +244,7 @@ class NoticeMail:
         for mail, result in zip(mails, answered, strict=True):
             if result != "sent":
                 log.warning("notice mail %r to one member was not accepted: %s", mail.subject, result)
+        await handlers.record_bounces(mails, results)
         for mail, sent in digests:  # so that no replica summarises the period again
             result = results.get(mail.to, "failed: no answer")
             await handlers.record_digest(

@@ -14,6 +14,7 @@ from services.messaging.domain.events import (
     AnnouncementSent,
     DigestConfigured,
     DigestMailed,
+    EmailBounced,
     EmailOptedOut,
     EmailOptedOutByLink,
     EmailVerified,
@@ -104,7 +105,7 @@ class InboxView:
         elif isinstance(event, EmailVerified):
             self._emails[(community, event.member)] = event.email
             self._email_since[(community, event.member)] = event.occurred_ns
-        elif isinstance(event, EmailOptedOut | EmailOptedOutByLink):
+        elif isinstance(event, EmailOptedOut | EmailOptedOutByLink | EmailBounced):
             self._emails.pop((community, event.member), None)
             self._email_since.pop((community, event.member), None)
         elif isinstance(event, NotificationLevelSet) and event.scope in MAIL_SCOPES:

@@ -62,6 +62,11 @@ FIELDS: dict[str, dict[str, Any]] = {
     "messaging.email_verified.v1": {"member": BEA, "email": "bea@acme.example"},
     "messaging.email_opted_out.v1": {"member": BEA},
     "messaging.email_opted_out_by_link.v1": {"member": BEA},
+    "messaging.email_bounced.v1": {
+        "member": BEA,
+        "email": "bea@acme.example",
+        "said": "550 5.1.1 no such user",
+    },
     "messaging.notification_level_set.v1": {"member": BEA, "scope": "thread:t1", "level": "watching"},
     "messaging.read_marker_set.v1": {"member": BEA, "scope": "thread:t1", "position": 3},
     "messaging.digest_configured.v1": {"member": BEA, "frequency": "weekly", "hour": 18, "weekday": 4},
