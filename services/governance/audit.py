@@ -29,6 +29,7 @@ from services.governance.audit_counting import (
     outcome,
     per_option,
     ranked_outcome,
+    valid_target,
 )
 from services.governance.crypto import (
     BallotCryptoError,
@@ -301,6 +302,7 @@ class _Poll:
     partials: list[PartialDecryption] = field(default_factory=list)
     results: bool = False
     report: PollReport | None = None
+    reached_at: int | None = None  # count polls: the first ballot that brought the ins to the target
 
     def counted(self) -> list[dict[str, Any]]:
         limit = self.closed_at if self.closed_at is not None else 1 << 62
@@ -379,6 +381,10 @@ class _Replay:
             self.find(
                 entry.position,
                 f"poll {f['poll']} records proxy limit {f['proxy_limit']}, policy is {self.proxy_limit}",
+            )
+        if spec["kind"] == "count" and not valid_target(spec):
+            self.find(
+                entry.position, f"poll {f['poll']}: a count poll needs a target, a whole number 1..100000"
             )
         signed = (f.get("statement") or {}).get("body", {}).get("spec", {})
         for name, value in signed.items():
@@ -464,6 +470,10 @@ class _Replay:
             return  # a forged statement or an invalid proof: never counted
         poll.ballots.setdefault(voter, []).append((where, f))
         self.report.ballots_checked += 1
+        if poll.spec["kind"] == "count" and poll.reached_at is None and valid_target(poll.spec):
+            ins = sum(1 for casts in poll.ballots.values() if list(casts[-1][1]["choice"]) == [0])
+            if ins >= poll.spec["target"]:
+                poll.reached_at = where
 
     def _proxy_may_vote(self, entry: Entry, poll: _Poll) -> bool:
         f, where = entry.fields, entry.position
@@ -518,6 +528,14 @@ class _Replay:
             self.find(entry.position, f"poll {poll.poll} was closed early by someone other than its author")
         if f["reason"] == "close_time" and entry.timestamp_ns < poll.closes_ns:
             self.find(entry.position, f"poll {poll.poll} was closed for time before its close time")
+        if f["reason"] == "target_reached":
+            if poll.spec.get("close_early") != "target_reached" or poll.spec["kind"] != "count":
+                self.find(entry.position, f"poll {poll.poll} was closed for a target it does not close at")
+            elif poll.reached_at is None:
+                self.find(
+                    entry.position,
+                    f"poll {poll.poll} was closed for its target before enough members were in",
+                )
         poll.closed_at = entry.position
         assert poll.report is not None
         poll.report.status = "closed"

@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-POSITIONS = {"proposal": ["agree", "abstain", "disagree", "block"], "consent": ["consent", "object"]}
+POSITIONS = {
+    "proposal": ["agree", "abstain", "disagree", "block"],
+    "consent": ["consent", "object"],
+    "count": ["I'm in", "I'm out"],
+}
+MAX_TARGET = 100_000
 
 
 def options_of(spec: dict[str, Any]) -> list[str]:
@@ -21,7 +26,7 @@ def choice_problem(spec: dict[str, Any], choice: Sequence[int]) -> str:
     n, kind = len(options_of(spec)), spec["kind"]
     inside = all(isinstance(c, int) and 0 <= c < n for c in choice)
     distinct = len(set(choice)) == len(choice)
-    if kind in ("proposal", "consent", "single"):
+    if kind in ("proposal", "consent", "single", "count"):
         return "" if len(choice) == 1 and inside else "not exactly one option"
     if kind == "multiple":
         ok = inside and distinct and spec["min_choices"] <= len(choice) <= spec["max_choices"]
@@ -76,8 +81,22 @@ def meeting_outcome(
     return found
 
 
+def valid_target(spec: dict[str, Any]) -> bool:
+    """Whether a count poll's recorded `target` is a whole number 1..100000."""
+    target = spec.get("target")
+    return type(target) is int and 1 <= target <= MAX_TARGET
+
+
+def count_outcome(spec: dict[str, Any], opted_in: int, opted_out: int, quorum_met: bool) -> dict[str, Any]:
+    """A count poll: it succeeds when at least `target` members are in (and the quorum is met)."""
+    target = spec.get("target")
+    reached = valid_target(spec) and opted_in >= int(target or 0)
+    verdict = ("passed" if reached else "failed") if quorum_met else "no_quorum"
+    return {"in": opted_in, "out": opted_out, "target": target, "reached": reached, "outcome": verdict}
+
+
 def outcome(spec: dict[str, Any], totals: list[int], voters: int, eligible: int) -> dict[str, Any]:
-    """Quorum, winners and outcome of every kind but ranked, from per-option totals."""
+    """Quorum, winners and outcome of every kind but ranked and meeting, from per-option totals."""
     names = options_of(spec)
     quorum_met = voters * 100 >= spec["quorum_pct"] * eligible
     found: dict[str, Any] = {"quorum_met": quorum_met, "totals": dict(zip(names, totals, strict=True))}
@@ -96,6 +115,8 @@ def outcome(spec: dict[str, Any], totals: list[int], voters: int, eligible: int)
             "objected" if quorum_met and totals[1] else ("passed" if quorum_met else "no_quorum")
         )
         return found
+    if kind == "count":
+        return found | count_outcome(spec, totals[0], totals[1], quorum_met)
     top = max(totals)
     order = sorted(range(len(names)), key=lambda i: (-totals[i], i))
     if not quorum_met:

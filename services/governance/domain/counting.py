@@ -17,7 +17,11 @@ Result = dict[str, Any]
 def result_of_totals(
     spec: PollSpec, totals: Sequence[int], voters: int, eligible: int, delegated: int
 ) -> Result:
-    """The outcome of a poll counted as per-option totals (every kind but ranked)."""
+    """The outcome of a poll counted as per-option totals (every kind but ranked and meeting).
+
+    A count poll also reports `in` and `out` (its two totals), its `target`, and `reached` (in ≥
+    target); it passes when the target is reached and the quorum met.
+    """
     options = spec.choices
     result: Result = base(spec, voters, eligible, delegated)
     result["totals"] = dict(zip(options, totals, strict=True))
@@ -34,6 +38,12 @@ def result_of_totals(
         return result
     if spec.kind == "consent":
         result["outcome"] = "no_quorum" if not quorum else ("objected" if totals[1] else "passed")
+        return result
+    if spec.kind == "count":
+        ins, outs = totals
+        reached = ins >= spec.count_target
+        result.update({"in": ins, "out": outs, "target": spec.count_target, "reached": reached})
+        result["outcome"] = "no_quorum" if not quorum else ("passed" if reached else "failed")
         return result
     if spec.kind == "score":
         result["averages"] = {

@@ -75,7 +75,7 @@ class ReminderSent(Event, frozen=True, tag="governance.reminder_sent.v1"):
 class PollClosed(Event, frozen=True, tag="governance.poll_closed.v1"):
     """No ballot after this commit counts: a ballot counts only when its commit precedes this one."""
 
-    reason: str  # "close_time" | "all_voted" | "by_author"
+    reason: str  # "close_time" | "all_voted" | "by_author" | "target_reached" (count polls)
     by: str
     statement: Statement = None
 

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
 from shared.domain import DomainError
 
-Kind = Literal["proposal", "consent", "single", "multiple", "ranked", "score", "dot", "meeting"]
-KINDS: tuple[str, ...] = ("proposal", "consent", "single", "multiple", "ranked", "score", "dot", "meeting")
+Kind = Literal["proposal", "consent", "single", "multiple", "ranked", "score", "dot", "meeting", "count"]
+KINDS: tuple[str, ...] = get_args(Kind)
 PROPOSAL_POSITIONS = ("agree", "abstain", "disagree", "block")
 CONSENT_POSITIONS = ("consent", "object")
-CloseEarly = Literal["never", "all_voted"]
+# A count poll (Loomio's "count"): each member opts in (0) or out (1); it succeeds at `target` ins.
+COUNT_POSITIONS = ("I'm in", "I'm out")
+FIXED_POSITIONS = {"proposal": PROPOSAL_POSITIONS, "consent": CONSENT_POSITIONS, "count": COUNT_POSITIONS}
+MAX_TARGET = 100_000
+# `target_reached` (count polls only): the poll closes at the ballot that brings the ins to the target.
+CloseEarly = Literal["never", "all_voted", "target_reached"]
 MAX_OPTIONS = 64
 MAX_REMINDERS = 5
 # A meeting poll's answer per time slot (Loomio's time poll): can come, can come if need be, cannot.
@@ -37,7 +42,7 @@ class PollSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     title: str
     description: str = ""
     discussion: str = ""  # link to the discussion thread
-    options: tuple[str, ...] = ()  # proposal and consent have fixed positions
+    options: tuple[str, ...] = ()  # proposal, consent and count have fixed positions
     min_choices: int = 1  # multiple: at least ...
     max_choices: int = 1  # multiple: ... and at most k of n
     method: Literal["irv", "schulze"] = "irv"  # ranked
@@ -53,6 +58,9 @@ class PollSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # meeting: how long the meeting lasts, 5..1440 minutes (60 when not given). Added after the
     # other fields: UNSET is not written, so specs recorded before it keep their exact bytes.
     duration_min: int | UnsetType = UNSET
+    # count: how many members must opt in for it to succeed, 1..100000 (required for a count poll,
+    # refused for any other). UNSET, as duration_min, so older specs keep their bytes.
+    target: int | UnsetType = UNSET
 
     @property
     def meeting_minutes(self) -> int:
@@ -60,13 +68,14 @@ class PollSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return DEFAULT_MEETING_MINUTES if self.duration_min is UNSET else int(self.duration_min)
 
     @property
+    def count_target(self) -> int:
+        """A count poll's target: how many members must be in (0 for other kinds)."""
+        return 0 if self.target is UNSET else int(self.target)
+
+    @property
     def choices(self) -> tuple[str, ...]:
-        """The options voters choose among (the fixed positions for proposal and consent)."""
-        if self.kind == "proposal":
-            return PROPOSAL_POSITIONS
-        if self.kind == "consent":
-            return CONSENT_POSITIONS
-        return self.options
+        """The options voters choose among (the fixed positions for proposal, consent and count)."""
+        return FIXED_POSITIONS.get(self.kind, self.options)
 
     def checked(self) -> PollSpec:
         """The spec, or DomainError("invalid_poll") naming what is wrong."""
@@ -74,9 +83,10 @@ class PollSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise invalid(f"kind must be one of {', '.join(KINDS)}")
         if not self.title.strip() or len(self.title) > 300:
             raise invalid("a poll needs a title of at most 300 characters")
-        if self.kind in ("proposal", "consent"):
+        if self.kind in FIXED_POSITIONS:
             if self.options:
-                raise invalid(f"a {self.kind} has fixed positions; give no options")
+                fixed = " / ".join(FIXED_POSITIONS[self.kind])
+                raise invalid(f"a {self.kind} poll has fixed positions ({fixed}); give no options")
         elif not 2 <= len(self.options) <= MAX_OPTIONS:
             raise invalid(f"a {self.kind} poll needs 2 to {MAX_OPTIONS} options")
         if len(set(self.options)) != len(self.options) or any(not o.strip() for o in self.options):
@@ -96,6 +106,15 @@ class PollSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
                 raise invalid("a meeting lasts 5..1440 minutes")
         elif self.duration_min is not UNSET:
             raise invalid("duration_min is for meeting polls")
+        if self.kind == "count":
+            if self.target is UNSET:
+                raise invalid(f"a count poll needs a target: how many must be in, 1..{MAX_TARGET}")
+            if not 1 <= self.target <= MAX_TARGET:
+                raise invalid(f"target is how many must be in: a whole number 1..{MAX_TARGET}")
+        elif self.target is not UNSET:
+            raise invalid("target is for count polls")
+        if self.close_early == "target_reached" and self.kind != "count":
+            raise invalid("close_early target_reached is for count polls (they have a target)")
         if not 0 <= self.quorum_pct <= 100 or not 0 <= self.threshold_pct < 100:
             raise invalid("quorum_pct is 0..100 and threshold_pct 0..99")
         if len(self.reminders_h) > MAX_REMINDERS or any(h <= 0 for h in self.reminders_h):
@@ -110,6 +129,11 @@ class PollSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
                     "secret_not_supported",
                     "a meeting poll shares who can come when, so a time can be found: use an open poll",
                 )
+            if self.kind == "count":
+                raise DomainError(
+                    "secret_not_supported",
+                    "a count poll shows who is in, so each can count on the others: use an open poll",
+                )
             trustees = self.secret.trustees
             if not trustees or len(set(trustees)) != len(trustees) or len(trustees) > 16:
                 raise invalid("a secret poll needs 1 to 16 distinct trustees")
@@ -123,7 +147,7 @@ class PollSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         Raises DomainError("invalid_choice") for a choice this poll does not allow.
         """
         n = len(self.choices)
-        if self.kind in ("proposal", "consent", "single"):
+        if self.kind in ("proposal", "consent", "single", "count"):
             if len(choice) != 1 or not 0 <= choice[0] < n:
                 raise bad_choice(f"choose exactly one of {n} options (an index 0..{n - 1})")
             return [1 if i == choice[0] else 0 for i in range(n)]
@@ -159,7 +183,7 @@ class PollSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         One choice among n is encrypted as n-1 options with the last implied, one ciphertext fewer.
         """
         n = len(self.choices)
-        if self.kind in ("proposal", "consent", "single"):
+        if self.kind in ("proposal", "consent", "single", "count"):
             return {"options": n, "max_per_option": 1, "min_total": 1, "max_total": 1, "implicit_last": True}
         if self.kind == "multiple":
             return {

@@ -427,11 +427,12 @@ class PollHandlers(HandlerBase):
         }
 
     async def results(self, query: PollQuery) -> dict[str, Any]:
-        """Live turnout while open; the final results with their breakdown once decided."""
+        """Live turnout while open; the final results with their breakdown once decided (a count
+        poll also `count`: `in`, `out`, `target`, `reached`, live until the result has them)."""
         poll = await self.run(self.poll, query.community, query.poll)
         current = await self.run(self.catch_up.query, lambda: self.ballots.poll(poll.id).current())
         voters = len(current)
-        return {
+        view: dict[str, Any] = {
             "poll": poll.poll,
             "status": poll.status,
             "eligible": poll.size,
@@ -441,6 +442,19 @@ class PollHandlers(HandlerBase):
             "result": poll.result,
             "outcome": poll.outcome or None,
         }
+        if poll.spec.kind == "count":
+            view["count"] = self.count_view(poll, [b.choice for b in current.values()])
+        return view
+
+    @staticmethod
+    def count_view(poll: Poll, choices: list[tuple[int, ...]]) -> dict[str, Any]:
+        """A count poll's progress: who is in so far (the latest ballots, live) against its target;
+        once counted, the result's figures (the ballots that count: those before the close)."""
+        target = poll.spec.count_target
+        if poll.result is not None:
+            return {k: poll.result[k] for k in ("in", "out", "target", "reached")}
+        ins = sum(1 for choice in choices if choice == (0,))
+        return {"in": ins, "out": len(choices) - ins, "target": target, "reached": ins >= target}
 
     async def board(self, query: PollQuery) -> dict[str, Any]:
         """The public ballot board: every counted ballot (open choices with their signed reasons,

@@ -69,7 +69,27 @@ class VotingHandlers(PollHandlers, HandlerBase):
         if poll.spec.close_early == "all_voted" and voted >= poll.size:
             await self.close(await self.run(self.poll, poll.community, poll.poll), "all_voted")
             answer["closed"] = "all_voted"
+        if poll.spec.close_early == "target_reached":  # count polls: as soon as enough are in
+            ins = await self.run(self.catch_up.query, lambda: self.ballots.poll(poll.id).choosing(0))
+            if ins >= poll.spec.count_target and await self.close_at_target(poll):
+                answer["closed"] = "target_reached"
         return answer
+
+    async def close_at_target(self, poll: Poll) -> bool:
+        """Close a count poll at the ballot that brought its ins to the target. A ballot cast at the
+        same moment may have closed it already: that is no refusal of this one (it is recorded)."""
+        for _ in range(3):
+            latest = await self.run(self.poll, poll.community, poll.poll)
+            if latest.status != "open":
+                return False
+            try:
+                await self.close(latest, "target_reached")
+            except DomainError as exc:
+                if exc.code != "conflict":
+                    raise
+                continue  # the poll changed meanwhile (closed, extended): look again
+            return True
+        return False
 
     def voted_with(self, poll: Poll, voter: str) -> int:
         """How many members have a ballot in the poll, counting `voter`'s just saved: for the live

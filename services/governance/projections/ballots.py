@@ -31,6 +31,10 @@ class PollBallots:
         """How many members have a ballot (the size of `current()`, without building it)."""
         return len(self.by_voter)
 
+    def choosing(self, option: int) -> int:
+        """How many members' latest ballot chooses exactly `option` (a count poll's ins: option 0)."""
+        return sum(1 for casts in self.by_voter.values() if casts[-1][1].choice == (option,))
+
     def has_voted(self, voter: str) -> bool:
         return voter in self.by_voter
 

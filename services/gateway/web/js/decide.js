@@ -1,6 +1,7 @@
 // Decide, beyond casting a vote: proxies (delegate for one poll or a period, revoke), voting for
-// the members who delegated to you, results with their breakdown, the ballot tracker lookup, and
-// meeting polls' times (who can come when, the meeting fixed, its calendar file).
+// the members who delegated to you, results with their breakdown, the ballot tracker lookup,
+// meeting polls' times (who can come when, the meeting fixed, its calendar file), and count polls
+// (who is in, against the target).
 
 import { formatDatetime } from "./crypto.js";
 import { busy, download, field, h, shortDid, toast, when } from "./ui.js";
@@ -152,12 +153,44 @@ export function meetingLine(ctx, poll) {
     calendarButton(ctx, poll, out), out);
 }
 
+// -- Count polls (Loomio's count): each member is in (0) or out (1); enough ins reach the target --
+
+export const IN = 0;
+export const OUT = 1;
+const COUNT_OUTCOMES = { passed: "Target reached", failed: "Target not reached" };
+
+export function isCount(poll) {
+  return poll?.spec?.kind === "count";
+}
+
+/** "7 of 10 needed": a count poll's ins against its target, as a bar and in words. */
+export function countBar({ in: ins, target, reached }) {
+  const words = `${ins} of ${target} needed`;
+  return h("div", { class: "count-progress" },
+    h("progress", { max: target, value: Math.min(ins, target), "aria-label": `In so far: ${words}` }),
+    h("p", { "data-testid": "count-progress" }, h("strong", {}, words), reached ? " · target reached" : ""));
+}
+
+/** Who is in (Loomio's count poll): the bar, and the names of those in (and, smaller, those out). */
+export function whoIsIn(progress, ins, outs) {
+  return h("section", { class: "card", "aria-label": "Who is in" },
+    h("h2", {}, `Who is in (${ins.length})`),
+    countBar(progress),
+    ins.length
+      ? h("ul", { class: "plain who-is-in", "data-testid": "who-is-in" }, ins.map((name) => h("li", {}, name)))
+      : h("p", { class: "hint", "data-testid": "who-is-in" }, "No one is in yet."),
+    outs.length ? h("p", { class: "hint", "data-testid": "who-is-out" }, `Out (${outs.length}): ${outs.join(", ")}`) : null);
+}
+
 /** A poll's final result as a readable breakdown (the raw tally stays one click away). */
 export function resultView(result, poll = null) {
   const meeting = isMeeting(poll);
+  const counting = isCount(poll) && result.target !== undefined;
   const parts = [h("h2", {}, "Result")];
-  if (result.outcome) parts.push(h("p", { "data-testid": "outcome" }, h("strong", {}, OUTCOMES[result.outcome] || result.outcome),
-    result.winners?.length ? `: ${result.winners.map((w) => optionText(poll, w)).join(meeting ? "; " : ", ")}` : ""));
+  const label = (counting && COUNT_OUTCOMES[result.outcome]) || OUTCOMES[result.outcome] || result.outcome;
+  if (result.outcome) parts.push(h("p", { "data-testid": "outcome" }, h("strong", {}, label),
+    result.winners?.length ? `: ${result.winners.map((w) => optionText(poll, w)).join(meeting ? "; " : ", ")}` : "",
+    counting ? `: ${result.in} of ${result.target} needed` : ""));
   const facts = [];
   if (result.voters !== undefined) facts.push(`${result.voters} voted of ${result.eligible} eligible`);
   if (result.delegated !== undefined) facts.push(`${result.delegated} by proxy`);

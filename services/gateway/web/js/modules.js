@@ -6,7 +6,8 @@ import { bytesToHex, formatDatetime, sha256 } from "./crypto.js";
 import { encryptBallot, voteVector } from "./ballot.js";
 import { dealAsTrustee, partialDecryption, trusteeIndex, trusteeKey } from "./trustee.js";
 import {
-  ANSWERS, availabilityTable, isMeeting, meetingLine, optionText, proxies, proxiesFor, resultView, timeZone, trackerLookup,
+  ANSWERS, IN, OUT, availabilityTable, isCount, isMeeting, meetingLine, optionText, proxies, proxiesFor, resultView, timeZone,
+  trackerLookup, whoIsIn,
 } from "./decide.js";
 import { isModerator, moderation, moderationTools } from "./moderation.js";
 import { SOCIAL_MODULES, plainText, slug } from "./social.js";
@@ -82,6 +83,17 @@ async function whoCanCome(ctx, poll, board, result) {
   return availabilityTable(poll, board.ballots, names, result?.winners ?? []);
 }
 
+/** A count poll's bar ("7 of 10 needed") and who is in, from the service's count and the public board. */
+async function whoIsInCard(ctx, poll, board, results) {
+  if (!isCount(poll) || board.secret) return null;
+  const named = async (choice) => (await Promise.all(board.ballots.filter((b) => b.choice?.[0] === choice)
+    .map((b) => nameOf(ctx, b.voter)))).sort((a, b) => a.localeCompare(b));
+  const [ins, outs] = await Promise.all([named(IN), named(OUT)]);
+  const target = poll.spec.target;
+  const progress = results.count ?? { in: ins.length, out: outs.length, target, reached: ins.length >= target };
+  return whoIsIn(progress, ins, outs);
+}
+
 async function notVoted(ctx, poll, board) {
   if (poll.status !== "open" || !board.not_voted?.length) return null;
   const names = await Promise.all(board.not_voted.map((did) => nameOf(ctx, did)));
@@ -93,6 +105,7 @@ function ballotControls(poll, current) {
   const options = poll.options;
   const name = `vote-${poll.poll}`;
   if (spec.kind === "meeting") return meetingControls(poll, name, current);
+  if (spec.kind === "count") return countControls(poll, current);
   if (SINGLE.has(spec.kind) || spec.kind === "multiple") {
     const type = spec.kind === "multiple" ? "checkbox" : "radio";
     const controls = options.map((option, i) => {
@@ -148,6 +161,20 @@ function meetingControls(poll, name, current) {
   };
 }
 
+/** A count poll's two answers, each a button that signs it at once: "I'm in" or "I'm out". Her
+ * current answer is the quieter button (she may still press it again). */
+function countControls(poll, current) {
+  const said = current?.[0];
+  const button = (value, label) => h("button", { type: "submit", name: "count", value: String(value), class: said === value ? "secondary" : null }, label);
+  return {
+    legend: "Are you in?",
+    nodes: [h("p", { class: "hint" }, `${poll.spec.target} needed. You may change your answer until the poll closes.`)],
+    // Her answer is the button she presses, which signs it: in place of the form's "cast my vote".
+    buttons: h("div", { class: "actions count-answers" }, button(IN, "I'm in"), button(OUT, "I'm out")),
+    read: (_form, submitter) => (submitter?.name === "count" ? [Number(submitter.value)] : []),
+  };
+}
+
 async function pollScreen(ctx, id) {
   const { session, app } = ctx;
   const base = `/polls/${encodeURIComponent(id)}`;
@@ -171,6 +198,7 @@ async function pollScreen(ctx, id) {
     const chosen = mine.choice ? stanceText(poll, mine.choice) : `tracker ${mine.tracker}`;
     parts.push(h("p", { class: "card", "data-testid": "my-ballot" }, "Your ballot is on the public board: ", h("strong", {}, chosen), poll.status === "open" ? ". You may change it until the poll closes." : "."));
   }
+  parts.push(await whoIsInCard(ctx, poll, board, results)); // how far from the target, before she answers
   const secret = Boolean(poll.spec.secret);
   // Trustees lead while the key is made and the count waits for them; once decided, the result does.
   const trustees = secret ? await trusteeCard(ctx, poll, results, () => pollScreen(ctx, id)) : null;
@@ -180,7 +208,7 @@ async function pollScreen(ctx, id) {
   } else if (poll.status === "open") {
     // An open ballot is on the board: her current vote fills the form (which votes for herself first).
     const controls = ballotControls(poll, !secret ? mine?.choice : null);
-    const submit = h("button", { type: "submit" }, mine ? "Change my vote" : "Sign and cast my vote");
+    const submit = controls.buttons ? null : h("button", { type: "submit" }, mine ? "Change my vote" : "Sign and cast my vote");
     const names = await Promise.all(represented.map(async (d) => [d.delegator, await nameOf(ctx, d.delegator)]));
     const onBehalf = represented.length
       ? field("Vote for", { name: "behalf" }, { as: "select", options: [["", "myself"], ...names.map(([did, name]) => [did, `${name} (as proxy)`])],
@@ -188,18 +216,20 @@ async function pollScreen(ctx, id) {
       : null;
     const reason = secret ? null : field("Your reason (optional)", { name: "reason", rows: 2, maxlength: 2000 },
       { as: "textarea", hint: "Shown with your vote, and signed with it." });
-    const form = h("form", { class: "card" }, onBehalf, h("fieldset", { class: "options" }, h("legend", {}, controls.legend ?? "Your vote"), controls.nodes), reason, submit, out);
+    const form = h("form", { class: "card" }, onBehalf, h("fieldset", { class: "options" }, h("legend", {}, controls.legend ?? "Your vote"), controls.nodes), reason, controls.buttons ?? submit, out);
     if (reason && mine?.reason) form.reason.value = mine.reason;
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      busy(submit, async () => {
-        const choice = controls.read(form);
+      const pressed = submit ?? event.submitter ?? form.querySelector('button[type="submit"]');
+      busy(pressed, async () => {
+        const choice = controls.read(form, event.submitter);
         const kind = poll.spec.kind;
         // Checked here in words before anything is signed; the service checks again.
         if (SINGLE.has(kind) && choice.length !== 1) throw Object.assign(new Error("Choose one option first."), { type: "invalid_choice" });
         if (kind === "multiple" && (choice.length < poll.spec.min_choices || choice.length > poll.spec.max_choices)) {
           throw Object.assign(new Error(`Choose ${poll.spec.min_choices === poll.spec.max_choices ? poll.spec.min_choices : `${poll.spec.min_choices} to ${poll.spec.max_choices}`} options.`), { type: "invalid_choice" });
         }
+        if (kind === "count" && choice.length !== 1) throw Object.assign(new Error("Press “I'm in” or “I'm out”."), { type: "invalid_choice" });
         if (kind === "ranked" && !choice.length) throw Object.assign(new Error("Number at least one option, 1 for your first preference."), { type: "invalid_choice" });
         const body = { poll: poll.poll };
         const voter = form.behalf?.value || app.keys.did;
@@ -489,13 +519,32 @@ function meetingSpec(form, bad) {
   return { options, duration_min: minutes };
 }
 
+/** A count poll's target (how many must be in) and whether it closes as soon as that many are. */
+function countTarget() {
+  const id = "poll-close_at_target";
+  return h("fieldset", { class: "count-target", hidden: true }, h("legend", {}, "Target"),
+    field("How many need to be in", { name: "count_target", type: "number", min: 1, max: 100000, inputmode: "numeric" },
+      { hint: "The poll succeeds when at least this many members say they are in." }),
+    h("div", { class: "check" }, h("input", { type: "checkbox", id, name: "close_at_target" }), h("label", { for: id }, "Close as soon as the target is reached")));
+}
+
+/** A count poll's target and early close from the form. */
+function countSpec(form, bad) {
+  const target = Number(form.count_target.value);
+  if (!form.count_target.value.trim() || !Number.isInteger(target) || target < 1 || target > 100000) {
+    throw bad("Say how many need to be in: a whole number from 1 to 100000.");
+  }
+  return { target, ...(form.close_at_target.checked ? { close_early: "target_reached" } : {}) };
+}
+
 function newPollForm(ctx, done) {
   const out = h("div", { "aria-live": "polite" });
   const title = field("Question", { name: "title", required: true, maxlength: 300 });
   const description = field("Details", { name: "description", rows: 3 }, { as: "textarea" });
-  const kind = field("Kind", { name: "kind" }, { as: "select", options: [["single", "Pick one option"], ["multiple", "Pick several options"], ["proposal", "Proposal (agree / abstain / disagree / block)"], ["consent", "Consent (consent / object)"], ["ranked", "Rank the options"], ["score", "Score each option"], ["dot", "Spread dots over the options"], ["meeting", "Find a time for a meeting"]] });
+  const kind = field("Kind", { name: "kind" }, { as: "select", options: [["single", "Pick one option"], ["multiple", "Pick several options"], ["proposal", "Proposal (agree / abstain / disagree / block)"], ["consent", "Consent (consent / object)"], ["ranked", "Rank the options"], ["score", "Score each option"], ["dot", "Spread dots over the options"], ["meeting", "Find a time for a meeting"], ["count", "Count (who is in)"]] });
   const options = field("Options, one per line", { name: "options", rows: 4 }, { as: "textarea", hint: "Not needed for proposals and consent." });
   const times = meetingTimes();
+  const target = countTarget();
   const days = field("Open for (days)", { name: "days", type: "number", min: 1, max: 90, value: 7, inputmode: "numeric" });
   // The rules a facilitator sets (Loomio's poll settings); each is checked again by the service.
   const number = (label, name, value, min, max, hint = "") => field(label, { name, type: "number", min, max, value, inputmode: "numeric" }, { hint });
@@ -536,28 +585,31 @@ function newPollForm(ctx, done) {
     const me = ctx.app.keys.did;
     trusteeList.replaceChildren(...checkboxes("trustee", people.map((m) => [m.did, m.did === me ? `${m.name} (you)` : m.name, m.did === me])));
   });
-  // A meeting poll asks for times instead of options, and is never secret: who can come when is
-  // what lets the group find its time.
+  // A meeting poll asks for times instead of options, a count poll for its target; neither is ever
+  // secret: who can come when, and who is in, are what the group needs to see.
   kind.querySelector("select").addEventListener("change", (event) => {
     const meeting = event.target.value === "meeting";
-    options.hidden = meeting;
+    const counting = event.target.value === "count";
+    options.hidden = meeting || counting;
     times.hidden = !meeting;
-    secretBox.hidden = meeting;
-    if (meeting) {
+    target.hidden = !counting;
+    secretBox.hidden = meeting || counting;
+    if (meeting || counting) {
       secretBox.querySelector("input").checked = false;
       trusteePicker.hidden = true;
     }
   });
   const submit = h("button", { type: "submit" }, "Sign and start the poll");
-  const form = h("form", { class: "card", "aria-label": "Start a poll" }, h("h2", {}, "Start a poll"), title, description, kind, options, times, days, secretBox, trusteePicker, more, submit, out);
+  const form = h("form", { class: "card", "aria-label": "Start a poll" }, h("h2", {}, "Start a poll"), title, description, kind, options, times, target, days, secretBox, trusteePicker, more, submit, out);
   const bad = (message) => new ApiError(0, "invalid_poll", message);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(submit, async () => {
       const k = form.kind.value;
-      const fixed = ["proposal", "consent"].includes(k);
+      const fixed = ["proposal", "consent", "count"].includes(k);
       const spec = { kind: k, title: form.title.value.trim(), description: form.description.value.trim() };
       if (k === "meeting") Object.assign(spec, meetingSpec(form, bad));
+      else if (k === "count") Object.assign(spec, countSpec(form, bad));
       else if (!fixed) spec.options = form.options.value.split("\n").map((o) => o.trim()).filter(Boolean);
       if (!fixed && spec.options.length < 2) throw bad("Give at least two options, one per line.");
       const int = (name) => Number.parseInt(form[name].value, 10);
@@ -574,7 +626,10 @@ function newPollForm(ctx, done) {
       const reminders = form.reminders.value.split(/[\s,]+/).filter(Boolean).map(Number);
       if (reminders.some((r) => !Number.isInteger(r) || r <= 0)) throw bad("Reminders are whole hours before the close, such as 24, 2.");
       if (reminders.length) spec.reminders_h = [...new Set(reminders)].sort((a, b) => b - a);
-      if (form.close_early.checked) spec.close_early = "all_voted";
+      if (form.close_early.checked) {
+        if (spec.close_early) throw bad("Close early either when everyone has voted or when the target is reached, not both.");
+        spec.close_early = "all_voted";
+      }
       spec.author_may_close = form.author_may_close.checked;
       const link = form.discussion.value.trim();
       if (link && !safeLink(link)) throw bad("The discussion link starts with https:// or #/.");
@@ -584,6 +639,7 @@ function newPollForm(ctx, done) {
         const needed = int("trustee_threshold");
         if (k === "ranked") throw bad("Ranked ballots cannot be added up encrypted: make this an open poll, or choose another kind.");
         if (k === "meeting") throw bad("A meeting poll shows who can come when, so it cannot be secret: make this an open poll.");
+        if (k === "count") throw bad("A count poll shows who is in, so it cannot be secret: make this an open poll.");
         if (!chosen.length || chosen.length > 16) throw bad("Choose 1 to 16 trustees for a secret ballot.");
         if (!(needed >= 1 && needed <= chosen.length)) throw bad(`Trustees needed to count: 1 to ${chosen.length}.`);
         spec.secret = { trustees: chosen, threshold: needed };
