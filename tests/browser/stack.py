@@ -128,12 +128,22 @@ async def _start_services(nc: NATS, nats_url: str, data_dir: Path, port: int) ->
 
 class MailDrop:
     """A real SMTP server's handler (aiosmtpd) that keeps each accepted message as a file in
-    `<data dir>/mail/`, where a test reads what a member was sent (a verification link)."""
+    `<data dir>/mail/`, where a test reads what a member was sent (a verification link). An
+    address listed in `<data dir>/mail/gone` is refused as a mailbox that no longer exists."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self.count = 0
+
+    async def handle_RCPT(
+        self, server: object, session: object, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        gone = self.directory / "gone"
+        if gone.exists() and address in gone.read_text().split():
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
         self.count += 1

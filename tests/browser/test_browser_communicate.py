@@ -308,3 +308,64 @@ def test_a_member_chooses_a_weekly_summary_in_her_own_time_and_the_service_keeps
     page.get_by_role("button", name="Stop emails").click()  # as she found it, for the other tests
     expect(page.get_by_role("button", name="Send me the confirmation link")).to_be_visible()
     assert browser.errors == []
+
+
+def _announce(page: Page, title: str) -> None:
+    form = page.get_by_role("form", name="New announcement")
+    form.get_by_label("Title", exact=True).fill(title)
+    form.get_by_label("Message", exact=True).fill("Open on Saturday from ten.")
+    form.get_by_role("button", name="Sign and send").click()
+    expect(page.get_by_test_id("sent").locator("li").filter(has_text=title)).to_be_visible()
+
+
+def _mail_titled(page: Page, stack: Stack, address: str, subject: str) -> EmailMessage:
+    for _ in range(80):
+        mail = next((m for m in _mails_to(stack, address) if m["Subject"] == subject), None)
+        if mail is not None:
+            return mail
+        page.wait_for_timeout(250)
+    raise AssertionError(f"no mail {subject!r} reached {address}")
+
+
+def test_one_click_in_a_mail_stops_email_and_a_mailbox_that_is_gone_is_shown_in_the_app(
+    browser: Browser, stack: Stack, new_browser: Callable[[str], Browser]
+) -> None:
+    page = browser.page
+    ben = ADMINS[1].name
+    _with_verified_email(page, stack, ben, "ben@river.example")
+    _announce(page, "Tool library opens")
+    mail = _mail_titled(page, stack, "ben@river.example", "Tool library opens")
+    assert str(mail["From"]).startswith("Riverside Food Co-op <")
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = str(mail["List-Unsubscribe"]).strip("<>")
+    assert link.startswith(f"{stack.base}/c/demo/messaging/email/unsubscribe?")
+
+    # He opens the link from his mail: a page asks first (opening changes nothing), one button stops it.
+    opened = new_browser("unsubscribe-link")
+    opened.page.goto(link)
+    expect(opened.page.get_by_role("heading", level=1)).to_have_text("Stop email?")
+    expect(opened.page.locator("p").first).to_contain_text("b•••@river.example")
+    page.reload()
+    expect(page.get_by_test_id("email-status")).to_have_text("Announcements also go to ben@river.example.")
+    opened.page.get_by_role("button", name="Stop all email from Riverside Food Co-op").click()
+    expect(opened.page.get_by_role("heading", level=1)).to_have_text("No more email")
+    page.reload()
+    expect(page.get_by_role("button", name="Send me the confirmation link")).to_be_visible()
+
+    # A later address whose mailbox is gone: the first mail refused for good stops mail, and the
+    # app tells him what the server said.
+    _with_verified_email(page, stack, ben, "ben.old@river.example")
+    (stack.data_dir / "mail" / "gone").write_text("ben.old@river.example\n")
+    _announce(page, "Tool library: new drills")
+    for _ in range(40):
+        page.reload()
+        if page.get_by_test_id("email-bounced").count():
+            break
+        page.wait_for_timeout(250)
+    bounced = page.get_by_test_id("email-bounced")
+    expect(bounced).to_contain_text("Mail to ben.old@river.example was refused by its mail server")
+    expect(bounced).to_contain_text("550 5.1.1 mailbox unavailable")
+    expect(page.get_by_role("button", name="Send me the confirmation link")).to_be_visible()
+    browser.screenshot("email-bounced")
+    assert browser.errors == []
+    assert opened.errors == []

@@ -1119,6 +1119,14 @@ async function emailCard(ctx) {
   const out = h("div", { "aria-live": "polite" });
   const card = h("section", { class: "card", "aria-label": "Email" }, h("h2", {}, "Email"));
   const reload = async () => card.replaceWith(await emailCard(ctx) || h("div"));
+  if (status.bounced && !status.email) {
+    // Her mail server refused the address for good: mail stopped until she confirms one again.
+    const b = status.bounced;
+    card.append(h("p", { class: "error", role: "status", "data-testid": "email-bounced" },
+      `Mail to ${b.email} was refused by its mail server on ${new Date(b.at).toLocaleDateString()}, so we stopped sending it. `,
+      h("span", { class: "code" }, `The server said: ${b.said}. `),
+      "Check the address and ask for the link again."));
+  }
   if (status.email || status.pending) {
     const stop = h("button", { type: "button", class: "secondary" }, "Stop emails");
     stop.addEventListener("click", () => busy(stop, async () => {
