@@ -62,7 +62,7 @@ def print_report(report: AuditReport, elapsed: float) -> None:
         if poll.recomputed is None:
             continue
         print(f"  eligible {poll.eligible}, voted {poll.voters}, by proxy {poll.delegated}")
-        for name in ("totals", "winners", "quorum_met", "outcome"):
+        for name in ("totals", "winners", "target", "reached", "quorum_met", "outcome"):
             if name in poll.recomputed:
                 print(f"  {name}: {poll.recomputed[name]}")
     for finding in report.findings:

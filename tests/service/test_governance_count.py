@@ -26,6 +26,8 @@ IN, OUT = [0], [1]
 async def test_members_opt_in_or_out_and_the_poll_passes_when_enough_are_in() -> None:
     w = await world(4)
     poll = (await w.poll(w.members[0], FLOUR))["poll"]
+    _, opened = w.notices.sent[-1]
+    assert (opened["kind"], opened["target"]) == ("poll_opened", 3)  # mailed with how many are needed
     await w.vote(w.admin, poll, IN)
     await w.vote(w.members[0], poll, IN, reason="Two sacks for us")
     await w.vote(w.members[1], poll, OUT)

@@ -438,3 +438,20 @@ async def test_a_poll_notice_is_mailed_at_once_behind_more_waiting_messages_than
     )  # fmt: skip
     [mail] = await mails_to(inbox, "bea@river.example", 1)
     assert mail["Subject"] == "Poll open: Budget 2027"
+
+
+async def test_a_count_polls_opening_mail_says_how_many_must_be_in(
+    world: World,
+    nc: NATS,
+    smtp: tuple[Inbox, int],  # noqa: F811
+) -> None:
+    inbox, _ = smtp
+    bea = await opted_in(world, inbox, "Bea")
+    await NatsNotices(nc).notify(
+        world.community,
+        {"kind": "poll_opened", "poll": "flour", "title": "Flour", "closes_at": _stamp(timedelta(days=3)),
+         "target": 10, "recipients": [bea.did]},
+    )  # fmt: skip
+    [opened] = await mails_to(inbox, "bea@river.example", 1)
+    text = " ".join(text_of(opened).split())
+    assert "It goes ahead if 10 members say they are in. Are you in?" in text

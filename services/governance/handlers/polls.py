@@ -196,6 +196,8 @@ class PollHandlers(HandlerBase):
         }  # fmt: skip
         if poll.spec.kind == "meeting":  # the times go in the mail: she may know at once
             opened["times"] = list(poll.spec.options)
+        if poll.spec.kind == "count":  # "we need 10": the mail says how many must be in
+            opened["target"] = poll.spec.count_target
         await self.notices.notify(poll.community, opened)
 
     async def close_poll(self, command: Signed) -> dict[str, Any]:

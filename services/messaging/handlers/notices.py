@@ -121,6 +121,10 @@ def compose(notice: dict[str, Any], name: str) -> tuple[str, str] | None:
         if isinstance(times, list) and times:  # a meeting poll: when could she come?
             listed = "\n".join(f"- {_when(str(t))}" for t in times)
             opened += f"\n\nSay which of these times you can come to:\n{listed}"
+        target = notice.get("target")
+        if isinstance(target, int) and target > 0:  # a count poll: who is in?
+            many = "one member" if target == 1 else f"{target} members"
+            opened += f"\n\nIt goes ahead if {many} say they are in. Are you in?"
         return f"Poll open: {title}", opened
     if kind == "reminder":
         return (

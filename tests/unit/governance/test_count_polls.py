@@ -279,3 +279,21 @@ def test_a_close_at_the_target_is_accepted_only_once_enough_were_in() -> None:
 def test_the_auditor_flags_a_count_poll_recorded_without_a_valid_target() -> None:
     log = Log(target=0)
     assert log.audit()[0] == ["0: poll p1: a count poll needs a target, a whole number 1..100000"]
+
+
+def test_the_auditors_text_report_names_a_count_polls_target_and_whether_it_was_reached(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from cos.audits.governance import print_report
+    from services.governance.audit import AuditReport, PollReport
+
+    recomputed = {"totals": {"I'm in": 3, "I'm out": 1}, "in": 3, "target": 3, "reached": True}
+    poll = PollReport(
+        "flour", "count", False, 5, 4, 0, recomputed | {"quorum_met": True, "outcome": "passed"}
+    )
+    poll.status = "closed"
+    print_report(AuditReport("river", {"GOVERNANCE": 9}, polls=[poll]), 0.01)
+    printed = capsys.readouterr().out
+    assert "poll flour (count, open): closed" in printed
+    assert "  target: 3\n  reached: True\n" in printed
+    assert "  outcome: passed" in printed
