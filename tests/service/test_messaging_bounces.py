@@ -13,12 +13,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from services.messaging.adapters.mailer import hard_bounce
-from services.messaging.domain.commands import VerifyEmail
 from shared.testkit.polling import eventually_async
 
-from .test_messaging_email import Inbox, free_port, link_in
+from .test_messaging_email import Inbox, free_port
 from .test_messaging_notice_mail import opted_in, world  # noqa: F401 - world is a fixture
 from .test_messaging_support import World
+from .test_messaging_unsubscribe import confirm_latest
 
 GONE = "550 5.1.1 <bea@river.example>: no such user"
 FULL = "552 5.2.2 mailbox full"
@@ -91,8 +91,7 @@ async def test_a_mailbox_that_is_gone_stops_mail_and_her_settings_say_why(
     await world.act(bea, "subscribe_email", {"email": "bea@river.example"})
     status = await world.query(bea, "email_status")
     assert (status["pending"], status["bounced"]["email"]) == ("bea@river.example", "bea@river.example")
-    verification = [m for m in inbox.to("bea@river.example") if m["Subject"].startswith("Confirm")][-1]
-    await world.handlers.verify_email(VerifyEmail(world.community, bea.did, link_in(verification)["token"]))
+    await confirm_latest(world, inbox, bea, "bea@river.example")
     status = await world.query(bea, "email_status")
     assert (status["email"], status["bounced"]) == ("bea@river.example", None)
     third = await world.act(world.admin, "compose_announcement", {"title": "Picnic", "body": "Sunday."})

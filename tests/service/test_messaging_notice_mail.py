@@ -370,19 +370,33 @@ async def settled(nc: NATS, world: World) -> bool:
     return not info.num_pending and not info.num_ack_pending
 
 
+async def opening_mail(
+    world: World, nc: NATS, inbox: Inbox, poll: str, title: str, **extra: Any
+) -> tuple[MemberKeys, EmailMessage]:
+    """Bea, opted in, is the one recipient of a `poll_opened` notice with `extra` fields: she and
+    its mail."""
+    bea = await opted_in(world, inbox, "Bea")
+    closes = _stamp(timedelta(days=3))
+    notice = {
+        "kind": "poll_opened",
+        "poll": poll,
+        "title": title,
+        "closes_at": closes,
+        "recipients": [bea.did],
+    }
+    await NatsNotices(nc).notify(world.community, notice | extra)
+    [opened] = await mails_to(inbox, "bea@river.example", 1)
+    return bea, opened
+
+
 async def test_a_meeting_polls_times_are_mailed_and_the_meeting_its_outcome_fixed_comes_as_a_calendar_file(
     world: World,
     nc: NATS,
     smtp: tuple[Inbox, int],  # noqa: F811
 ) -> None:
     inbox, _ = smtp
-    bea = await opted_in(world, inbox, "Bea")
-    await NatsNotices(nc).notify(
-        world.community,
-        {"kind": "poll_opened", "poll": "agm", "title": "AGM", "closes_at": _stamp(timedelta(days=3)),
-         "times": ["2026-12-04T17:00:00Z", "2026-12-11T17:00:00Z"], "recipients": [bea.did]},
-    )  # fmt: skip
-    [opened] = await mails_to(inbox, "bea@river.example", 1)
+    times = ["2026-12-04T17:00:00Z", "2026-12-11T17:00:00Z"]
+    bea, opened = await opening_mail(world, nc, inbox, "agm", "AGM", times=times)
     assert (
         "Say which of these times you can come to:\n- 4 December 2026, 17:00 UTC\n- 11 December"
         in text_of(opened).replace("\r\n", "\n")
@@ -445,13 +459,6 @@ async def test_a_count_polls_opening_mail_says_how_many_must_be_in(
     nc: NATS,
     smtp: tuple[Inbox, int],  # noqa: F811
 ) -> None:
-    inbox, _ = smtp
-    bea = await opted_in(world, inbox, "Bea")
-    await NatsNotices(nc).notify(
-        world.community,
-        {"kind": "poll_opened", "poll": "flour", "title": "Flour", "closes_at": _stamp(timedelta(days=3)),
-         "target": 10, "recipients": [bea.did]},
-    )  # fmt: skip
-    [opened] = await mails_to(inbox, "bea@river.example", 1)
+    _, opened = await opening_mail(world, nc, smtp[0], "flour", "Flour", target=10)
     text = " ".join(text_of(opened).split())
     assert "It goes ahead if 10 members say they are in. Are you in?" in text

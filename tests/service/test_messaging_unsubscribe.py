@@ -23,6 +23,7 @@ from services.messaging.domain.events import EmailOptedOut, EmailOptedOutByLink
 from services.messaging.domain.participant import participant_id
 from shared.domain import DomainError
 from shared.testkit.polling import eventually_async
+from shared.trust.member_keys import MemberKeys
 
 from .test_messaging_email import Inbox, link_in, smtp  # noqa: F401 - smtp is a fixture
 from .test_messaging_gateway import community_of_three, served_gateway
@@ -68,6 +69,17 @@ async def announce(world: World, inbox: Inbox, title: str, address: str) -> Emai
 
     [mail] = await eventually_async(arrived, within=20)
     return mail
+
+
+async def token_for_bea(world: World, inbox: Inbox, title: str) -> str:
+    """The token of the unsubscribe link in Bea's mail of a new announcement titled `title`."""
+    return link_query(unsubscribe_link(await announce(world, inbox, title, "bea@river.example")))["token"]
+
+
+async def confirm_latest(world: World, inbox: Inbox, keys: MemberKeys, address: str) -> None:
+    """She opens the latest confirmation link mailed to `address`."""
+    verification = [m for m in inbox.to(address) if m["Subject"].startswith("Confirm")][-1]
+    await world.handlers.verify_email(VerifyEmail(world.community, keys.did, link_in(verification)["token"]))
 
 
 async def test_every_mail_names_the_community_and_carries_her_own_one_click_link(
@@ -154,20 +166,17 @@ async def test_a_link_from_before_she_asked_for_mail_again_no_longer_works(
 ) -> None:
     inbox, _ = smtp
     bea = await opted_in(world, inbox, "Bea")
-    old = link_query(unsubscribe_link(await announce(world, inbox, "AGM", "bea@river.example")))["token"]
+    old = await token_for_bea(world, inbox, "AGM")
     await world.act(bea, "unsubscribe_email", {})  # stopped in the app, with her signature
 
     await world.act(bea, "subscribe_email", {"email": "bea@river.example"})
-    verification = [m for m in inbox.to("bea@river.example") if m["Subject"].startswith("Confirm")][-1]
-    await world.handlers.verify_email(VerifyEmail(world.community, bea.did, link_in(verification)["token"]))
+    await confirm_latest(world, inbox, bea, "bea@river.example")
     with pytest.raises(DomainError) as stale:
         await world.handlers.email_link(EmailLink(world.community, bea.did, old, confirm=True))
     assert stale.value.code == "invalid_link"
     assert (await world.query(bea, "email_status"))["email"] == "bea@river.example"
 
-    fresh = link_query(unsubscribe_link(await announce(world, inbox, "Minutes", "bea@river.example")))[
-        "token"
-    ]
+    fresh = await token_for_bea(world, inbox, "Minutes")
     assert fresh != old
     stopped = await world.handlers.email_link(EmailLink(world.community, bea.did, fresh, confirm=True))
     assert stopped["changed"] is True
@@ -179,7 +188,7 @@ async def test_a_suspended_member_may_still_stop_mail(
 ) -> None:
     inbox, _ = smtp
     bea = await opted_in(world, inbox, "Bea")
-    token = link_query(unsubscribe_link(await announce(world, inbox, "AGM", "bea@river.example")))["token"]
+    token = await token_for_bea(world, inbox, "AGM")
     await world.membership_act(world.admin, "suspend", {"member": bea.did, "reason": "unpaid dues"})
     stopped = await world.handlers.email_link(EmailLink(world.community, bea.did, token, confirm=True))
     assert stopped["changed"] is True
