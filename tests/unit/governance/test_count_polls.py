@@ -13,11 +13,12 @@ import pytest
 from services.governance.audit import AuditReport, Entry, _Replay
 from services.governance.audit_counting import choice_problem, options_of, outcome, per_option
 from services.governance.domain.counting import result_of_totals
-from services.governance.domain.events import REGISTRY, BallotCast, PollCreated
+from services.governance.domain.events import REGISTRY, BallotCast
 from services.governance.domain.rules import PollSpec
 from services.governance.projections.ballots import BallotsView
 from shared.domain import DomainError
 from shared.eventcodec import EventCodec
+from tests.unit.governance.test_meeting_polls import poll_created
 
 COUNT: dict[str, Any] = {"kind": "count", "title": "Bulk order of flour", "target": 3}
 ADA, BEA, CY, DI, EVE = (f"did:key:z6Mk{name}" for name in ("ada", "bea", "cy", "di", "eve"))
@@ -126,16 +127,9 @@ def test_a_spec_without_a_target_keeps_its_bytes() -> None:
     """`target` was added to an existing event's spec: a spec that does not use it encodes exactly
     as before (UNSET is not written), so stored polls still round-trip."""
     codec = EventCodec(REGISTRY)
-    single = msgspec.convert({"kind": "single", "title": "t", "options": ["a", "b"]}, PollSpec)
-    created = PollCreated(
-        originator_id="c.poll.p", originator_version=1, occurred_ns=1, community="c", poll="p",
-        spec=single, opens_ns=1, closes_ns=2, proxy_limit=5, by=ADA,
-    )  # fmt: skip
+    created = poll_created(msgspec.convert({"kind": "single", "title": "t", "options": ["a", "b"]}, PollSpec))
     assert b"target" not in codec.encode(created)[1]
-    counted = PollCreated(
-        originator_id="c.poll.p", originator_version=1, occurred_ns=1, community="c", poll="p",
-        spec=spec(), opens_ns=1, closes_ns=2, proxy_limit=5, by=ADA,
-    )  # fmt: skip
+    counted = poll_created(spec())
     tag, data = codec.encode(counted)
     assert codec.decode(tag, data) == counted
 

@@ -96,15 +96,19 @@ def test_service_and_auditor_pick_the_same_time_on_random_polls() -> None:
         assert {k: service.get(k) for k in auditor} == auditor, (trial, answers)
 
 
+def poll_created(kind_spec: PollSpec) -> PollCreated:
+    """A recorded poll of `kind_spec` (for checking what its stored bytes hold)."""
+    return PollCreated(
+        originator_id="c.poll.p", originator_version=1, occurred_ns=1, community="c", poll="p",
+        spec=kind_spec, opens_ns=1, closes_ns=2, proxy_limit=5, by=ADA,
+    )  # fmt: skip
+
+
 def test_a_spec_without_a_length_and_an_outcome_without_a_time_keep_their_bytes() -> None:
     """The fields were added to existing event versions: events that do not use them must encode
     exactly as before (UNSET is not written), or stored logs would no longer round-trip."""
     codec = EventCodec(REGISTRY)
-    single = msgspec.convert({"kind": "single", "title": "t", "options": ["a", "b"]}, PollSpec)
-    created = PollCreated(
-        originator_id="c.poll.p", originator_version=1, occurred_ns=1, community="c", poll="p",
-        spec=single, opens_ns=1, closes_ns=2, proxy_limit=5, by=ADA,
-    )  # fmt: skip
+    created = poll_created(msgspec.convert({"kind": "single", "title": "t", "options": ["a", "b"]}, PollSpec))
     assert b"duration_min" not in codec.encode(created)[1]
     plain = OutcomeStated(originator_id="c.poll.p", originator_version=9, occurred_ns=1, text="Done", by=ADA)
     data = codec.encode(plain)[1]
