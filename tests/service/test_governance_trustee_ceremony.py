@@ -27,6 +27,8 @@ from services.governance.crypto import (
     trustee_key,
 )
 from services.governance.domain.commands import CommunityQuery, PollQuery
+from services.governance.domain.events import PollOpened
+from services.governance.domain.poll import poll_id
 from shared.domain import DomainError
 from shared.trust.member_keys import MemberKeys
 
@@ -188,3 +190,45 @@ async def test_a_share_that_does_not_match_its_commitment_names_its_dealer() -> 
     with pytest.raises(ShareRejected) as cheated:
         _key(w.members[0], view, 2)
     assert (cheated.value.dealer, cheated.value.recipient) == (1, 2)
+
+
+async def test_the_last_trustees_part_is_recorded_when_the_scheduler_opens_the_poll_at_the_same_moment() -> (
+    None
+):
+    """Her part is saved; the scheduler's tick opens the poll before her own request can: she is
+    told her part is made and the poll is open, not "nothing was recorded"."""
+    w = await world(2)
+    trustees = [w.admin, w.members[0]]
+    dids = [t.did for t in trustees]
+    poll, crypto_id = await _created(w, trustees, threshold=2)
+    rng = SystemRandomness()
+
+    def part(index: int) -> dict[str, Any]:
+        commitment, sealed = deal_as_trustee(
+            trustees[index - 1].signing_key.sign, crypto_id, index, 2, dids, rng
+        )
+        return {
+            "poll": poll,
+            "commitment": msgspec.to_builtins(commitment),
+            "shares": msgspec.to_builtins(sealed),
+        }
+
+    await w.act(w.admin, "commit_trustee", part(1))
+    opening = w.governance.open
+    stale_statuses: list[str] = []
+
+    async def scheduler_first(stale: Any) -> None:
+        stale_statuses.append(stale.status)
+        w.governance.open = opening  # type: ignore[method-assign]
+        assert await w.governance.tick() == 1  # the tick sees every part made, and opens the poll
+        await opening(stale)  # her request's poll is now one commit behind: a conflict
+
+    w.governance.open = scheduler_first  # type: ignore[method-assign]
+    answer = await w.act(w.members[0], "commit_trustee", part(2))
+    assert stale_statuses == ["created"]
+    assert answer["status"] == "open"
+    assert [c["dealer"] for c in answer["commitments"]] == [1, 2]
+    opened = [n for _, n in w.notices.sent if n["kind"] == "poll_opened" and n["poll"] == poll]
+    assert len(opened) == 1  # opened once, by the scheduler
+    history = w.governance.app.history(poll_id(w.community, poll))
+    assert sum(isinstance(e, PollOpened) for e in history) == 1

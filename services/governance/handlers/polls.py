@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 
@@ -76,6 +77,9 @@ def trustee_setup(poll: Poll) -> TrusteeSetup:
 STALLED_NS = 60 * 10**9
 
 
+log = logging.getLogger(__name__)
+
+
 class PollHandlers(HandlerBase):
     async def configure_settings(self, command: Signed) -> dict[str, Any]:
         statement = await self.verified(command, "configure_settings")
@@ -129,9 +133,7 @@ class PollHandlers(HandlerBase):
                 {"kind": "key_requested", "poll": poll.poll, "title": spec.title,
                  "opens_at": rfc3339(poll.opens_ns), "recipients": sorted(spec.secret.trustees)},
             )  # fmt: skip
-        if poll.ready_to_open(now):
-            await self.open(poll)
-        return self.poll_view(poll)
+        return self.poll_view(await self.open_if_ready(poll))
 
     async def commit_trustee(self, command: Signed) -> dict[str, Any]:
         statement = await self.verified(command, "commit_trustee")
@@ -163,9 +165,23 @@ class PollHandlers(HandlerBase):
             {"kind": "trustee_committed", "poll": poll.poll, "title": poll.spec.title, "trustee": index,
              "recipients": sorted({*poll.trustees, poll.author})},
         )  # fmt: skip
-        if poll.ready_to_open(self.clock()):
-            await self.open(poll)
-        return self.poll_view(poll)
+        return self.poll_view(await self.open_if_ready(poll))
+
+    async def open_if_ready(self, poll: Poll) -> Poll:
+        """After her act is saved, open the poll if it is now ready. The scheduler may open it at
+        the same moment: that is no refusal of her act, which is recorded; look again."""
+        for _ in range(3):
+            if not poll.ready_to_open(self.clock()):
+                return poll
+            try:
+                await self.open(poll)
+            except DomainError as exc:
+                if exc.code != "conflict":
+                    raise
+                poll = await self.run(self.poll, poll.community, poll.poll)
+                continue
+            return poll
+        return poll  # still changing under us: the scheduler opens it on its next tick
 
     async def open(self, poll: Poll) -> None:
         """Commit the roll through membership and open the poll on it (and on the trustees' key)."""
@@ -338,36 +354,46 @@ class PollHandlers(HandlerBase):
         due = await self.run(self.catch_up.query, self.polls.active)
         changed = 0
         for entry in due:
-            poll = await self.run(self.poll, entry.community, entry.poll)
-            if poll.status == "closed":
-                # a count interrupted after the close commit is redone (not one still under way)
-                stalled = now - poll.closed_ns > STALLED_NS
-                if stalled and (poll.spec.secret is None or poll.tally is None):
-                    await self.finish(poll)
-                    changed += 1
-                continue  # a secret poll waits for its trustees
-            if poll.ready_to_open(now):
-                await self.open(poll)
-                changed += 1
-            elif poll.status == "open" and now >= poll.closes_ns:
-                await self.close(poll, "close_time")
-                changed += 1
-            elif poll.status == "open" and (reminders := poll.due_reminders(now)):
-                members = await self.roll_of(poll)
-                voted = await self.run(
-                    self.catch_up.query, lambda p=poll: set(self.ballots.poll(p.id).current())
-                )
-                waiting = sorted(members - voted)
-                for due_ns in reminders:
-                    poll.remind(due_ns, len(waiting), now)
-                await self.save(poll)
-                await self.notices.notify(
-                    poll.community,
-                    {"kind": "reminder", "poll": poll.poll, "title": poll.spec.title,
-                     "closes_at": rfc3339(poll.closes_ns), "recipients": waiting},
-                )  # fmt: skip
-                changed += 1
+            try:
+                changed += await self.tick_one(entry.community, entry.poll, now)
+            except DomainError as exc:
+                if exc.code != "conflict":
+                    raise
+                # a member's act changed the poll meanwhile (and may have done this step): next tick
+                log.info("poll %s/%s changed during the tick: looked at again", entry.community, entry.poll)
         return changed
+
+    async def tick_one(self, community: str, name: str, now: int) -> int:
+        """Open, remind or close one poll if it is due; 1 if it changed."""
+        poll = await self.run(self.poll, community, name)
+        if poll.status == "closed":
+            # a count interrupted after the close commit is redone (not one still under way);
+            # a secret poll waits for its trustees
+            stalled = now - poll.closed_ns > STALLED_NS
+            if stalled and (poll.spec.secret is None or poll.tally is None):
+                await self.finish(poll)
+                return 1
+            return 0
+        if poll.ready_to_open(now):
+            await self.open(poll)
+            return 1
+        if poll.status == "open" and now >= poll.closes_ns:
+            await self.close(poll, "close_time")
+            return 1
+        if poll.status == "open" and (reminders := poll.due_reminders(now)):
+            members = await self.roll_of(poll)
+            voted = await self.run(self.catch_up.query, lambda: set(self.ballots.poll(poll.id).current()))
+            waiting = sorted(members - voted)
+            for due_ns in reminders:
+                poll.remind(due_ns, len(waiting), now)
+            await self.save(poll)
+            await self.notices.notify(
+                poll.community,
+                {"kind": "reminder", "poll": poll.poll, "title": poll.spec.title,
+                 "closes_at": rfc3339(poll.closes_ns), "recipients": waiting},
+            )  # fmt: skip
+            return 1
+        return 0
 
     # -- reading ----------------------------------------------------------------------------------
 

@@ -66,24 +66,25 @@ class VotingHandlers(PollHandlers, HandlerBase):
             {"kind": "ballot_cast", "poll": poll.poll, "voter": voter, "cast_by": actor,
              "voted": voted, "eligible": poll.size},
         )  # fmt: skip
-        if poll.spec.close_early == "all_voted" and voted >= poll.size:
-            await self.close(await self.run(self.poll, poll.community, poll.poll), "all_voted")
+        everyone = poll.spec.close_early == "all_voted" and voted >= poll.size
+        if everyone and await self.close_after_ballot(poll, "all_voted"):
             answer["closed"] = "all_voted"
         if poll.spec.close_early == "target_reached":  # count polls: as soon as enough are in
             ins = await self.run(self.catch_up.query, lambda: self.ballots.poll(poll.id).choosing(0))
-            if ins >= poll.spec.count_target and await self.close_at_target(poll):
+            if ins >= poll.spec.count_target and await self.close_after_ballot(poll, "target_reached"):
                 answer["closed"] = "target_reached"
         return answer
 
-    async def close_at_target(self, poll: Poll) -> bool:
-        """Close a count poll at the ballot that brought its ins to the target. A ballot cast at the
-        same moment may have closed it already: that is no refusal of this one (it is recorded)."""
+    async def close_after_ballot(self, poll: Poll, reason: str) -> bool:
+        """Close a poll at the ballot that completed it (all voted, or the target reached). A ballot
+        cast at the same moment, or the scheduler, may have closed it already: that is no refusal
+        of this ballot, which is recorded."""
         for _ in range(3):
             latest = await self.run(self.poll, poll.community, poll.poll)
             if latest.status != "open":
                 return False
             try:
-                await self.close(latest, "target_reached")
+                await self.close(latest, reason)
             except DomainError as exc:
                 if exc.code != "conflict":
                     raise
