@@ -59,6 +59,9 @@ def print_report(report: AuditReport, elapsed: float) -> None:
     for poll in report.polls:
         secrecy = "secret" if poll.secret else "open"
         print(f"poll {poll.poll} ({poll.kind}, {secrecy}): {poll.status}")
+        for c in poll.complaints:
+            answer = "answered with a share that verifies" if c["answered"] else "NOT ANSWERED"
+            print(f"  trustee {c['recipient']} complained of trustee {c['dealer']}'s share: {answer}")
         if poll.recomputed is None:
             continue
         print(f"  eligible {poll.eligible}, voted {poll.voters}, by proxy {poll.delegated}")

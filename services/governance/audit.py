@@ -39,6 +39,8 @@ from services.governance.crypto import (
     EncryptedTally,
     PartialDecryption,
     PollKey,
+    SecretShare,
+    ShareRejected,
     TrusteeSetup,
     check_partial_decryption,
     combine_partial_decryptions,
@@ -46,6 +48,7 @@ from services.governance.crypto import (
     tally_verified_ballots,
     verification_keys,
     verify_setup,
+    verify_share,
 )
 from services.governance.crypto.group import point_hex
 from shared.bundle import Bundle
@@ -91,6 +94,9 @@ class PollReport:
     recomputed: dict[str, Any] | None = None
     recorded_outcome: str | None = None
     status: str = "created"
+    # Complaints of dealt shares: {dealer, recipient, answered} (answered: the dealer revealed a
+    # share that matches her commitments). An unanswered one is no finding, but the reader sees it.
+    complaints: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -291,6 +297,7 @@ class _Poll:
     closes_ns: int
     proxy_limit: int
     commitments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    complaints: dict[tuple[int, int], bool] = field(default_factory=dict)  # (dealer, recipient) → answered
     members: frozenset[str] = frozenset()
     size: int = 0
     key: PollKey | None = None
@@ -402,6 +409,64 @@ class _Replay:
         if did not in trustees or trustees.index(did) + 1 != index:
             self.find(entry.position, f"{did} is not trustee {index} of poll {poll.poll}")
         poll.commitments[index] = entry.fields["commitment"]
+
+    def _trustee_at(self, entry: Entry, poll: _Poll, index: int, what: str) -> bool:
+        trustees = list((poll.spec.get("secret") or {}).get("trustees", []))
+        if not 1 <= index <= len(trustees) or trustees[index - 1] != entry.fields["did"]:
+            self.find(
+                entry.position, f"poll {poll.poll}: {what} by {entry.fields['did']}, not trustee {index}"
+            )
+            return False
+        return True
+
+    def _share_complained(self, entry: Entry) -> None:
+        poll = self._poll(entry)
+        if poll is None:
+            return
+        me, dealer = entry.fields["trustee"], entry.fields["dealer"]
+        if not self._trustee_at(entry, poll, me, "a complaint"):
+            return
+        if dealer == me or dealer not in poll.commitments or (dealer, me) in poll.complaints or poll.results:
+            self.find(
+                entry.position,
+                f"poll {poll.poll}: trustee {me}'s complaint of trustee {dealer} is not one the rules allow",
+            )
+            return
+        poll.complaints[(dealer, me)] = False
+        assert poll.report is not None
+        poll.report.complaints.append({"dealer": dealer, "recipient": me, "answered": False})
+
+    def _share_revealed(self, entry: Entry) -> None:
+        poll = self._poll(entry)
+        if poll is None:
+            return
+        dealer, recipient = entry.fields["dealer"], entry.fields["recipient"]
+        if not self._trustee_at(entry, poll, dealer, "a revealed share"):
+            return
+        if poll.complaints.get((dealer, recipient)) is not False:
+            self.find(
+                entry.position,
+                f"poll {poll.poll}: trustee {dealer} revealed a share "
+                f"that no complaint of trustee {recipient} asked for",
+            )
+            return
+        try:
+            share = msgspec.convert(entry.fields["share"], SecretShare)
+            if (share.dealer, share.recipient) != (dealer, recipient):
+                raise ShareRejected(dealer, recipient)
+            verify_share(msgspec.convert(poll.commitments[dealer], DealerCommitment), share)
+        except (msgspec.ValidationError, BallotCryptoError) as exc:
+            self.find(
+                entry.position,
+                f"poll {poll.poll}: the share trustee {dealer} revealed for trustee {recipient} does not "
+                f"match her commitments ({exc})",
+            )
+            return
+        poll.complaints[(dealer, recipient)] = True
+        assert poll.report is not None
+        for complaint in poll.report.complaints:
+            if (complaint["dealer"], complaint["recipient"]) == (dealer, recipient):
+                complaint["answered"] = True
 
     def _poll_opened(self, entry: Entry) -> None:
         poll = self._poll(entry)

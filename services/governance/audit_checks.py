@@ -20,6 +20,8 @@ ACTIONS = {
     "governance.settings_configured.v1": ("configure_settings", "by"),
     "governance.poll_created.v1": ("create_poll", "by"),
     "governance.trustee_committed.v1": ("commit_trustee", "did"),
+    "governance.share_complained.v1": ("complain_share", "did"),
+    "governance.share_revealed.v1": ("reveal_share", "did"),
     "governance.poll_closed.v1": ("close_poll", "by"),
     "governance.poll_extended.v1": ("extend_poll", "by"),
     "governance.partial_decryption_submitted.v1": ("submit_partial_decryption", "by"),

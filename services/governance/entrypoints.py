@@ -21,6 +21,8 @@ SIGNED_COMMANDS = (
     "configure_settings",
     "create_poll",
     "commit_trustee",
+    "complain_share",
+    "reveal_share",
     "cast_ballot",
     "close_poll",
     "extend_poll",

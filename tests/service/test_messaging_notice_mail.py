@@ -109,7 +109,7 @@ async def test_notices_are_mailed_to_recipients_who_asked_for_email_at_the_level
 
     opened, progress = await mails_to(inbox, "fay@river.example", 2)
     assert opened["Subject"] == "Poll open: Budget 2027"
-    assert progress["Subject"] == "Budget 2027: trustee 2 made their part of the key"
+    assert progress["Subject"] == "Budget 2027: trustee 1 made their part of the key"
     [for_bea] = await mails_to(inbox, "bea@river.example", 1)
     assert for_bea["Subject"] == "Poll open: Budget 2027"
     body = text_of(for_bea)
@@ -462,3 +462,23 @@ async def test_a_count_polls_opening_mail_says_how_many_must_be_in(
     _, opened = await opening_mail(world, nc, smtp[0], "flour", "Flour", target=10)
     text = " ".join(text_of(opened).split())
     assert "It goes ahead if 10 members say they are in. Are you in?" in text
+
+
+async def test_a_complaint_of_a_dealt_share_and_its_answer_are_mailed_with_the_trustees_numbers(
+    world: World,
+    nc: NATS,
+    smtp: tuple[Inbox, int],  # noqa: F811
+) -> None:
+    inbox, _ = smtp
+    bea = await opted_in(world, inbox, "Bea")  # the dealer, at the default level
+    for kind in ("share_complained", "share_revealed"):
+        await NatsNotices(nc).notify(
+            world.community,
+            {"kind": kind, "poll": "budget", "title": "Budget 2027", "trustee": 3, "dealer": 1,
+             "recipients": [bea.did]},
+        )  # fmt: skip
+    complained, revealed = await mails_to(inbox, "bea@river.example", 2)
+    assert complained["Subject"] == "Budget 2027: trustee 3 complained of the share trustee 1 dealt"
+    assert "The dealer answers by revealing that share in the app" in " ".join(text_of(complained).split())
+    assert revealed["Subject"] == "Budget 2027: trustee 1 revealed the share dealt to trustee 3"
+    assert "Trustee 3 uses it in place of the sealed one." in " ".join(text_of(revealed).split())

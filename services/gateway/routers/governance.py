@@ -31,6 +31,8 @@ class PollAct(StrEnum):
     close = "close_poll"
     extend = "extend_poll"
     commit_trustee = "commit_trustee"
+    complain_share = "complain_share"
+    reveal_share = "reveal_share"
     partial_decryption = "submit_partial_decryption"
     outcome = "state_outcome"
 

@@ -124,10 +124,12 @@ def trustee_key(
     sealed: dict[int, SealedShare],
     x25519_private: bytes,
     x25519_public: bytes,
+    revealed: dict[int, SecretShare] | None = None,
 ) -> TrusteeKey:
     """Her decryption key: her own share re-derived, plus every other dealer's share opened and checked.
 
-    `sealed` maps each other dealer to the share it sealed to her. ShareRejected names a dealer
+    `sealed` maps each other dealer to the share it sealed to her; `revealed` maps a dealer she
+    complained of to the share it revealed in answer, used instead. ShareRejected names a dealer
     whose share is missing, unreadable or does not match its commitments.
     """
     poll_id = setup.poll_id
@@ -135,6 +137,10 @@ def trustee_key(
     shares = [SecretShare(dealer=me, recipient=me, value=scalar_hex(evaluate(coefficients, me)))]
     for commitment in setup.dealers:
         if commitment.dealer == me:
+            continue
+        answer = (revealed or {}).get(commitment.dealer)
+        if answer is not None:
+            shares.append(answer)  # checked against the dealer's commitments with the others
             continue
         box = sealed.get(commitment.dealer)
         if box is None or box.recipient != me:

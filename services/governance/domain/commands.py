@@ -66,6 +66,17 @@ class TrusteeBody(msgspec.Struct, forbid_unknown_fields=True):
     shares: list[dict[str, Any]] | None = None  # crypto.SealedShare as JSON, one per other trustee
 
 
+class ComplaintBody(msgspec.Struct, forbid_unknown_fields=True):
+    poll: str
+    dealer: int  # the trustee whose share to her is missing, unreadable or false
+
+
+class RevealBody(msgspec.Struct, forbid_unknown_fields=True):
+    poll: str
+    recipient: int  # the trustee who complained
+    share: dict[str, Any]  # crypto.SecretShare as JSON, in the clear
+
+
 class CastBody(msgspec.Struct, forbid_unknown_fields=True):
     """An open ballot gives `choice`; a secret one gives the encrypted `ballot` (crypto.EncryptedBallot)."""
 

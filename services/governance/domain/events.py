@@ -54,6 +54,29 @@ class TrusteeCommitted(Event, frozen=True, tag="governance.trustee_committed.v1"
     shares: list[Json] | None = None  # crypto.SealedShare as JSON: her shares for the other trustees
 
 
+class ShareComplained(Event, frozen=True, tag="governance.share_complained.v1"):
+    """A trustee says the share a dealer sealed to her is missing, unreadable or false.
+
+    She cannot show it (only she can open the box); the dealer answers by revealing the share in
+    the clear (`ShareRevealed`), which anyone checks against the dealer's public commitments."""
+
+    trustee: int  # who complains: the share's recipient
+    dealer: int
+    did: str
+    statement: Statement = None
+
+
+class ShareRevealed(Event, frozen=True, tag="governance.share_revealed.v1"):
+    """A dealer's answer to a complaint: the share for `recipient`, in the clear, checked by the
+    service against the dealer's Feldman commitments (and by any auditor after it)."""
+
+    dealer: int
+    recipient: int
+    share: Json  # crypto.SecretShare
+    did: str
+    statement: Statement = None
+
+
 class PollOpened(Event, frozen=True, tag="governance.poll_opened.v1"):
     """Voting opens on the roll committed by membership at this instant (snapshot id, Merkle root, size)."""
 
@@ -164,6 +187,8 @@ REGISTRY = EventRegistry(
         SettingsConfigured,
         PollCreated,
         TrusteeCommitted,
+        ShareComplained,
+        ShareRevealed,
         PollOpened,
         ReminderSent,
         PollClosed,

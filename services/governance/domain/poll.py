@@ -16,6 +16,8 @@ from services.governance.domain.events import (
     PollOpened,
     ReminderSent,
     ResultsRecorded,
+    ShareComplained,
+    ShareRevealed,
     Statement,
     TallyEncrypted,
     TrusteeCommitted,
@@ -46,6 +48,8 @@ class Poll(Aggregate):
         self.status = "created"  # created | open | closed | decided
         self.commitments: dict[int, dict[str, Any]] = {}
         self.sealed_shares: dict[int, list[dict[str, Any]]] = {}
+        # (dealer, recipient) → the share the dealer revealed in answer, or None while unanswered
+        self.complaints: dict[tuple[int, int], dict[str, Any] | None] = {}
         self.snapshot = ""
         self.root = ""
         self.size = 0
@@ -132,6 +136,40 @@ class Poll(Aggregate):
             shares=shares,
         )
         return index
+
+    def complain(self, did: str, dealer: int, statement: Statement, now: int) -> int:
+        """Her share from `dealer` is missing, unreadable or false: the dealer is to reveal it."""
+        me = self.trustee_index(did)
+        if self.result is not None:
+            raise DomainError("poll_decided", "the poll is counted: complaints about shares are over")
+        if dealer == me:
+            raise DomainError(
+                "invalid_complaint", "a trustee makes her own share: there is nothing to complain of"
+            )
+        if dealer not in self.commitments:
+            raise DomainError("invalid_complaint", f"trustee {dealer} has not dealt any shares yet")
+        if (dealer, me) in self.complaints:
+            raise DomainError(
+                "already_complained", f"trustee {me} has already complained of trustee {dealer}"
+            )
+        self.trigger(ShareComplained, now, trustee=me, dealer=dealer, did=did, statement=statement)
+        return me
+
+    def reveal(self, did: str, recipient: int, share: dict[str, Any], statement: Statement, now: int) -> int:
+        """The dealer's answer: the share for `recipient` in the clear (checked by the caller)."""
+        me = self.trustee_index(did)
+        if (me, recipient) not in self.complaints:
+            raise DomainError("no_complaint", f"trustee {recipient} has not complained of your share")
+        if self.complaints[(me, recipient)] is not None:
+            raise DomainError("already_revealed", f"the share for trustee {recipient} is already revealed")
+        self.trigger(
+            ShareRevealed, now, dealer=me, recipient=recipient, share=share, did=did, statement=statement
+        )
+        return me
+
+    def unanswered(self, dealer: int) -> list[int]:
+        """The trustees whose complaints of `dealer` wait for a revealed share."""
+        return sorted(r for (d, r), share in self.complaints.items() if d == dealer and share is None)
 
     @property
     def ceremony_complete(self) -> bool:
@@ -274,6 +312,14 @@ class Poll(Aggregate):
         self.commitments[event.trustee] = event.commitment
         if event.shares:
             self.sealed_shares[event.trustee] = event.shares
+
+    @applies(ShareComplained)
+    def _complained(self, event: ShareComplained) -> None:
+        self.complaints[(event.dealer, event.trustee)] = None
+
+    @applies(ShareRevealed)
+    def _revealed(self, event: ShareRevealed) -> None:
+        self.complaints[(event.dealer, event.recipient)] = event.share
 
     @applies(PollOpened)
     def _opened(self, event: PollOpened) -> None:

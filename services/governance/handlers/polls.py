@@ -18,6 +18,8 @@ from services.governance.crypto import (
     PartialDecryption,
     PollKey,
     SealedShare,
+    SecretShare,
+    ShareRejected,
     TrusteeSetup,
     check_partial_decryption,
     check_sealed_shares,
@@ -27,10 +29,12 @@ from services.governance.crypto import (
     verification_keys,
     verify_dealer,
     verify_setup,
+    verify_share,
 )
 from services.governance.crypto.group import point_hex
 from services.governance.domain.commands import (
     CommunityQuery,
+    ComplaintBody,
     CreatePollBody,
     ExtendBody,
     MemberPollsQuery,
@@ -38,6 +42,7 @@ from services.governance.domain.commands import (
     PartialBody,
     PollBody,
     PollQuery,
+    RevealBody,
     SettingsBody,
     Signed,
     TrusteeBody,
@@ -166,6 +171,54 @@ class PollHandlers(HandlerBase):
              "recipients": sorted({*poll.trustees, poll.author})},
         )  # fmt: skip
         return self.poll_view(await self.open_if_ready(poll))
+
+    async def complain_share(self, command: Signed) -> dict[str, Any]:
+        """A trustee says the share a dealer sealed to her is missing, unreadable or false. Only she
+        can open the box, so the complaint is her word; the dealer answers it in public."""
+        statement = await self.verified(command, "complain_share")
+        body = self.body(statement, ComplaintBody)
+        poll = await self.run(self.poll, command.community, body.poll)
+        if poll.spec.secret is None:
+            raise DomainError("not_secret", f"poll {poll.poll} has no trustees")
+        me = poll.complain(statement.actor, body.dealer, statement.document, self.clock())
+        await self.save(poll)
+        await self.notices.notify(
+            poll.community,
+            {"kind": "share_complained", "poll": poll.poll, "title": poll.spec.title, "trustee": me,
+             "dealer": body.dealer, "recipients": sorted({poll.trustees[body.dealer - 1], poll.author})},
+        )  # fmt: skip
+        return self.poll_view(poll)
+
+    async def reveal_share(self, command: Signed) -> dict[str, Any]:
+        """The dealer answers a complaint with the share in the clear; it must match her commitments."""
+        statement = await self.verified(command, "reveal_share")
+        body = self.body(statement, RevealBody)
+        poll = await self.run(self.poll, command.community, body.poll)
+        me = poll.trustee_index(statement.actor)
+        try:
+            share = msgspec.convert(body.share, SecretShare)
+            if (share.dealer, share.recipient) != (me, body.recipient):
+                raise ShareRejected(me, body.recipient)
+            commitment = msgspec.convert(poll.commitments.get(me), DealerCommitment)
+            verify_share(commitment, share)
+        except msgspec.ValidationError as exc:
+            raise DomainError("invalid_share", f"the share is not a share: {exc}") from exc
+        except BallotCryptoError as exc:  # ShareRejected, or a point that is not one
+            raise DomainError(
+                "invalid_share",
+                f"this is not the share trustee {me} dealt trustee {body.recipient}: "
+                "it does not match the commitments she published",
+            ) from exc
+        poll.reveal(
+            statement.actor, body.recipient, msgspec.to_builtins(share), statement.document, self.clock()
+        )
+        await self.save(poll)
+        await self.notices.notify(
+            poll.community,
+            {"kind": "share_revealed", "poll": poll.poll, "title": poll.spec.title, "trustee": body.recipient,
+             "dealer": me, "recipients": sorted({poll.trustees[body.recipient - 1], poll.author})},
+        )  # fmt: skip
+        return self.poll_view(poll)
 
     async def open_if_ready(self, poll: Poll) -> Poll:
         """After her act is saved, open the poll if it is now ready. The scheduler may open it at
@@ -410,7 +463,7 @@ class PollHandlers(HandlerBase):
                 {"poll": e.poll, "title": e.title, "kind": e.kind, "secret": e.secret, "status": e.status,
                  "opens_at": rfc3339(e.opens_ns), "closes_at": rfc3339(e.closes_ns),
                  "closed_at": rfc3339(e.closed_ns) if e.closed_ns else None,
-                 "trustees_to_act": e.trustees_to_act()}
+                 "trustees_to_act": e.trustees_to_act(), "to_reveal": e.to_reveal()}
                 for e in entries
             ],
         }  # fmt: skip
@@ -551,6 +604,11 @@ class PollHandlers(HandlerBase):
                 {"dealer": dealer, **share}
                 for dealer in sorted(poll.sealed_shares)
                 for share in poll.sealed_shares[dealer]
+            ]
+            # Complaints of dealt shares, each with the share its dealer revealed in answer (or null).
+            view["complaints"] = [
+                {"dealer": dealer, "recipient": recipient, "revealed": share}
+                for (dealer, recipient), share in sorted(poll.complaints.items())
             ]
             view["encrypted_tally"] = poll.tally["tally"] if poll.tally else None
             view["partial_decryptions"] = sorted(poll.partials)

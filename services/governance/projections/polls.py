@@ -13,6 +13,8 @@ from services.governance.domain.events import (
     PollExtended,
     PollOpened,
     ResultsRecorded,
+    ShareComplained,
+    ShareRevealed,
     TallyEncrypted,
     TrusteeCommitted,
 )
@@ -35,6 +37,7 @@ class PollEntry:
     committed: set[int] = field(default_factory=set)
     decrypted: set[int] = field(default_factory=set)
     tallied: bool = False
+    unanswered: set[tuple[int, int]] = field(default_factory=set)  # complaints: (dealer, recipient)
 
     def trustees_to_act(self) -> list[str]:
         """Trustees the poll waits for: to make their part of the key, or to decrypt their share."""
@@ -45,6 +48,13 @@ class PollEntry:
         else:
             return []
         return [did for i, did in enumerate(self.trustees, start=1) if i not in done]
+
+    def to_reveal(self) -> list[str]:
+        """Dealers a complaint waits for: each is to reveal the share a trustee says is false."""
+        if self.status == "decided":
+            return []
+        dealers = sorted({dealer for dealer, _ in self.unanswered})
+        return [self.trustees[dealer - 1] for dealer in dealers]
 
 
 class PollsView:
@@ -71,6 +81,10 @@ class PollsView:
         if isinstance(event, TrusteeCommitted):
             entry.trustees_committed += 1
             entry.committed.add(event.trustee)
+        elif isinstance(event, ShareComplained):
+            entry.unanswered.add((event.dealer, event.trustee))
+        elif isinstance(event, ShareRevealed):
+            entry.unanswered.discard((event.dealer, event.recipient))
         elif isinstance(event, TallyEncrypted):
             entry.tallied = True
         elif isinstance(event, PartialDecryptionSubmitted):

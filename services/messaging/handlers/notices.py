@@ -50,7 +50,16 @@ NS = 10**9
 STALE_NS = 2 * 24 * 3600 * NS
 
 ACT = frozenset(
-    {"key_requested", "poll_opened", "reminder", "decryption_requested", "poll_closed", "outcome_stated"}
+    {
+        "key_requested",
+        "poll_opened",
+        "reminder",
+        "decryption_requested",
+        "poll_closed",
+        "outcome_stated",
+        "share_complained",  # the dealer must reveal the share
+        "share_revealed",  # the trustee complaining can go on
+    }
 )
 PROGRESS = frozenset({"trustee_committed", "trustee_decrypted"})
 MAILED_AT = {"normal": ACT, "watching": ACT | PROGRESS, "muted": frozenset()}
@@ -108,7 +117,10 @@ def compose(notice: dict[str, Any], name: str) -> tuple[str, str] | None:
     quoted = f"\N{LEFT DOUBLE QUOTATION MARK}{title}\N{RIGHT DOUBLE QUOTATION MARK}"
     closes = _when(str(notice.get("closes_at", "")))
     trustee = notice.get("trustee")
-    nth = f"Trustee {trustee + 1}" if isinstance(trustee, int) else "A trustee"
+    # Governance numbers trustees from 1, as the poll lists them.
+    nth = f"Trustee {trustee}" if isinstance(trustee, int) else "A trustee"
+    dealer = notice.get("dealer")
+    dealt = f"trustee {dealer}" if isinstance(dealer, int) else "another trustee"
     if kind == "key_requested":
         return (
             f"Your part of the key for {title}",
@@ -165,6 +177,20 @@ def compose(notice: dict[str, Any], name: str) -> tuple[str, str] | None:
         return (
             f"{title}: {nth.lower()} decrypted their share",
             f"{nth} of the secret poll {quoted} in {name} has decrypted their share of the count.",
+        )
+    if kind == "share_complained":
+        return (
+            f"{title}: {nth.lower()} complained of the share {dealt} dealt",
+            f"{nth} of the secret poll {quoted} in {name} says the share {dealt} sealed to them is "
+            "missing or does not match its public commitment. The dealer answers by revealing that "
+            "share in the app; it is checked against the commitment, and anyone can see who was right.",
+        )
+    if kind == "share_revealed":
+        return (
+            f"{title}: {dealt} revealed the share dealt to {nth.lower()}",
+            f"In the secret poll {quoted} in {name}, {dealt} answered the complaint of "
+            f"{nth.lower()} by revealing the share, which matches its public commitment. "
+            f"{nth} uses it in place of the sealed one.",
         )
     return None
 

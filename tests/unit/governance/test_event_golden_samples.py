@@ -37,6 +37,13 @@ FIELDS: dict[str, dict[str, Any]] = {
         "by": ADA,
     },
     "governance.trustee_committed.v1": {"trustee": 1, "did": ADA, "commitment": {"dealer": 1}},
+    "governance.share_complained.v1": {"trustee": 2, "dealer": 1, "did": BEA},
+    "governance.share_revealed.v1": {
+        "dealer": 1,
+        "recipient": 2,
+        "share": {"dealer": 1, "recipient": 2, "value": "0a" * 32},
+        "did": ADA,
+    },
     "governance.poll_opened.v1": {
         "snapshot": "s1",
         "root": "ab" * 32,

@@ -1,10 +1,11 @@
 // Decide, beyond casting a vote: proxies (delegate for one poll or a period, revoke), voting for
 // the members who delegated to you, results with their breakdown, the ballot tracker lookup,
-// meeting polls' times (who can come when, the meeting fixed, its calendar file), and count polls
-// (who is in, against the target).
+// meeting polls' times (who can come when, the meeting fixed, its calendar file), count polls
+// (who is in, against the target), and complaints of a secret poll's dealt shares.
 
 import { formatDatetime } from "./crypto.js";
-import { busy, download, field, h, shortDid, toast, when } from "./ui.js";
+import { revealedShare } from "./trustee.js";
+import { actionButton, busy, download, errorBox, field, h, shortDid, toast, when } from "./ui.js";
 
 /** Delegations to her still in force for `poll` (one for this poll, or a period covering now). */
 export function proxiesFor(delegations, me, poll, now = Date.now()) {
@@ -301,3 +302,42 @@ export const proxies = {
   },
   screen: delegationsScreen,
 };
+
+// -- Complaints of dealt shares (secret polls) --------------------------------------------------
+// Only a trustee can open the shares sealed to her. When one is false she complains, in public;
+// its dealer answers by revealing that share in the clear, which anyone checks against the
+// commitments she published, and the complainer counts with it.
+
+/** The complaints and their answers, for everyone; for a dealer complained of, her answer. */
+export function complaintsPart({ poll, me, names, keys, act, out, reload }) {
+  const complaints = poll.complaints ?? [];
+  if (!complaints.length) return [];
+  const who = (i) => `trustee ${i} (${names[i - 1]})`;
+  const parts = [h("h3", {}, "Complaints of dealt shares"), h("ul", { class: "plain", "data-testid": "complaints" }, complaints.map((c) =>
+    h("li", {}, `${who(c.recipient)} says the share ${who(c.dealer)} dealt them is false: `,
+      c.revealed
+        ? h("span", { class: "badge" }, "revealed in public; it matches the commitments")
+        : h("span", { class: "badge" }, `waiting for trustee ${c.dealer} to reveal it`))))];
+  for (const c of complaints.filter((x) => x.dealer === me && !x.revealed)) {
+    parts.push(h("p", { class: "hint" }, `Revealing it shows only what you dealt ${names[c.recipient - 1]}; it lets them count.`),
+      actionButton(`Sign and reveal the share for trustee ${c.recipient}`, async () => {
+        await act("reveal_share", { poll: poll.poll, recipient: c.recipient, share: await revealedShare(keys, poll, c.recipient) });
+        toast(`The share for trustee ${c.recipient} is revealed and checked.`);
+      }, out, { after: reload, primary: true }));
+  }
+  return parts;
+}
+
+/** When a share dealt to her is false (a CeremonyError naming its dealer): say so, and offer to
+ * complain, unless she already has. Returns whether it answered the error. */
+export function offerComplaint({ error, poll, me, act, out, reload }) {
+  if (!error || error.type !== "share_rejected" || !error.dealer) return false;
+  const already = (poll.complaints ?? []).some((c) => c.dealer === error.dealer && c.recipient === me);
+  out.replaceChildren(errorBox(error), already
+    ? h("p", { class: "hint" }, `You have complained; trustee ${error.dealer} is to reveal the share.`)
+    : actionButton(`Complain: ask trustee ${error.dealer} to reveal the share in public`, async () => {
+        await act("complain_share", { poll: poll.poll, dealer: error.dealer });
+        toast(`Your complaint is signed: trustee ${error.dealer} is asked to reveal the share.`);
+      }, out, { after: reload, primary: true }));
+  return true;
+}

@@ -6,8 +6,8 @@ import { bytesToHex, formatDatetime, sha256 } from "./crypto.js";
 import { encryptBallot, voteVector } from "./ballot.js";
 import { dealAsTrustee, partialDecryption, trusteeIndex, trusteeKey } from "./trustee.js";
 import {
-  ANSWERS, IN, OUT, availabilityTable, isCount, isMeeting, meetingLine, optionText, proxies, proxiesFor, resultView, timeZone,
-  trackerLookup, whoIsIn,
+  ANSWERS, IN, OUT, availabilityTable, complaintsPart, isCount, isMeeting, meetingLine, offerComplaint, optionText, proxies, proxiesFor,
+  resultView, timeZone, trackerLookup, whoIsIn,
 } from "./decide.js";
 import { isModerator, moderation, moderationTools } from "./moderation.js";
 import { SOCIAL_MODULES, plainText, slug } from "./social.js";
@@ -334,7 +334,7 @@ async function pollScreen(ctx, id) {
   };
   // Governance's notices about this poll (opened, a trustee's part made or count decrypted, the
   // result, the outcome stated or corrected) redraw it, unless she is in the middle of filling a form on it.
-  const stage = (p) => JSON.stringify([p.status, p.trustees_committed, p.partial_decryptions, Boolean(p.result), p.outcome, p.meeting]);
+  const stage = (p) => JSON.stringify([p.status, p.trustees_committed, p.partial_decryptions, p.complaints, Boolean(p.result), p.outcome, p.meeting]);
   listen(ctx, async (kind, notice) => {
     if (notice.service !== "governance" || notice.poll !== poll.poll || kind === "reminder") return;
     if (kind === "ballot_cast") {
@@ -385,15 +385,26 @@ async function trusteeCard(ctx, poll, results, reload) {
         toast(done.status === "open" ? "Your part is signed: the poll's key is made and voting is open." : "Your part of the key is signed.");
       }, out, { after: reload, primary: true }));
   }
+  parts.push(...complaintsPart({ poll, me, names, keys: app.keys, act, out, reload }));
+  // Her key from the shares dealt to her; a false one is answered with the offer to complain of it.
+  const myKey = async () => {
+    try {
+      return await trusteeKey(app.keys, await ctx.x25519(), poll);
+    } catch (error) {
+      if (offerComplaint({ error, poll, me, act, out, reload })) return null;
+      throw error;
+    }
+  };
   if (me && poll.public_key && !counting && !results.result) {
     parts.push(actionButton("Check the shares dealt to me", async () => {
-      await trusteeKey(app.keys, await ctx.x25519(), poll);
+      if (!(await myKey())) return;
       out.replaceChildren(h("p", { class: "notice", "data-testid": "shares-checked" }, `All ${trustees.length - 1} shares dealt to you match their public commitments: you can count.`));
     }, out));
   }
   if (me && counting && !poll.partial_decryptions.includes(me)) {
     parts.push(actionButton("Sign and decrypt my share of the count", async () => {
-      const key = await trusteeKey(app.keys, await ctx.x25519(), poll);
+      const key = await myKey();
+      if (!key) return;
       const done = await act("submit_partial_decryption", { poll: poll.poll, partial: await partialDecryption(key, poll) });
       toast(done.result ? "Your share is signed: the result is known." : "Your share of the count is signed.");
     }, out, { after: reload, primary: true }));
@@ -660,8 +671,10 @@ function newPollForm(ctx, done) {
 
 /** Secret polls waiting for her as trustee, with what she is to do. */
 function trusteeTurns(ctx, listed) {
-  return listed.filter((p) => (p.trustees_to_act ?? []).includes(ctx.app.keys.did))
-    .map((p) => [p, p.status === "created" ? "Make your part of the key" : "Decrypt your share of the count"]);
+  const did = ctx.app.keys.did;
+  return listed.filter((p) => (p.trustees_to_act ?? []).includes(did) || (p.to_reveal ?? []).includes(did))
+    .map((p) => [p, (p.to_reveal ?? []).includes(did) ? "Reveal a share you dealt"
+      : p.status === "created" ? "Make your part of the key" : "Decrypt your share of the count"]);
 }
 
 const polls = {
@@ -689,7 +702,7 @@ const polls = {
     const listed = await ctx.session.get("/polls");
     const row = (p) => h("li", { class: "member" }, h("a", { href: `#/polls?poll=${encodeURIComponent(p.poll)}` }, h("strong", {}, p.title)), " ",
       h("span", { class: "badge" }, p.status), p.secret ? h("span", { class: "badge" }, "secret") : null,
-      (p.trustees_to_act ?? []).includes(ctx.app.keys.did) ? h("span", { class: "badge" }, "your turn as trustee") : null,
+      [...(p.trustees_to_act ?? []), ...(p.to_reveal ?? [])].includes(ctx.app.keys.did) ? h("span", { class: "badge" }, "your turn as trustee") : null,
       h("div", { class: "hint" }, p.status === "open" ? `closes ${when(p.closes_at)}` : p.closed_at ? `closed ${when(p.closed_at)}` : `closes ${when(p.closes_at)}`));
     const open = listed.polls.filter((p) => p.status === "open");
     const waiting = listed.polls.filter((p) => p.status === "created");

@@ -95,10 +95,15 @@ export async function trusteeKey(keys, x25519, poll) {
   let secret = 0n;
   for (const commitment of poll.commitments) {
     const dealer = commitment.dealer;
-    const rejected = (why) => new CeremonyError("share_rejected", `Trustee ${dealer}'s share for you ${why}: tell the poll's author, as the poll cannot be counted with it.`, dealer);
+    const rejected = (why) => new CeremonyError("share_rejected", `Trustee ${dealer}'s share for you ${why}: you cannot count with it until trustee ${dealer} reveals the true one.`, dealer);
+    const answer = (poll.complaints ?? []).find((c) => c.dealer === dealer && c.recipient === me && c.revealed);
     let value;
     if (dealer === me) {
       value = evaluate(coefficients, me);
+    } else if (answer) {
+      // Revealed in public in answer to her complaint (the service checked it; so does she, below).
+      value = bytesToBig(unhex(answer.revealed.value));
+      if (answer.revealed.dealer !== dealer || answer.revealed.recipient !== me || value >= ORDER) throw rejected("revealed is not a share for you");
     } else {
       const sealed = (poll.sealed_shares ?? []).find((s) => s.dealer === dealer && s.recipient === me);
       if (!sealed) throw rejected("was not dealt through the community");
@@ -121,6 +126,15 @@ export async function trusteeKey(keys, x25519, poll) {
     secret = mod(secret + value, ORDER);
   }
   return { trustee: me, secret };
+}
+
+/** Her answer to a trustee's complaint: the share she dealt `recipient`, in the clear, re-derived
+ * from her key (the service and everyone else check it against her published commitments). */
+export async function revealedShare(keys, poll, recipient) {
+  const me = trusteeIndex(poll, keys.did);
+  if (!me) throw new CeremonyError("not_a_trustee", "You are not one of this poll's trustees.");
+  const coefficients = await derivedCoefficients(keys, poll.crypto_poll_id, poll.spec.secret.threshold);
+  return { dealer: me, recipient, value: scalarHex(evaluate(coefficients, recipient)) };
 }
 
 /** Her partial decryption of the poll's encrypted tally, each factor with its proof. */
