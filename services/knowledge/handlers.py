@@ -207,7 +207,10 @@ class KnowledgeHandlers:
         if hashlib.sha256(data).hexdigest() != body.get("sha256"):
             raise InvalidRequest("content_mismatch", "the content is not the file whose sha256 was signed")
         filename = str(body.get("filename") or "")[:200]
-        extracted = extract(data, filename, self.settings.max_upload_bytes, self.settings.max_text_chars)
+        declared = str(body.get("media_type") or "")[:200]  # the uploader's claim; the bytes decide
+        extracted = extract(
+            data, filename, self.settings.max_upload_bytes, self.settings.max_text_chars, declared
+        )
         roles = body.get("read_roles") or []
         if not isinstance(roles, list) or not all(isinstance(r, str) and 0 < len(r) <= 64 for r in roles):
             raise InvalidRequest("invalid_request", "read_roles must be a list of role names")

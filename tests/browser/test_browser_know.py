@@ -1,14 +1,17 @@
 """Know in Chromium: an admin adds a document only moderators and admins may read, replaces its file,
 lets moderators add documents, and deletes it with a reason; members see (and the assistant
-answers from) only what they may read."""
+answers from) only what they may read. A Word document goes through the same form."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
+import docx
 from playwright.sync_api import Page, expect
 
 from cos.demo import ADMINS, MEMBERS
+from services.knowledge.adapters.office import DOCX
 from shared.trust.member_keys import MemberKeys
 from tests.browser.conftest import Browser
 from tests.browser.stack import Stack
@@ -94,3 +97,48 @@ def test_an_admin_manages_a_restricted_document_and_who_may_add_them(
     assert browser.errors == []
     assert member.errors == []
     assert moderator.errors == []
+
+
+def test_an_admin_adds_a_word_document_and_a_member_is_answered_from_it(
+    browser: Browser, stack: Stack, new_browser: Callable[[str], Browser]
+) -> None:
+    document = docx.Document()
+    document.add_heading("Garden handbook", 0)
+    document.add_heading("Seed swaps", 1)
+    document.add_paragraph("The seed library swap is on the first Sunday of May, behind the greenhouse.")
+    document.add_paragraph("Label every packet", style="List Bullet")
+    data = io.BytesIO()
+    document.save(data)
+
+    page = browser.page
+    restore(page, stack, stack.phrase(ADMINS[0].name))
+    page.goto(f"{stack.base}/app/#/assistant")
+    form = page.get_by_role("form", name="Add a document")
+    chooser = form.get_by_label("File")
+    assert ".docx" in (chooser.get_attribute("accept") or "")
+    assert ".odt" in (chooser.get_attribute("accept") or "")
+    expect(form).to_contain_text("Word (.docx) or OpenDocument (.odt)")
+    form.get_by_label("Title").fill("Garden handbook")
+    chooser.set_input_files({"name": "garden.docx", "mimeType": DOCX, "buffer": data.getvalue()})
+    form.get_by_role("button", name="Sign and add").click()
+    expect(page.locator("#toast")).to_contain_text("Document added")
+    assert "Garden handbook" in library_titles(stack, DEV.name)
+
+    member = new_browser("member")
+    restore(member.page, stack, stack.phrase(DEV.name))
+    member.page.goto(f"{stack.base}/app/#/assistant")
+    member.page.get_by_label("Your question").fill("When is the seed library swap?")
+    member.page.get_by_role("button", name="Ask").click()
+    answer = member.page.get_by_test_id("answer")
+    expect(answer).to_contain_text("first Sunday of May")
+    expect(answer.locator("ol.sources li").first).to_contain_text(
+        "Garden handbook — Garden handbook / Seed swaps"
+    )
+
+    row = page.get_by_test_id("library").locator("li").filter(has_text="Garden handbook")
+    row.get_by_text("Replace or delete").click()
+    row.get_by_label("Reason for deleting").fill("Test document")
+    row.get_by_role("button", name="Delete").click()
+    expect(page.locator("#toast")).to_contain_text("Document deleted")
+    assert browser.errors == []
+    assert member.errors == []

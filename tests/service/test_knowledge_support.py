@@ -62,8 +62,11 @@ def upload(
     document: str | None = None,
     action: str = "add_document",
     filename: str = "",
+    media_type: str = "",
 ) -> Upload:
     body: dict[str, Any] = {"title": title, "sha256": hashlib.sha256(data).hexdigest(), "filename": filename}
+    if media_type:
+        body["media_type"] = media_type  # the declared content type (the browser's File.type)
     if read_roles:
         body["read_roles"] = read_roles
     if document:

@@ -1,5 +1,6 @@
 """Uploads to text: the type is sniffed from the bytes (never trusted from the name), and a file
-that does not parse as what it claims to be is refused with a reason, not half-indexed."""
+that does not parse as what it claims to be is refused with a reason, not half-indexed. The name
+and the declared content type only say what a damaged file was meant to be (`office.claimed_type`)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ import warnings
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+from services.knowledge.adapters import office
+from services.knowledge.adapters.office import DOCX, ODT
 from services.knowledge.domain.errors import InvalidRequest, TooLarge, UnsupportedMedia
 
 MARKDOWN = "text/markdown"
 PLAIN = "text/plain"
 HTML = "text/html"
 PDF = "application/pdf"
-SUPPORTED = (MARKDOWN, PLAIN, HTML, PDF)
+SUPPORTED = (MARKDOWN, PLAIN, HTML, PDF, DOCX, ODT)
+FORMATS = "Markdown, plain text, HTML, PDF, Word (.docx) and OpenDocument text (.odt)"
 MAX_PDF_PAGES = 500
 _HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<article|<main|<div|<p\b|<h[1-6])", re.I)
 _MARKDOWN_HINT = re.compile(r"(^|\n)(#{1,6}\s|[-*]\s|\d+\.\s|>\s|```)")
@@ -34,20 +38,28 @@ class Extracted:
     sha256: str
 
 
-def extract(data: bytes, filename: str, max_bytes: int, max_chars: int) -> Extracted:
+def extract(data: bytes, filename: str, max_bytes: int, max_chars: int, declared_type: str = "") -> Extracted:
     """The text of an upload; TooLarge, UnsupportedMedia or InvalidRequest('corrupt_upload')."""
     if len(data) > max_bytes:
         raise TooLarge("too_large", f"uploads are at most {max_bytes} bytes; this one is {len(data)}")
     if not data.strip():
         raise InvalidRequest("empty_document", "the upload is empty")
     digest = hashlib.sha256(data).hexdigest()
+    claimed = office.claimed_type(filename, declared_type)
     if data.startswith(b"%PDF-"):
         media, text = PDF, _pdf_text(data)
+    elif data.startswith(office.COMPOUND_FILE):
+        office.refuse_compound_file(data, claimed)
+    elif data.startswith(office.ZIP):
+        media, text = office.office_text(data, claimed, max_bytes)
     else:
         if _BINARY.search(data[:4096]):
-            raise UnsupportedMedia(
-                "unsupported_media", "only Markdown, plain text, HTML and PDF can be added (this is binary)"
-            )
+            if claimed:
+                raise InvalidRequest(
+                    "corrupt_upload",
+                    f"this is not a {office.LABELS[claimed]} (no zip package): damaged, or another file",
+                )
+            raise UnsupportedMedia("unsupported_media", f"only {FORMATS} can be added (this is binary)")
         try:
             decoded = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -60,7 +72,8 @@ def extract(data: bytes, filename: str, max_bytes: int, max_chars: int) -> Extra
             media, text = PLAIN, decoded
     text = _tidy(text)
     if not text:
-        raise InvalidRequest("empty_document", f"no text could be read from this {media} upload")
+        kind = office.LABELS.get(media, media)
+        raise InvalidRequest("empty_document", f"no text could be read from this {kind} upload")
     if len(text) > max_chars:
         raise TooLarge("too_much_text", f"documents hold at most {max_chars} characters of text")
     return Extracted(media, text, len(data), digest)

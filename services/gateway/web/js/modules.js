@@ -785,14 +785,16 @@ async function fileStatement(file) {
   return { content: btoa(binary), sha256: bytesToHex(await sha256(data)) };
 }
 
-const ACCEPT = ".md,.txt,.html,.pdf,text/plain,text/markdown,text/html,application/pdf";
+const ACCEPT = ".md,.txt,.html,.pdf,.docx,.odt,text/plain,text/markdown,text/html,application/pdf,"
+  + "application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/vnd.oasis.opendocument.text";
 
 /** Add a document, or (given `existing`) replace its file, title and readers: a signed revision
  * whose earlier versions stay in the log. */
 function documentForm(ctx, existing, done) {
   const out = h("div", { "aria-live": "polite" });
   const title = field("Title", { name: "title", required: !existing, maxlength: 300, value: existing?.title || "" });
-  const file = field(existing ? "New file" : "File", { name: "file", type: "file", required: true, accept: ACCEPT });
+  const file = field(existing ? "New file" : "File", { name: "file", type: "file", required: true, accept: ACCEPT },
+    { hint: "Markdown, text, HTML, PDF, Word (.docx) or OpenDocument (.odt)." });
   const submit = h("button", { type: "submit" }, existing ? "Sign and replace" : "Sign and add");
   const label = existing ? `Replace ${existing.title}` : "Add a document";
   const form = h("form", { class: existing ? "edit" : "card", "aria-label": label }, existing ? null : h("h2", {}, label), title, file,
