@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from services.messaging.domain.commands import EmailLink, Query, Signed, VerifyEmail
+from services.messaging.domain.commands import ArchiveQuery, EmailLink, Query, Signed, VerifyEmail
 from services.messaging.handlers import MessagingHandlers
 from shared.commands import CommandContext, CommandRouter
 
@@ -15,6 +15,7 @@ SIGNED_COMMANDS = (
     "compose_announcement",
     "send_announcement",
     "cancel_announcement",
+    "set_announcement_public",
     "configure_welcome",
     "mark_announcement_read",
     "subscribe_email",
@@ -77,4 +78,6 @@ def build_router(handlers: MessagingHandlers) -> CommandRouter:
         route(name, Query, getattr(handlers, method))
     route("verify_email", VerifyEmail, handlers.verify_email)
     route("email_link", EmailLink, handlers.email_link)
+    route("archive", ArchiveQuery, handlers.archive)  # public: no member, no session
+    route("archived", ArchiveQuery, handlers.archived)
     return router

@@ -3,7 +3,8 @@
 Acts carry the member's signed statement and her session (a bearer token for the same DID); the
 messaging service checks the statement and her standing. Reads name the signed-in member, and the
 service answers only what she may see. Following an email verification link needs no session:
-the link's secret proves the address.
+the link's secret proves the address. The public archive of announcements (no session at all) is
+in `messaging_archive.py`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Act(StrEnum):
     compose_announcement = "compose_announcement"
     send_announcement = "send_announcement"
     cancel_announcement = "cancel_announcement"
+    set_announcement_public = "set_announcement_public"
     configure_welcome = "configure_welcome"
     mark_announcement_read = "mark_announcement_read"
     subscribe_email = "subscribe_email"

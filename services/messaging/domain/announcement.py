@@ -1,4 +1,5 @@
-"""An announcement: drafted or scheduled by an admin, sent once to a committed list of recipients."""
+"""An announcement: drafted or scheduled by an admin, sent once to a committed list of recipients;
+in the community's public archive while an admin says so (only one to every member)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from services.messaging.domain.events import (
     AnnouncementCancelled,
     AnnouncementDrafted,
     AnnouncementEmailed,
+    AnnouncementPublicSet,
     AnnouncementSent,
     Audience,
     Statement,
@@ -35,6 +37,7 @@ class Announcement(Aggregate):
         self.document: dict[str, Any] = {}
         self.sent_ns = 0
         self.email_results: dict[str, str] = {}
+        self.public = False  # in the public archive (shown there once sent)
 
     def draft(
         self,
@@ -100,6 +103,27 @@ class Announcement(Aggregate):
         if results:
             self.trigger(AnnouncementEmailed, now, announcement=self.announcement, results=results)
 
+    def set_public(self, *, public: bool, by: str, statement: Statement, now: int) -> bool:
+        """Into the public archive or out of it; False when it already is as asked (nothing recorded).
+        A cancelled announcement is never published; one for a segment may not be public."""
+        if self.state == "cancelled":
+            raise DomainError(
+                "announcement_cancelled", "this announcement was cancelled: it is never published"
+            )
+        if public:
+            require_everyone(self.audience)
+        if public == self.public:
+            return False
+        self.trigger(
+            AnnouncementPublicSet,
+            now,
+            announcement=self.announcement,
+            public=public,
+            by=by,
+            statement=statement,
+        )
+        return True
+
     def due(self, now: int) -> bool:
         return self.state == "scheduled" and self.send_at_ns <= now
 
@@ -121,6 +145,24 @@ class Announcement(Aggregate):
     @applies(AnnouncementEmailed)
     def _emailed(self, event: AnnouncementEmailed) -> None:
         self.email_results.update(event.results)
+
+    @applies(AnnouncementPublicSet)
+    def _public_set(self, event: AnnouncementPublicSet) -> None:
+        self.public = event.public
+
+
+def for_everyone(audience: Audience) -> bool:
+    return not (audience.roles or audience.types or audience.tags)
+
+
+def require_everyone(audience: Audience) -> None:
+    """Only an announcement to every member may be public: anything restricted to a segment (by
+    role, membership type or tag) is the members' business and stays among them."""
+    if not for_everyone(audience):
+        raise Invalid(
+            "public_needs_everyone",
+            "only an announcement to every member may be in the public archive; this one is for a segment",
+        )
 
 
 def in_audience(

@@ -49,6 +49,16 @@ class EmailLink(msgspec.Struct, forbid_unknown_fields=True):
     confirm: bool = False
 
 
+class ArchiveQuery(msgspec.Struct, forbid_unknown_fields=True):
+    """The community's public archive, for anyone (no member named): a page of it, newest first
+    (`before` the cursor a previous page gave as `next`), or one announcement."""
+
+    community: str
+    announcement: str = ""
+    before: str = ""
+    limit: int = 20
+
+
 class Body(msgspec.Struct, forbid_unknown_fields=True):
     pass
 
@@ -60,10 +70,18 @@ class ComposeBody(Body):
     send_at: str | None = None  # RFC 3339: schedule; absent: send now unless `draft`
     draft: bool = False
     announcement: str = ""  # a client-chosen id makes a retry idempotent
+    public: bool = False  # also in the public archive, once sent (only for every member)
 
 
 class AnnouncementBody(Body):
     announcement: str
+
+
+class PublicBody(Body):
+    """Put a sent (or still pending) announcement in the public archive, or take it out."""
+
+    announcement: str
+    public: bool
 
 
 class WelcomeBody(Body):

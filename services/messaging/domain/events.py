@@ -77,6 +77,18 @@ class AnnouncementEmailed(Event, frozen=True, tag="messaging.announcement_emaile
     results: dict[str, str]
 
 
+class AnnouncementPublicSet(Event, frozen=True, tag="messaging.announcement_public_set.v1"):
+    """An admin put an announcement to every member in the community's public archive (`public`
+    true: anyone may read it, with its signed document, without an account) or took it out (false).
+    Recorded beside the draft when it is composed public; a draft or scheduled one shows only once
+    sent. The log keeps every change."""
+
+    announcement: str
+    public: bool
+    by: str
+    statement: Statement = None
+
+
 # -- community-wide settings --------------------------------------------------------------------
 
 
@@ -367,6 +379,7 @@ REGISTRY = EventRegistry(
         AnnouncementSent,
         AnnouncementCancelled,
         AnnouncementEmailed,
+        AnnouncementPublicSet,
         WelcomeConfigured,
         AnnouncementRead,
         WelcomeDelivered,

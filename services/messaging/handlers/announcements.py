@@ -17,13 +17,16 @@ from services.messaging.domain.announcement import (
     announcement_credential,
     announcement_id,
     in_audience,
+    require_everyone,
 )
 from services.messaging.domain.commands import (
     AnnouncementBody,
+    ArchiveQuery,
     ComposeBody,
     EmailBody,
     EmailLink,
     EmptyBody,
+    PublicBody,
     Query,
     Signed,
     VerifyEmail,
@@ -38,6 +41,7 @@ from services.messaging.domain.settings import MessagingSettings as SettingsAggr
 from services.messaging.domain.settings import settings_id
 from services.messaging.handlers.base import NS, HandlerBase, new_id, rfc3339
 from services.messaging.handlers.digests import digest_view
+from services.messaging.projections.inbox import Sent
 from shared.domain import DomainError
 from shared.rendering import render
 from shared.trust.datetimes import parse_datetime
@@ -46,6 +50,8 @@ from shared.trust.errors import TrustError
 log = logging.getLogger(__name__)
 _EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9.\-]{1,252}\.[A-Za-z]{2,63}$")
 MAX_SEGMENT = 20
+MAX_ARCHIVE_PAGE = 100
+_CURSOR = re.compile(r"^(\d{1,20})-([A-Za-z0-9_\-]{1,64})$")
 
 
 class EmailUnavailable(DomainError):
@@ -65,6 +71,8 @@ class AnnouncementHandlers(HandlerBase):
             types=_segment(body.audience.types, "types"),
             tags=_segment(body.audience.tags, "tags"),
         )
+        if body.public:
+            require_everyone(audience)  # refused before anything is recorded
         send_at = _instant(body.send_at) if body.send_at else 0
         if send_at and send_at <= act.now:
             send_at = 0  # a time already past means now
@@ -79,6 +87,8 @@ class AnnouncementHandlers(HandlerBase):
             statement=act.document,
             now=act.now,
         )
+        if body.public:  # in the same commit as the draft (and the sending)
+            announcement.set_public(public=True, by=act.did, statement=act.document, now=act.now)
         if body.draft or send_at:
             await self.save(announcement)
             return self.announcement_view(announcement)
@@ -97,6 +107,27 @@ class AnnouncementHandlers(HandlerBase):
         announcement.cancel(by=act.did, statement=act.document, now=act.now)
         await self.save(announcement)
         return self.announcement_view(announcement)
+
+    async def set_announcement_public(self, command: Signed) -> dict[str, Any]:
+        """Put an announcement to every member in the public archive, or take it out (at once:
+        the archive's next read no longer lists it). A change of nothing records nothing."""
+        act = await self.act(command, "set_announcement_public")
+        self.require_admin(act)
+        body = self.body(act, PublicBody)
+        for attempt in range(3):  # its email results may be recorded on it meanwhile
+            announcement = await self._announcement(act.community, body.announcement)
+            changed = announcement.set_public(
+                public=body.public, by=act.did, statement=act.document, now=act.now
+            )
+            if not changed:
+                break
+            try:
+                await self.save(announcement)
+                break
+            except DomainError as exc:
+                if exc.code != "conflict" or attempt == 2:
+                    raise
+        return self.announcement_view(announcement) | {"changed": changed}
 
     async def _announcement(self, community: str, ident: str) -> Announcement:
         return await self.find(
@@ -300,6 +331,7 @@ class AnnouncementHandlers(HandlerBase):
             "welcome": sent.welcome,
             "read": query.member in sent.read_by,
             "document": sent.document,
+            "public": not sent.welcome and self.inbox.is_public(query.community, sent.announcement),
         }
 
     async def announcement_stats(self, query: Query) -> dict[str, Any]:
@@ -317,6 +349,9 @@ class AnnouncementHandlers(HandlerBase):
         if "admin" not in record.roles:
             raise Forbidden("not_an_admin", "drafts are for the community's admins")
         pending = await self.read(lambda: self.inbox.pending(query.community))
+        public = await self.read(
+            lambda: {d.announcement: self.inbox.is_public(query.community, d.announcement) for d in pending}
+        )
         sent = await self.read(lambda: self.inbox.sent(query.community, max(1, query.limit)))
         return {
             "sent": sent,
@@ -326,6 +361,7 @@ class AnnouncementHandlers(HandlerBase):
                     "title": d.title,
                     "by": d.by,
                     "send_at": rfc3339(d.send_at_ns) if d.send_at_ns else None,
+                    "public": public.get(d.announcement, False),
                     "audience": {
                         "roles": list(d.audience.roles),
                         "types": list(d.audience.types),
@@ -335,6 +371,53 @@ class AnnouncementHandlers(HandlerBase):
                 for d in pending
             ],
         }
+
+    # -- the public archive (anyone, no session) -------------------------------------------------
+
+    async def archive(self, query: ArchiveQuery) -> dict[str, Any]:
+        """A page of the public archive, newest first, each with the community's signed document;
+        `next` is the cursor of the following page (`before`), null on the last one."""
+        community = await self._known_community(query.community)
+        if not 1 <= query.limit <= MAX_ARCHIVE_PAGE:
+            raise Invalid("invalid_request", f"limit is 1-{MAX_ARCHIVE_PAGE}")
+        cursor = _cursor(query.before) if query.before else None
+        items, changed = await self.read(
+            lambda: (self.inbox.archive(community), self.inbox.archive_changed(community))
+        )
+        if cursor is not None:
+            items = [s for s in items if (s.at_ns, s.announcement) < cursor]
+        page = items[: query.limit]
+        return {
+            "community": await self._community_card(community, page),
+            "announcements": [archive_entry(s) for s in page],
+            "next": f"{page[-1].at_ns}-{page[-1].announcement}" if len(items) > len(page) else None,
+            "updated": rfc3339(changed) if changed else None,
+        }
+
+    async def archived(self, query: ArchiveQuery) -> dict[str, Any]:
+        """One announcement of the public archive; one that is not there (for a segment, never
+        published, withdrawn, not sent yet, or none at all) is unknown, whichever it is."""
+        community = await self._known_community(query.community)
+        found = await self.read(lambda: self.inbox.archived(community, query.announcement))
+        if found is None:
+            raise Missing("unknown_announcement", "there is no such announcement in the public archive")
+        return archive_entry(found) | {"community": await self._community_card(community, [found])}
+
+    async def _known_community(self, community: str) -> str:
+        self.community_token(community)
+        await self.sync_members()
+        if community not in self.members.communities:
+            raise Missing("unknown_community", f"there is no community {community!r} here")
+        return community
+
+    async def _community_card(self, community: str, shown: list[Sent]) -> dict[str, Any]:
+        """Its id, name and DID (the issuer its announcements verify against). When the trust
+        agent does not answer, the issuer of an announcement shown; else null."""
+        try:
+            did: str | None = await self.signer.community_did(community)
+        except DomainError:
+            did = next((str(s.document.get("issuer")) for s in shown if s.document.get("issuer")), None)
+        return {"id": community, "name": self.community_name(community), "did": did}
 
     async def mark_announcement_read(self, command: Signed) -> dict[str, Any]:
         act = await self.act(command, "mark_announcement_read")
@@ -454,7 +537,20 @@ class AnnouncementHandlers(HandlerBase):
             "send_at": rfc3339(announcement.send_at_ns) if announcement.send_at_ns else None,
             "recipients": len(announcement.recipients),
             "document": announcement.document or None,
+            "public": announcement.public,
         }
+
+
+def archive_entry(sent: Sent) -> dict[str, Any]:
+    """An announcement as the public archive shows it: its HTML sanitised as the app renders it,
+    and the document signed by the community exactly as recorded, for anyone to verify."""
+    return {
+        "id": sent.announcement,
+        "title": sent.title,
+        "body_html": render(sent.body),
+        "sent_at": rfc3339(sent.at_ns),
+        "document": sent.document,
+    }
 
 
 def bounce_view(bounced: EmailBounced | None) -> dict[str, str] | None:
@@ -474,6 +570,13 @@ def _instant(value: str) -> int:
         return int(parse_datetime(value).timestamp() * NS)
     except (TrustError, TypeError, ValueError) as exc:
         raise Invalid("invalid_request", f"not an RFC 3339 instant: {value!r}") from exc
+
+
+def _cursor(value: str) -> tuple[int, str]:
+    found = _CURSOR.match(value)
+    if found is None:
+        raise Invalid("invalid_request", f"not a cursor of the archive: {value!r}")
+    return int(found.group(1)), found.group(2)
 
 
 def _hash(token: str) -> str:

@@ -1,4 +1,5 @@
-"""Announcements as members receive them: inboxes with read state, delivery and read statistics."""
+"""Announcements as members receive them: inboxes with read state, delivery and read statistics;
+and the community's public archive (sent announcements an admin made public, not withdrawn)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from services.messaging.domain.events import (
     AnnouncementCancelled,
     AnnouncementDrafted,
     AnnouncementEmailed,
+    AnnouncementPublicSet,
     AnnouncementRead,
     AnnouncementSent,
     DigestConfigured,
@@ -54,6 +56,8 @@ class InboxView:
         self._mail_levels: dict[tuple[str, str, str], str] = {}  # (community, did, decide|discuss)
         self._digests: dict[tuple[str, str], DigestSetting] = {}  # who asked for summaries
         self._digest_until: dict[tuple[str, str], int] = {}  # the end of her last summary's period
+        self._public: dict[str, dict[str, bool]] = {}  # community -> announcement -> in the archive
+        self._archive_changed: dict[str, int] = {}  # community -> when its archive last changed
 
     @staticmethod
     def _community(event: Event) -> str:
@@ -76,8 +80,14 @@ class InboxView:
                 event.document,
                 frozenset(event.recipients),
             )
+            if self.is_public(community, event.announcement):
+                self._archive_touched(community, event.occurred_ns)
         elif isinstance(event, AnnouncementCancelled):
             self._pending.get(community, {}).pop(event.announcement, None)
+        elif isinstance(event, AnnouncementPublicSet):
+            self._public.setdefault(community, {})[event.announcement] = event.public
+            if event.announcement in sent:
+                self._archive_touched(community, event.occurred_ns)
         elif isinstance(event, AnnouncementEmailed) and event.announcement in sent:
             sent[event.announcement].email.update(event.results)
         elif isinstance(event, WelcomeConfigured):
@@ -123,6 +133,33 @@ class InboxView:
             key = (community, event.member)
             self._digest_until[key] = max(self._digest_until.get(key, 0), event.until_ns)
 
+    def _archive_touched(self, community: str, at_ns: int) -> None:
+        self._archive_changed[community] = max(self._archive_changed.get(community, 0), at_ns)
+
+    def is_public(self, community: str, announcement: str) -> bool:
+        return self._public.get(community, {}).get(announcement, False)
+
+    def archive(self, community: str) -> list[Sent]:
+        """The public archive: sent announcements an admin made public, newest first. A draft or
+        scheduled one marked public is not here until sent; a cancelled one never is."""
+        public = self._public.get(community, {})
+        items = [
+            s
+            for s in self._sent.get(community, {}).values()
+            if public.get(s.announcement, False) and _to_everyone(s)
+        ]
+        return sorted(items, key=lambda s: (s.at_ns, s.announcement), reverse=True)
+
+    def archived(self, community: str, announcement: str) -> Sent | None:
+        sent = self._sent.get(community, {}).get(announcement)
+        if sent is None or not _to_everyone(sent) or not self.is_public(community, announcement):
+            return None
+        return sent
+
+    def archive_changed(self, community: str) -> int:
+        """When an announcement last came into the archive or left it (0: never)."""
+        return self._archive_changed.get(community, 0)
+
     def inbox(self, community: str, member: str) -> list[dict[str, Any]]:
         items = [s for s in self._sent.get(community, {}).values() if member in s.recipients]
         welcome = self._welcomes.get(community, {}).get(member)
@@ -159,7 +196,13 @@ class InboxView:
         """The community's sent announcements, newest first, each with its delivery figures."""
         rows = sorted(self._sent.get(community, {}).values(), key=lambda s: s.at_ns, reverse=True)
         return [
-            {"title": s.title, "by": s.by, "at_ns": s.at_ns, "audience": s.audience}
+            {
+                "title": s.title,
+                "by": s.by,
+                "at_ns": s.at_ns,
+                "audience": s.audience,
+                "public": self.is_public(community, s.announcement),
+            }
             | (self.stats(community, s.announcement) or {})
             for s in rows[:limit]
         ]
@@ -221,6 +264,11 @@ class InboxView:
 def _audience(event: AnnouncementSent) -> dict[str, Any]:
     audience = event.audience
     return {"roles": list(audience.roles), "types": list(audience.types), "tags": list(audience.tags)}
+
+
+def _to_everyone(sent: Sent) -> bool:
+    """Sent to every member (no segment): the only kind the archive shows, whatever was recorded."""
+    return not sent.welcome and not any(sent.audience.get(k) for k in ("roles", "types", "tags"))
 
 
 def _entry(sent: Sent, member: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from services.messaging.domain.category import Category
 from services.messaging.domain.content import check_body, check_reaction, check_title
 from services.messaging.domain.conversation import Conversation
 from services.messaging.domain.events import (
+    AnnouncementPublicSet,
     AnnouncementSent,
     Audience,
     MemberBanned,
@@ -47,6 +48,40 @@ def test_an_announcement_is_sent_once_and_not_after_it_was_cancelled() -> None:
     with pytest.raises(DomainError) as cancel:
         announcement.cancel(by=ADA, statement=None, now=3)
     assert cancel.value.code == "already_sent"
+
+
+def test_only_an_announcement_to_everyone_is_public_and_each_change_is_an_event() -> None:
+    segment = Announcement("acme.announcement.a1")
+    segment.draft(
+        title="Board",
+        body="x",
+        audience=Audience(roles=("board",)),
+        send_at_ns=0,
+        by=ADA,
+        statement=None,
+        now=1,
+    )
+    with pytest.raises(DomainError) as refused:
+        segment.set_public(public=True, by=ADA, statement=None, now=2)
+    assert (refused.value.code, refused.value.status) == ("public_needs_everyone", 422)
+    assert not segment.set_public(public=False, by=ADA, statement=None, now=2)  # already not public
+
+    everyone = Announcement("acme.announcement.a2")
+    everyone.draft(title="AGM", body="Thu", audience=Audience(), send_at_ns=0, by=ADA, statement=None, now=1)
+    assert everyone.set_public(public=True, by=ADA, statement=None, now=2)
+    assert not everyone.set_public(public=True, by=ADA, statement=None, now=3)  # no change, no event
+    everyone.send(recipients=(BEA,), document={}, by=ADA, statement=None, now=4)
+    assert everyone.set_public(public=False, by=ADA, statement=None, now=5)
+    changes = [e for e in everyone.collect_events() if isinstance(e, AnnouncementPublicSet)]
+    assert [(e.public, e.occurred_ns) for e in changes] == [(True, 2), (False, 5)]
+    assert not everyone.public
+
+    cancelled = Announcement("acme.announcement.a3")
+    cancelled.draft(title="X", body="y", audience=Audience(), send_at_ns=9, by=ADA, statement=None, now=1)
+    cancelled.cancel(by=ADA, statement=None, now=2)
+    with pytest.raises(DomainError) as gone:
+        cancelled.set_public(public=True, by=ADA, statement=None, now=3)
+    assert gone.value.code == "announcement_cancelled"
 
 
 def test_a_post_keeps_every_version_and_only_its_author_edits_it() -> None:

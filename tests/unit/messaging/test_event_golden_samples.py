@@ -44,6 +44,7 @@ FIELDS: dict[str, dict[str, Any]] = {
     },
     "messaging.announcement_cancelled.v1": {"announcement": "a1", "by": ADA},
     "messaging.announcement_emailed.v1": {"announcement": "a1", "results": {BEA: "sent"}},
+    "messaging.announcement_public_set.v1": {"announcement": "a1", "public": True, "by": ADA},
     "messaging.welcome_configured.v1": {
         "announcement": "welcome-1",
         "title": "Hi",

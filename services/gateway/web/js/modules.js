@@ -1018,6 +1018,8 @@ const announcements = {
         stats ? h("p", { class: "stats", "data-testid": "stats" }, `Reached ${stats.recipients} · read by ${stats.read}`,
           stats.email.sent || stats.email.failed ? ` · email sent ${stats.email.sent}, failed ${stats.email.failed}` : "") : null,
         h("article", { class: "card" }, richText(item.html, item.body)),
+        item.public ? h("p", { class: "hint", "data-testid": "in-archive" }, "In the public archive: anyone can read it, without an account. ",
+          h("a", { href: `${archiveUrl(ctx)}/${encodeURIComponent(item.announcement)}`, target: "_blank", rel: "noopener" }, "Open it there")) : null,
         h("p", {}, h("a", { href: "#/announcements" }, "All announcements")),
       );
     }
@@ -1029,6 +1031,7 @@ const announcements = {
             h("a", { href: `#/announcements?a=${encodeURIComponent(a.announcement)}` }, h("strong", {}, a.title)), " ",
             a.read ? null : h("span", { class: "badge" }, "new"), h("div", { class: "hint" }, whenNs(a.at_ns)))))
         : h("p", { class: "card" }, "No announcements yet."),
+      archiveLink(ctx),
     ];
     parts.push(await emailCard(ctx));
     if (ctx.app.me.roles.includes("admin")) {
@@ -1038,6 +1041,20 @@ const announcements = {
     ctx.render(parts);
   },
 };
+
+/** The community's public archive of announcements: a page anyone opens, without an account. */
+function archiveUrl(ctx) {
+  return `${ctx.session.base}/announcements/archive`;
+}
+
+function archiveLink(ctx) {
+  return h("p", { class: "hint" }, h("a", { href: archiveUrl(ctx), target: "_blank", rel: "noopener", "data-testid": "public-archive" }, "Public archive"),
+    " · what the community publishes for anyone, with an ", h("a", { href: `${archiveUrl(ctx)}.atom`, target: "_blank", rel: "noopener" }, "Atom feed"), ".");
+}
+
+function restricted(audience) {
+  return Boolean(audience?.roles?.length || audience?.types?.length || audience?.tags?.length);
+}
 
 function audienceText(audience) {
   const parts = [];
@@ -1065,8 +1082,12 @@ function composeForm(ctx, reload) {
   const when = field("When", { name: "when" }, { as: "select", options: [["now", "Send now"], ["later", "Send at a later time"], ["draft", "Keep as a draft"]] });
   const at = field("Send at", { name: "send_at", type: "datetime-local" });
   at.hidden = true;
+  const publicHint = h("p", { class: "hint", id: "compose-public-hint" }, "Published once it is sent, with the community's signature; you can withdraw it later.");
+  const publish = h("div", { class: "check" },
+    h("input", { type: "checkbox", id: "compose-public", name: "public", "aria-describedby": "compose-public-hint" }),
+    h("label", { for: "compose-public" }, "Also publish in the public archive (anyone can read it, without an account)"));
   const submit = h("button", { type: "submit" }, "Sign and send");
-  const form = h("form", { class: "card", "aria-label": "New announcement" }, h("h2", {}, "New announcement"), title, body, audience, when, at, submit, out);
+  const form = h("form", { class: "card", "aria-label": "New announcement" }, h("h2", {}, "New announcement"), title, body, audience, when, at, publish, publicHint, submit, out);
   const summary = audience.querySelector("summary");
   const chosen = () => {
     const tags = form.tags.value.split(",").map((t) => t.trim()).filter(Boolean);
@@ -1074,6 +1095,13 @@ function composeForm(ctx, reload) {
   };
   form.addEventListener("change", () => {
     summary.textContent = `Audience: ${audienceText(chosen())}`;
+    // Only an announcement to every member may be public: a segment's stays among its members.
+    const segment = restricted(chosen());
+    form.public.disabled = segment;
+    if (segment) form.public.checked = false;
+    publicHint.textContent = segment
+      ? "Only an announcement to every member can be in the public archive: clear the audience to publish it."
+      : "Published once it is sent, with the community's signature; you can withdraw it later.";
     at.hidden = form.when.value !== "later";
     submit.textContent = { now: "Sign and send", later: "Sign and schedule", draft: "Sign and save the draft" }[form.when.value];
   });
@@ -1081,6 +1109,7 @@ function composeForm(ctx, reload) {
     event.preventDefault();
     busy(submit, async () => {
       const act = { title: form.title.value.trim(), body: form.body.value, audience: chosen() };
+      if (form.public.checked && !form.public.disabled) act.public = true;
       if (!act.title || !act.body.trim()) throw new ApiError(0, "invalid_request", "An announcement needs a title and a message.");
       if (form.when.value === "later") {
         const moment = form.send_at.value ? new Date(form.send_at.value) : null;
@@ -1089,7 +1118,8 @@ function composeForm(ctx, reload) {
         act.send_at = formatDatetime(moment);
       } else if (form.when.value === "draft") act.draft = true;
       const done = await ctx.session.act(`${MSG}/acts/compose_announcement`, "messaging.compose_announcement", act);
-      toast(done.state === "sent" ? `Announcement sent to ${count(done.recipients, "member")}.` : done.send_at ? `Scheduled for ${new Date(done.send_at).toLocaleString()}.` : "Draft saved.");
+      toast((done.state === "sent" ? `Announcement sent to ${count(done.recipients, "member")}.` : done.send_at ? `Scheduled for ${new Date(done.send_at).toLocaleString()}.` : "Draft saved.")
+        + (done.public ? (done.state === "sent" ? " It is in the public archive." : " It goes to the public archive once sent.") : ""));
       await reload();
     }, out);
   });
@@ -1105,6 +1135,7 @@ async function outbox(ctx, reload) {
   const act = (name, id) => ctx.session.act(`${MSG}/acts/${name}`, `messaging.${name}`, { announcement: id });
   const pending = listed.pending.map((d) => h("li", { class: "member" },
     h("strong", {}, d.title), " ", h("span", { class: "badge" }, d.send_at ? "scheduled" : "draft"),
+    d.public ? h("span", { class: "badge" }, "public once sent") : null,
     h("div", { class: "hint" }, `${d.send_at ? `Sends ${new Date(d.send_at).toLocaleString()}` : "Not sent until you send it"} · to ${audienceText(d.audience)}`),
     h("div", { class: "actions" },
       button("Send now", async () => {
@@ -1115,11 +1146,25 @@ async function outbox(ctx, reload) {
         await act("cancel_announcement", d.announcement);
         toast("Cancelled: it will not be sent.");
       }))));
+  const publicAct = (id, value) => ctx.session.act(`${MSG}/acts/set_announcement_public`, "messaging.set_announcement_public", { announcement: id, public: value });
+  // Sent to every member: in the public archive or not, and the button to change it.
+  const archived = (s) => restricted(s.audience) ? null : h("div", { class: "actions" },
+    s.public ? h("span", { class: "badge", "data-testid": "public" }, "In the public archive") : null,
+    s.public
+      ? button("Withdraw from the public archive", async () => {
+        await publicAct(s.announcement, false);
+        toast("Withdrawn: the public archive no longer shows it. Members still have it.");
+      })
+      : button("Publish in the public archive", async () => {
+        await publicAct(s.announcement, true);
+        toast("Published: anyone can read it in the public archive.");
+      }));
   const sent = await Promise.all((listed.sent || []).map(async (s) => h("li", { class: "member" },
     h("a", { href: `#/announcements?a=${encodeURIComponent(s.announcement)}` }, h("strong", {}, s.title)),
     h("div", { class: "hint" }, `${await nameOf(ctx, s.by)} · ${whenNs(s.at_ns)} · to ${audienceText(s.audience)}`),
     h("div", { class: "stats" }, `Reached ${s.recipients} · read by ${s.read}`,
-      s.email && (s.email.sent || s.email.failed) ? ` · email sent ${s.email.sent}, failed ${s.email.failed}` : ""))));
+      s.email && (s.email.sent || s.email.failed) ? ` · email sent ${s.email.sent}, failed ${s.email.failed}` : ""),
+    archived(s))));
   return h("section", { class: "card", "aria-label": "Outbox" }, h("h2", {}, "Outbox"),
     pending.length ? h("ul", { class: "list", "data-testid": "pending" }, pending) : h("p", { class: "hint" }, "No drafts or scheduled announcements."),
     h("h3", {}, "Sent"),
