@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from services.gateway.auth import Member
 from services.gateway.deps import Nats
@@ -65,9 +65,22 @@ async def _signed(nc: Nats, command: str, community: str, member: Claims, body: 
 
 
 @router.get("/polls", responses=ERRORS)
-async def list_polls(community: Community, member: Member, nc: Nats) -> Any:
+async def list_polls(
+    community: Community,
+    member: Member,
+    nc: Nats,
+    thread: Annotated[
+        str | None,
+        Query(pattern=r"^[A-Za-z0-9_\-]{1,64}$", description="only the polls discussed in this thread"),
+    ] = None,
+) -> Any:
+    """The community's polls, each with its `discussion` link; with `thread`, only the polls whose
+    link is that thread's in the app (`#/forums?thread=<id>`)."""
     await _in_good_standing(nc, community, member)
-    return await forward(nc, "governance", "list_polls", {"community": community})
+    query: dict[str, Any] = {"community": community}
+    if thread is not None:
+        query["thread"] = thread
+    return await forward(nc, "governance", "list_polls", query)
 
 
 @router.post("/polls", responses=ERRORS, status_code=201)

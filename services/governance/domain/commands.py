@@ -6,7 +6,7 @@ the statement's `body`, decoded into one of the `*Body` types here, so nothing u
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -20,6 +20,8 @@ class Signed(msgspec.Struct, forbid_unknown_fields=True):
 
 class CommunityQuery(msgspec.Struct, forbid_unknown_fields=True):
     community: str
+    # `list_polls` only: the polls whose discussion link is this Discuss thread's (#/forums?thread=<id>)
+    thread: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_\-]{1,64}\Z")] | None = None
 
 
 class PollQuery(msgspec.Struct, forbid_unknown_fields=True):

@@ -455,18 +455,26 @@ class PollHandlers(HandlerBase):
         return self.poll_view(poll)
 
     async def list_polls(self, query: CommunityQuery) -> dict[str, Any]:
+        """The community's polls, each with its `discussion` link (None when it has none); with
+        `thread`, only those whose link is that Discuss thread's in the app (`#/forums?thread=<id>`)."""
         token(query.community, "community")
         entries = await self.run(self.catch_up.query, lambda: self.polls.of(query.community))
-        return {
+        if query.thread is not None:
+            entries = [e for e in entries if e.thread == query.thread]
+        listed: dict[str, Any] = {
             "community": query.community,
             "polls": [
                 {"poll": e.poll, "title": e.title, "kind": e.kind, "secret": e.secret, "status": e.status,
                  "opens_at": rfc3339(e.opens_ns), "closes_at": rfc3339(e.closes_ns),
                  "closed_at": rfc3339(e.closed_ns) if e.closed_ns else None,
-                 "trustees_to_act": e.trustees_to_act(), "to_reveal": e.to_reveal()}
+                 "trustees_to_act": e.trustees_to_act(), "to_reveal": e.to_reveal(),
+                 "discussion": e.discussion or None}
                 for e in entries
             ],
         }  # fmt: skip
+        if query.thread is not None:
+            listed["thread"] = query.thread
+        return listed
 
     async def member_polls(self, query: MemberPollsQuery) -> dict[str, Any]:
         """For a member's summary by email: the open polls on whose roll she is and where she has

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs
 
 from services.governance.domain.events import (
     DelegationGranted,
@@ -19,6 +21,20 @@ from services.governance.domain.events import (
     TrusteeCommitted,
 )
 from shared.domain import Event
+
+THREAD_LINK = "#/forums?"  # the web app's link to a Discuss thread: #/forums?thread=<id>[&post=<id>]
+THREAD_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+
+
+def thread_of(link: str) -> str | None:
+    """The Discuss thread an in-app discussion link names (`#/forums?thread=<id>`, perhaps with
+    `&post=<id>`), else None: a link elsewhere, to a forum, or with no single well-formed thread."""
+    if not link.startswith(THREAD_LINK):
+        return None
+    threads = parse_qs(link[len(THREAD_LINK) :]).get("thread", [])
+    if len(threads) != 1 or not THREAD_ID.fullmatch(threads[0]):
+        return None
+    return threads[0]
 
 
 @dataclass
@@ -38,6 +54,12 @@ class PollEntry:
     decrypted: set[int] = field(default_factory=set)
     tallied: bool = False
     unanswered: set[tuple[int, int]] = field(default_factory=set)  # complaints: (dealer, recipient)
+    discussion: str = ""  # the spec's link to where it is discussed ("" when none)
+
+    @property
+    def thread(self) -> str | None:
+        """The Discuss thread the poll belongs to, when its discussion link is one in the app."""
+        return thread_of(self.discussion)
 
     def trustees_to_act(self) -> list[str]:
         """Trustees the poll waits for: to make their part of the key, or to decrypt their share."""
@@ -73,6 +95,7 @@ class PollsView:
                 event.opens_ns,
                 event.closes_ns,
                 trustees=tuple(event.spec.secret.trustees) if event.spec.secret else (),
+                discussion=event.spec.discussion,
             )
             return
         entry = self._polls.get(event.originator_id)

@@ -183,15 +183,28 @@ export function whoIsIn(progress, ins, outs) {
     outs.length ? h("p", { class: "hint", "data-testid": "who-is-out" }, `Out (${outs.length}): ${outs.join(", ")}`) : null);
 }
 
+/** A result's outcome in words, [label, what follows]: ["Decided", ": Mill B"], ["Target reached", ": 7 of 5 needed"]. */
+function outcomeWords(result, poll) {
+  const meeting = isMeeting(poll);
+  const counting = isCount(poll) && result.target !== undefined;
+  const label = (counting && COUNT_OUTCOMES[result.outcome]) || OUTCOMES[result.outcome] || result.outcome;
+  const winners = result.winners?.length ? `: ${result.winners.map((w) => optionText(poll, w)).join(meeting ? "; " : ", ")}` : "";
+  return [label, `${winners}${counting ? `: ${result.in} of ${result.target} needed` : ""}`];
+}
+
+/** A poll's result in a few words, as the first line of its result card says it ("" before there is one). */
+export function resultLine(result, poll = null) {
+  return result?.outcome ? outcomeWords(result, poll).join("") : "";
+}
+
 /** A poll's final result as a readable breakdown (the raw tally stays one click away). */
 export function resultView(result, poll = null) {
   const meeting = isMeeting(poll);
-  const counting = isCount(poll) && result.target !== undefined;
   const parts = [h("h2", {}, "Result")];
-  const label = (counting && COUNT_OUTCOMES[result.outcome]) || OUTCOMES[result.outcome] || result.outcome;
-  if (result.outcome) parts.push(h("p", { "data-testid": "outcome" }, h("strong", {}, label),
-    result.winners?.length ? `: ${result.winners.map((w) => optionText(poll, w)).join(meeting ? "; " : ", ")}` : "",
-    counting ? `: ${result.in} of ${result.target} needed` : ""));
+  if (result.outcome) {
+    const [label, rest] = outcomeWords(result, poll);
+    parts.push(h("p", { "data-testid": "outcome" }, h("strong", {}, label), rest));
+  }
   const facts = [];
   if (result.voters !== undefined) facts.push(`${result.voters} voted of ${result.eligible} eligible`);
   if (result.delegated !== undefined) facts.push(`${result.delegated} by proxy`);

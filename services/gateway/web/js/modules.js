@@ -7,7 +7,7 @@ import { encryptBallot, voteVector } from "./ballot.js";
 import { dealAsTrustee, partialDecryption, trusteeIndex, trusteeKey } from "./trustee.js";
 import {
   ANSWERS, IN, OUT, availabilityTable, complaintsPart, isCount, isMeeting, meetingLine, offerComplaint, optionText, proxies, proxiesFor,
-  resultView, timeZone, trackerLookup, whoIsIn,
+  resultLine, resultView, timeZone, trackerLookup, whoIsIn,
 } from "./decide.js";
 import { isModerator, moderation, moderationTools } from "./moderation.js";
 import { SOCIAL_MODULES, plainText, slug } from "./social.js";
@@ -42,6 +42,42 @@ const SINGLE = new Set(["single", "proposal", "consent"]);
 /** Only links into the app or to the web: a poll's discussion link is the author's text. */
 function safeLink(href) {
   return typeof href === "string" && (/^#\//.test(href) || /^https?:\/\//i.test(href));
+}
+
+const THREAD_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A Discuss thread's link in the app: what a poll started from the thread keeps as its discussion. */
+function threadLink(thread) {
+  return `#/forums?thread=${encodeURIComponent(thread)}`;
+}
+
+/** The thread an in-app discussion link names (`#/forums?thread=<id>`, perhaps `&post=<id>`), else
+ * null: the governance service reads links the same way when it lists a thread's polls. */
+function threadOf(link) {
+  if (typeof link !== "string" || !link.startsWith("#/forums?")) return null;
+  const threads = new URLSearchParams(link.slice("#/forums?".length)).getAll("thread");
+  return threads.length === 1 && THREAD_ID.test(threads[0]) ? threads[0] : null;
+}
+
+/** Where a poll is discussed: "Discussed in: <thread title>" for a thread of the forums she may
+ * read, else the plain link (a thread she may not read, or one gone, is not an error here). */
+async function discussedIn(ctx, link) {
+  if (!safeLink(link)) return null;
+  const thread = threadOf(link);
+  const title = thread
+    ? await ctx.session.get(`${MSG}/threads/${encodeURIComponent(thread)}`).then((t) => t.title, (error) => {
+        if (!(error instanceof ApiError && [403, 404].includes(error.status))) console.warn("discussion thread", error);
+        return null;
+      })
+    : null;
+  return title
+    ? h("p", { "data-testid": "discussed-in" }, "Discussed in: ", h("a", { href: link }, title))
+    : h("p", {}, h("a", { href: link }, "The discussion"));
+}
+
+/** When a listed poll closes, or closed. */
+function pollWhen(p) {
+  return p.status === "open" ? `closes ${when(p.closes_at)}` : p.closed_at ? `closed ${when(p.closed_at)}` : `closes ${when(p.closes_at)}`;
 }
 
 /** A ballot's choice in words: the option(s) chosen, the ranking, the points per option, or the
@@ -191,7 +227,7 @@ async function pollScreen(ctx, id) {
   const parts = [
     h("h1", {}, poll.spec.title),
     poll.spec.description ? h("p", { class: "lead" }, poll.spec.description) : null,
-    safeLink(poll.spec.discussion) ? h("p", {}, h("a", { href: poll.spec.discussion }, "The discussion")) : null,
+    await discussedIn(ctx, poll.spec.discussion),
     h("p", {}, h("span", { class: "badge" }, poll.status), ` ${poll.closed_at ? `Closed ${when(poll.closed_at)}` : `Closes ${when(poll.closes_at)}`} · ${results.voted} of ${results.eligible} voted (${results.turnout_pct}%)${results.delegated ? `, ${results.delegated} by proxy` : ""}`),
   ];
   if (mine) {
@@ -548,9 +584,11 @@ function countSpec(form, bad) {
   return { target, ...(form.close_at_target.checked ? { close_early: "target_reached" } : {}) };
 }
 
-function newPollForm(ctx, done) {
+/** The form that starts a poll; `preset` fills it in for a poll started from a Discuss thread
+ * (`title`, the `discussion` link, and the thread's title to say where it belongs). */
+function newPollForm(ctx, done, preset = {}) {
   const out = h("div", { "aria-live": "polite" });
-  const title = field("Question", { name: "title", required: true, maxlength: 300 });
+  const title = field("Question", { name: "title", required: true, maxlength: 300, value: preset.title ?? "" });
   const description = field("Details", { name: "description", rows: 3 }, { as: "textarea" });
   const kind = field("Kind", { name: "kind" }, { as: "select", options: [["single", "Pick one option"], ["multiple", "Pick several options"], ["proposal", "Proposal (agree / abstain / disagree / block)"], ["consent", "Consent (consent / object)"], ["ranked", "Rank the options"], ["score", "Score each option"], ["dot", "Spread dots over the options"], ["meeting", "Find a time for a meeting"], ["count", "Count (who is in)"]] });
   const options = field("Options, one per line", { name: "options", rows: 4 }, { as: "textarea", hint: "Not needed for proposals and consent." });
@@ -576,7 +614,7 @@ function newPollForm(ctx, done) {
     field("Remind those who have not voted (hours before the close)", { name: "reminders", autocomplete: "off", placeholder: "24, 2" }),
     check("Close as soon as everyone has voted", "close_early", false),
     check("I may close it early", "author_may_close", true),
-    field("Discussion link", { name: "discussion", autocomplete: "off", placeholder: "https://… or #/forums?thread=…" }));
+    field("Discussion link", { name: "discussion", autocomplete: "off", placeholder: "https://… or #/forums?thread=…", value: preset.discussion ?? "" }));
   // A secret ballot: encrypted in each voter's browser, added up encrypted, and only the total
   // decrypted, by `threshold` of the trustees chosen here (each with her own key, in her own app).
   const trusteeList = h("div", { "data-testid": "trustee-picker" }, h("p", { class: "hint" }, "Loading members…"));
@@ -611,7 +649,10 @@ function newPollForm(ctx, done) {
     }
   });
   const submit = h("button", { type: "submit" }, "Sign and start the poll");
-  const form = h("form", { class: "card", "aria-label": "Start a poll" }, h("h2", {}, "Start a poll"), title, description, kind, options, times, target, days, secretBox, trusteePicker, more, submit, out);
+  const where = preset.threadTitle
+    ? h("p", { class: "hint", "data-testid": "poll-thread" }, "In the thread ", h("a", { href: preset.discussion }, preset.threadTitle), ": its members find the poll there.")
+    : null;
+  const form = h("form", { class: "card", "aria-label": "Start a poll" }, h("h2", {}, "Start a poll"), where, title, description, kind, options, times, target, days, secretBox, trusteePicker, more, submit, out);
   const bad = (message) => new ApiError(0, "invalid_poll", message);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -669,6 +710,18 @@ function newPollForm(ctx, done) {
   return form;
 }
 
+/** A poll started from a Discuss thread (`#/polls?new=1&thread=<id>`): the form with the thread's
+ * title as its question and the thread as its discussion; once signed, back to the thread, which lists it. */
+async function threadPollScreen(ctx, id) {
+  const thread = await ctx.session.get(`${MSG}/threads/${encodeURIComponent(id)}`);
+  const back = `/forums?thread=${encodeURIComponent(id)}`;
+  ctx.render(
+    h("h1", {}, "Start a poll in this thread"),
+    newPollForm(ctx, () => ctx.go(back), { title: thread.title, discussion: threadLink(id), threadTitle: thread.title }),
+    h("p", {}, h("a", { href: `#${back}` }, "Back to the thread")),
+  );
+}
+
 /** Secret polls waiting for her as trustee, with what she is to do. */
 function trusteeTurns(ctx, listed) {
   const did = ctx.app.keys.did;
@@ -699,11 +752,13 @@ const polls = {
   async screen(params, ctx) {
     const id = params.get("poll");
     if (id) return pollScreen(ctx, id);
+    const thread = params.get("thread");
+    if (params.get("new") && thread && THREAD_ID.test(thread)) return threadPollScreen(ctx, thread);
     const listed = await ctx.session.get("/polls");
     const row = (p) => h("li", { class: "member" }, h("a", { href: `#/polls?poll=${encodeURIComponent(p.poll)}` }, h("strong", {}, p.title)), " ",
       h("span", { class: "badge" }, p.status), p.secret ? h("span", { class: "badge" }, "secret") : null,
       [...(p.trustees_to_act ?? []), ...(p.to_reveal ?? [])].includes(ctx.app.keys.did) ? h("span", { class: "badge" }, "your turn as trustee") : null,
-      h("div", { class: "hint" }, p.status === "open" ? `closes ${when(p.closes_at)}` : p.closed_at ? `closed ${when(p.closed_at)}` : `closes ${when(p.closes_at)}`));
+      h("div", { class: "hint" }, pollWhen(p)));
     const open = listed.polls.filter((p) => p.status === "open");
     const waiting = listed.polls.filter((p) => p.status === "created");
     const other = listed.polls.filter((p) => !["open", "created"].includes(p.status));
@@ -1392,9 +1447,48 @@ function levelPicker(ctx, scope, level, what) {
   return h("div", { class: "field" }, h("label", { for: id }, `Notify me about this ${what}`), select, out);
 }
 
+/** A poll discussed in a thread, as the thread lists it: its title, state, close and, once decided,
+ * its result in a few words. */
+async function threadPollItem(ctx, p) {
+  let result = null;
+  if (p.status === "decided") {
+    const base = `/polls/${encodeURIComponent(p.poll)}`;
+    const [poll, results] = await Promise.all([ctx.session.get(base), ctx.session.get(`${base}/results`)])
+      .catch((error) => (console.warn("thread poll result", error), [null, null]));
+    const line = results?.result ? resultLine(results.result, poll) : "";
+    if (line) result = h("div", { "data-testid": "thread-poll-result" }, h("strong", {}, "Result: "), line);
+  }
+  return h("li", { class: "member", dataset: { poll: p.poll } },
+    h("a", { href: `#/polls?poll=${encodeURIComponent(p.poll)}` }, h("strong", {}, p.title)), " ",
+    h("span", { class: "badge" }, p.status), p.secret ? h("span", { class: "badge" }, "secret") : null,
+    h("div", { class: "hint" }, pollWhen(p)), result);
+}
+
+/** The thread's decisions (Loomio's polls in their discussion): every poll whose discussion link is
+ * this thread, and a way to start one here. Hidden when Decide is not there to ask. */
+async function threadDecisions(ctx, id, part) {
+  let listed;
+  try {
+    listed = await ctx.session.get(`/polls?thread=${encodeURIComponent(id)}`);
+  } catch (error) {
+    console.warn("thread polls", error);
+    part.hidden = true;
+    return;
+  }
+  const items = await Promise.all(listed.polls.map((p) => threadPollItem(ctx, p)));
+  if (!ctx.isCurrent()) return;
+  const start = h("a", { class: "button secondary", href: `#/polls?new=1&thread=${encodeURIComponent(id)}` }, "Start a poll in this thread");
+  part.className = items.length ? "card thread-decisions" : "thread-decisions";
+  part.replaceChildren(...(items.length
+    ? [h("h2", {}, `Decisions (${items.length})`), h("ul", { class: "list", "data-testid": "thread-polls" }, items), start]
+    : [start]));
+  part.hidden = false;
+}
+
 async function threadScreen(ctx, id, focusPost = null) {
   const path = `${MSG}/threads/${encodeURIComponent(id)}`;
   let thread = await ctx.session.get(path);
+  const decisions = h("section", { "aria-label": "Decisions", "data-testid": "decisions", hidden: true });
   const me = ctx.app.keys.did;
   const moderator = isModerator(ctx);
   const list = h("ol", { class: "list", "data-testid": "posts" });
@@ -1546,8 +1640,8 @@ async function threadScreen(ctx, id, focusPost = null) {
       toast("Reply posted.");
     }, out);
   });
-  await refresh(false);
-  ctx.render(head, list, reply);
+  await Promise.all([refresh(false), threadDecisions(ctx, id, decisions)]);
+  ctx.render(head, decisions, list, reply);
   if (focusPost) {
     const target = document.getElementById(`post-${focusPost}`);
     if (target) {
@@ -1555,7 +1649,15 @@ async function threadScreen(ctx, id, focusPost = null) {
       target.scrollIntoView({ block: "center" });
     }
   }
-  listen(ctx, (_kind, notice) => {
+  // A poll opened, closed or decided may be one of this thread's: its decisions are asked again.
+  const shown = () => new Set([...decisions.querySelectorAll("li[data-poll]")].map((li) => li.dataset.poll));
+  listen(ctx, (kind, notice) => {
+    if (notice.service === "governance") {
+      if (["poll_opened", "poll_closed", "trustee_decrypted", "outcome_stated"].includes(kind) && (kind === "poll_opened" || shown().has(notice.poll))) {
+        threadDecisions(ctx, id, decisions).catch((error) => console.warn("thread polls", error));
+      }
+      return;
+    }
     if (JSON.stringify(notice).includes(id)) refresh().catch((error) => console.warn("thread refresh", error));
   });
 }
