@@ -8,7 +8,8 @@ from eventsourcing.persistence import IntegrityError
 
 from services.governance.domain.events import REGISTRY
 from shared.application import ServiceApplication
-from shared.domain import DomainError, Event
+from shared.domain import Event
+from shared.retry import Conflict
 
 
 class GovernanceApplication(ServiceApplication):
@@ -18,8 +19,9 @@ class GovernanceApplication(ServiceApplication):
         return [event for event in self.events.get(aggregate_id) if isinstance(event, Event)]
 
     def save_or_conflict(self, *aggregates: Any) -> None:
-        """Save as one atomic batch; a concurrent change is a typed refusal and nothing is recorded."""
+        """Save as one atomic batch; a concurrent change raises `Conflict` and nothing is recorded
+        (a signed command is then run again on the fresh state, `shared/retry.py`)."""
         try:
             self.save(*aggregates)
         except IntegrityError as exc:
-            raise DomainError("conflict", "changed concurrently; nothing was recorded, try again") from exc
+            raise Conflict("conflict", "changed concurrently; nothing was recorded, try again") from exc

@@ -16,6 +16,7 @@ from services.governance.domain.commands import (
 )
 from services.governance.handlers import GovernanceHandlers
 from shared.commands import CommandContext, CommandRouter
+from shared.retry import retried
 
 SIGNED_COMMANDS = (
     "configure_settings",
@@ -42,8 +43,8 @@ def build_router(handlers: GovernanceHandlers) -> CommandRouter:
 
         router.command(name, payload)(handle)
 
-    for name in SIGNED_COMMANDS:
-        route(name, Signed, getattr(handlers, name))
+    for name in SIGNED_COMMANDS:  # a save that lost a race is decided again (shared/retry.py)
+        route(name, Signed, retried(getattr(handlers, name)))
     route("get_poll", PollQuery, handlers.get_poll)
     route("list_polls", CommunityQuery, handlers.list_polls)
     route("results", PollQuery, handlers.results)

@@ -8,7 +8,8 @@ from eventsourcing.persistence import IntegrityError
 
 from services.messaging.domain.events import REGISTRY
 from shared.application import NotFound, ServiceApplication
-from shared.domain import Aggregate, DomainError, Event
+from shared.domain import Aggregate, Event
+from shared.retry import Conflict
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -38,5 +39,5 @@ class MessagingApplication(ServiceApplication):
         try:
             recordings = self.save(*pending)
         except IntegrityError as exc:
-            raise DomainError("conflict", "changed concurrently; nothing was recorded, try again") from exc
+            raise Conflict("conflict", "changed concurrently; nothing was recorded, try again") from exc
         return [r.domain_event for r in recordings if isinstance(r.domain_event, Event)]

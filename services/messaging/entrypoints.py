@@ -10,6 +10,7 @@ import msgspec
 from services.messaging.domain.commands import ArchiveQuery, EmailLink, Query, Signed, VerifyEmail
 from services.messaging.handlers import MessagingHandlers
 from shared.commands import CommandContext, CommandRouter
+from shared.retry import retried
 
 SIGNED_COMMANDS = (
     "compose_announcement",
@@ -62,6 +63,10 @@ QUERIES = {
     "typing": "typing",
 }
 
+# Signed commands that mail before they save: not run again after a lost race, so a member is
+# never sent a second verification link (the first one's token would not be the one recorded).
+MAILS_BEFORE_SAVING = frozenset({"subscribe_email"})
+
 
 def build_router(handlers: MessagingHandlers) -> CommandRouter:
     router = CommandRouter("messaging")
@@ -72,8 +77,9 @@ def build_router(handlers: MessagingHandlers) -> CommandRouter:
 
         router.command(name, payload)(handle)
 
-    for name in SIGNED_COMMANDS:
-        route(name, Signed, getattr(handlers, name))
+    for name in SIGNED_COMMANDS:  # a save that lost a race is decided again (shared/retry.py)
+        handler = getattr(handlers, name)
+        route(name, Signed, handler if name in MAILS_BEFORE_SAVING else retried(handler))
     for name, method in QUERIES.items():
         route(name, Query, getattr(handlers, method))
     route("verify_email", VerifyEmail, handlers.verify_email)

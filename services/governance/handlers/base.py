@@ -24,6 +24,7 @@ from shared.catchup import OrderedCatchUp
 from shared.clock import moment
 from shared.commands import CommandRejected
 from shared.domain import Aggregate, DomainError
+from shared.retry import remember, remembered, saved
 from shared.statements import Nonces, StatementRejected, VerifiedStatement, verify_statement
 from shared.subjects import InvalidSubject, check_token
 
@@ -77,8 +78,11 @@ class HandlerBase:
         return await asyncio.to_thread(fn, *args)
 
     async def verified(self, command: Any, action: str) -> VerifiedStatement:
-        """The statement, checked (signature, action, community, window) and its nonce claimed."""
+        """The statement, checked (signature, action, community, window) and its nonce claimed;
+        an attempt run again after a lost race (`shared/retry.py`) reuses the first one's."""
         token(command.community, "community")
+        if (earlier := remembered(action)) is not None:
+            return earlier
         try:
             statement = verify_statement(
                 command.statement,
@@ -89,6 +93,7 @@ class HandlerBase:
             await self.nonces.claim(statement)
         except StatementRejected as exc:
             raise CommandRejected(str(exc.code), exc.message, 401) from exc
+        remember(action, statement)
         return statement
 
     @staticmethod
@@ -122,6 +127,7 @@ class HandlerBase:
 
     async def save(self, *aggregates: Any) -> None:
         await self.run(self.app.save_or_conflict, *aggregates)
+        saved()
 
     async def tell_live(self, community: str, notice: dict[str, Any]) -> None:
         """A live-only notice after a commit is saved (`adapters/live.py`): it never fails the command."""

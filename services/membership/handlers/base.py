@@ -19,7 +19,7 @@ from services.membership.projections.audit import AuditView
 from services.membership.projections.communities import CommunitiesView
 from services.membership.projections.directory import DirectoryView
 from services.membership.projections.roll import RollView
-from services.membership.retry import VERIFIED
+from services.membership.retry import remember, remembered
 from shared.application import NotFound
 from shared.catchup import CatchUp
 from shared.clock import moment, rfc3339
@@ -64,9 +64,8 @@ class HandlerBase:
         statement verified by the first attempt is reused: its nonce is already (rightly) claimed.
         """
         slug_token(command.community)
-        memo = VERIFIED.get()
-        if memo is not None and action in memo:
-            return memo[action]
+        if (earlier := remembered(action)) is not None:
+            return earlier
         try:
             statement = verify_statement(
                 command.statement,
@@ -77,8 +76,7 @@ class HandlerBase:
             await self.nonces.claim(statement)
         except StatementRejected as exc:
             raise CommandRejected(str(exc.code), exc.message, 401) from exc
-        if memo is not None:
-            memo[action] = statement
+        remember(action, statement)
         return statement
 
     @staticmethod

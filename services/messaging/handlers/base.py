@@ -33,6 +33,7 @@ from services.messaging.projections.moderation import ModerationView
 from shared.catchup import CatchUp
 from shared.commands import CommandRejected
 from shared.domain import Aggregate, DomainError, Event
+from shared.retry import remember, remembered, saved
 from shared.statements import Nonces, StatementRejected, VerifiedStatement, verify_statement
 from shared.subjects import InvalidSubject, aggregate_subject
 from shared.trust.datetimes import format_datetime
@@ -212,11 +213,13 @@ class HandlerBase:
 
     async def act(self, command: Signed, action: str) -> Act:
         """Check the statement (signature, action, community, window), claim its nonce, and require
-        its signer to be a member in good standing of that community now."""
+        its signer to be a member in good standing of that community now. An attempt run again
+        after a lost race (`shared/retry.py`) reuses the statement the first one verified."""
         self.community_token(command.community)
         now = self.clock()
+        earlier = remembered(action)
         try:
-            statement = verify_statement(
+            statement = earlier or verify_statement(
                 command.statement,
                 action=f"messaging.{action}",
                 community=command.community,
@@ -226,10 +229,12 @@ class HandlerBase:
             raise CommandRejected(str(exc.code), exc.message, 401) from exc
         await self.sync_members()
         member = self.members.require_good_standing(command.community, statement.actor, now)
-        try:
-            await self.nonces.claim(statement)
-        except StatementRejected as exc:
-            raise CommandRejected(str(exc.code), exc.message, 401) from exc
+        if earlier is None:
+            try:
+                await self.nonces.claim(statement)
+            except StatementRejected as exc:
+                raise CommandRejected(str(exc.code), exc.message, 401) from exc
+            remember(action, statement)
         return Act(statement, member, now)
 
     async def reader(self, community: str, did: str) -> MemberRecord:
@@ -264,7 +269,9 @@ class HandlerBase:
     # -- recording -------------------------------------------------------------------------------
 
     async def save(self, *aggregates: Any) -> list[Event]:
-        return await self.run(self.app.save_or_conflict, *aggregates)
+        recorded = await self.run(self.app.save_or_conflict, *aggregates)
+        saved()
+        return recorded
 
     async def notify(self, community: str, notice: dict[str, Any]) -> None:
         if self.live is not None:
