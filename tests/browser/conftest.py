@@ -7,10 +7,13 @@ directory per test; Playwright never downloads a browser. Screenshots land in
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from playwright.sync_api import (
@@ -19,6 +22,7 @@ from playwright.sync_api import (
     Page,
     Playwright,
     ViewportSize,
+    expect,
     sync_playwright,
 )
 
@@ -37,6 +41,12 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 PHONE: ViewportSize = {"width": 390, "height": 844}
+T = TypeVar("T")
+
+# What a screen shows after an act goes through the gateway, a service or two and the redraw's own
+# requests: on a loaded CI runner that can take longer than Playwright's 5 s default, so every
+# `expect` waits up to 15 s (it returns as soon as the page shows it).
+expect.set_options(timeout=15_000)
 
 
 def _chromium() -> Path:
@@ -47,6 +57,18 @@ def _chromium() -> Path:
             "Debian's Chromium is not at /usr/bin/chromium and scripts/ensure-chromium could not install it"
         )
     return CHROMIUM
+
+
+def eventually(check: Callable[[], T], within: float = 30.0, every: float = 0.25) -> T:
+    """The first truthy result of `check()` (a question on the bus, a mail on disk), polled until
+    `within` seconds have passed, then the last result, so the caller's assertion shows what it
+    found (`shared.testkit.polling.eventually` for these synchronous tests)."""
+    deadline = time.monotonic() + within
+    result = check()
+    while not result and time.monotonic() < deadline:
+        time.sleep(every)
+        result = check()
+    return result
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +123,16 @@ class Browser:
         path = SCREENSHOTS / f"{self.name}-{self.shots:02d}-{step}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path
+
+
+@contextlib.contextmanager
+def live_stream_opened(browser: Browser) -> Iterator[None]:
+    """Around what (re)draws a screen that follows the live stream: returns once the screen's
+    stream is subscribed (the app's `<body data-live="open">`, set at the gateway's `ready`). A
+    screen opens its stream after it paints, so a test waits for this before another member acts;
+    a screen that redraws itself keeps its stream."""
+    yield
+    expect(browser.page.locator("body")).to_have_attribute("data-live", "open", timeout=30_000)
 
 
 @pytest.fixture

@@ -22,40 +22,51 @@ from shared.commands import CommandClient
 from shared.natsclient import connect
 from shared.statements import sign_statement
 from shared.trust.member_keys import MemberKeys
-from tests.browser.conftest import Browser
+from tests.browser.conftest import Browser, live_stream_opened
 from tests.browser.stack import Stack
 from tests.browser.test_browser_onboarding import ask, restore, start_poll
 
 QUESTION = "Which grain for the spring order?"
-LIVE_MS = 15_000  # how long a screen may take to show what was cast elsewhere
+LIVE_MS = 30_000  # how long a screen may take to show what was cast elsewhere
 
 
 def keys_of(stack: Stack, name: str) -> MemberKeys:
     return MemberKeys.from_phrase(stack.phrase(name))
 
 
-def act_on_the_bus(stack: Stack, acts: list[tuple[MemberKeys, str, dict[str, Any]]]) -> list[Any]:
+def burst_on_the_bus(
+    stack: Stack, acts: list[tuple[MemberKeys, str, dict[str, Any]]]
+) -> tuple[list[Any], float]:
     """Members' signed governance acts sent together over the platform's bus (as their own apps
-    would send them at the same moment): a burst."""
+    would send them at the same moment): a burst. Answers the service's answers and how many
+    seconds passed from sending the first to the last answer (connecting and signing not counted)."""
 
-    async def send() -> list[Any]:
+    async def send() -> tuple[list[Any], float]:
         nc = await connect(stack.nats_url, name="browser-test-ballots")
         try:
             client = CommandClient(nc, timeout=10)
-
-            async def one(keys: MemberKeys, action: str, body: dict[str, Any]) -> Any:
-                statement = sign_statement(
+            signed = [
+                (action, sign_statement(
                     keys, action=f"governance.{action}", community="demo", body=body,
                     nonce=secrets.token_hex(16), now=datetime.now(tz=UTC),
-                )  # fmt: skip
-                return await client.call("governance", action, {"community": "demo", "statement": statement})
-
-            return list(await asyncio.gather(*(one(*act) for act in acts)))
+                ))
+                for keys, action, body in acts
+            ]  # fmt: skip
+            started = time.monotonic()
+            answers = await asyncio.gather(
+                *(client.call("governance", action, {"community": "demo", "statement": statement})
+                  for action, statement in signed)
+            )  # fmt: skip
+            return list(answers), time.monotonic() - started
         finally:
             await nc.close()
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(lambda: asyncio.run(send())).result()
+
+
+def act_on_the_bus(stack: Stack, acts: list[tuple[MemberKeys, str, dict[str, Any]]]) -> list[Any]:
+    return burst_on_the_bus(stack, acts)[0]
 
 
 def count_paints(page: Page) -> None:
@@ -95,12 +106,14 @@ def test_a_members_open_poll_shows_the_others_ballots_as_they_are_cast(
     count_paints(watching)
 
     # Cleo votes on her screen; Ada's, left alone, shows it: the board, the turnout, who is left.
+    # Each screen, redrawn, keeps its live stream; the burst below waits for both to be open.
     other.page.get_by_label("Oats").check()
     other.page.get_by_label("Your reason (optional)").fill("Cheaper this year.")
-    other.page.get_by_role("button", name="Sign and cast my vote").click()
-    expect(other.page.get_by_test_id("my-ballot")).to_contain_text("Oats")
     positions = watching.get_by_test_id("positions")
-    expect(positions).to_contain_text(f"{voter}: Oats", timeout=LIVE_MS)
+    with live_stream_opened(browser), live_stream_opened(other):
+        other.page.get_by_role("button", name="Sign and cast my vote").click()
+        expect(other.page.get_by_test_id("my-ballot")).to_contain_text("Oats")
+        expect(positions).to_contain_text(f"{voter}: Oats", timeout=LIVE_MS)
     expect(positions).to_contain_text("Cheaper this year.")
     expect(watching.get_by_text(turnout(1))).to_be_visible()
     expect(watching.get_by_test_id("not-voted")).not_to_contain_text(voter)
@@ -109,17 +122,19 @@ def test_a_members_open_poll_shows_the_others_ballots_as_they_are_cast(
 
     # Three members vote at the same moment from their own apps: one or two redraws, not three.
     others = [m.name for m in (ADMINS[1], MEMBERS[1], MEMBERS[2])]
-    started = time.monotonic()
-    act_on_the_bus(
+    _, took = burst_on_the_bus(
         stack, [(keys_of(stack, name), "cast_ballot", {"poll": poll, "choice": [1]}) for name in others]
     )
-    assert time.monotonic() - started < 1.0, "the burst took too long to be one"
     expect(watching.get_by_text(turnout(4))).to_be_visible(timeout=LIVE_MS)
     for name in others:
         expect(positions).to_contain_text(f"{name}: Barley")
     expect(watching.get_by_test_id("not-voted")).to_contain_text(f"Not voted yet ({eligible - 4})")
+    expect(other.page.get_by_text(turnout(4))).to_be_visible(timeout=LIVE_MS)  # hers has redrawn too
     watching.wait_for_timeout(2_500)  # whatever was still to come has come
-    assert 2 <= paints(watching) <= 3, paints(watching)
+    # Ballots that land within the screen's settling time are drawn together. A runner too busy to
+    # land them within a second of each other may draw them apart: never more than once a ballot.
+    most = 3 if took < 1.0 else 4
+    assert 2 <= paints(watching) <= most, (paints(watching), f"the burst took {took:.2f} s")
 
     # Cleo starts changing her vote, and while she is in the form Ada votes on her own screen...
     other.page.get_by_label("Barley").check()
@@ -156,8 +171,9 @@ def test_who_can_come_fills_in_on_an_open_meeting_poll(browser: Browser, stack: 
     )
     page = browser.page
     restore(page, stack, stack.phrase(author))
-    page.goto(f"{stack.base}/app/#/polls?poll={made['poll']}")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Stocktake evening")
+    with live_stream_opened(browser):  # what is cast from now on reaches her screen
+        page.goto(f"{stack.base}/app/#/polls?poll={made['poll']}")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Stocktake evening")
     expect(page.get_by_test_id("availability")).to_have_count(0)  # no one has answered yet
 
     act_on_the_bus(

@@ -3,14 +3,13 @@ application, signing out, a live conversation and the assistant's sources, in Ch
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from playwright.sync_api import expect
 
 from cos.demo import ADMINS, MEMBERS
-from tests.browser.conftest import Browser
+from tests.browser.conftest import Browser, eventually, live_stream_opened
 from tests.browser.stack import Stack
 from tests.browser.test_browser_decide import did_of
 from tests.browser.test_browser_onboarding import ask, onboard, restore, start_poll
@@ -94,8 +93,9 @@ def test_a_live_conversation_keeps_her_draft_and_is_read_when_open(
 
     other = new_browser("chat-reader")
     restore(other.page, stack, stack.phrase(reader))
-    other.page.goto(f"{stack.base}/app/#/chat?conversation={conversation}")
-    expect(other.page.get_by_test_id("messages")).to_be_visible()
+    with live_stream_opened(other):  # a message from now on reaches her open conversation
+        other.page.goto(f"{stack.base}/app/#/chat?conversation={conversation}")
+        expect(other.page.get_by_test_id("messages")).to_be_visible()
     draft = other.page.get_by_label("Message")
     draft.click()
     draft.fill("Half a thought")
@@ -114,17 +114,13 @@ def test_a_live_conversation_keeps_her_draft_and_is_read_when_open(
     other.screenshot("chat-live-draft")
 
     # She read it where she was: her unread count for the channel is back to nothing.
-    deadline = time.monotonic() + 15
-    unread = None
-    while time.monotonic() < deadline:
+    def unread() -> int:
         listed = ask(
             stack, "messaging", "conversations", {"community": "demo", "member": did_of(stack, reader)}
         )
-        unread = next(c["unread"] for c in listed["conversations"] if c["conversation"] == conversation)
-        if unread == 0:
-            break
-        time.sleep(0.3)
-    assert unread == 0
+        return int(next(c["unread"] for c in listed["conversations"] if c["conversation"] == conversation))
+
+    assert eventually(lambda: unread() == 0), f"{unread()} still unread"
     other.page.goto(f"{stack.base}/app/#/chat")
     general = other.page.locator("li", has=other.page.get_by_role("link", name="# general"))
     expect(general).not_to_contain_text("new")

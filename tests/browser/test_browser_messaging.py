@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from cos.demo import ADMINS, MEMBERS
 from shared.trust.member_keys import MemberKeys
-from tests.browser.conftest import Browser
+from tests.browser.conftest import Browser, live_stream_opened
 from tests.browser.stack import Stack
 from tests.browser.test_browser_onboarding import ask, restore
 
@@ -28,8 +28,9 @@ def test_members_post_in_the_forum_and_the_channel(
 
     other = new_browser("reader")
     restore(other.page, stack, stack.phrase(MEMBERS[2].name))
-    other.page.goto(f"{stack.base}/app/#/forums?thread=welcome")
-    expect(other.page.get_by_test_id("posts")).to_contain_text("Cleo here")
+    with live_stream_opened(other):  # a reply from now on reaches her open thread
+        other.page.goto(f"{stack.base}/app/#/forums?thread=welcome")
+        expect(other.page.get_by_test_id("posts")).to_contain_text("Cleo here")
 
     page.get_by_label("Your reply").fill("The **Thursday** order now takes oat milk too.")
     page.get_by_role("button", name="Sign and reply").click()

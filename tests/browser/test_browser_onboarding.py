@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from cos.demo import ADMINS, APPLICANTS, DEMO_USER
 from shared.commands import CommandClient
 from shared.natsclient import connect
-from tests.browser.conftest import Browser
+from tests.browser.conftest import Browser, eventually
 from tests.browser.stack import Stack
 
 
@@ -128,8 +128,14 @@ def test_a_newcomer_joins_from_the_invite_link_and_verifies_her_credential(
     )
     assert (used["status"], used["inviter_name"]) == ("accepted", None)
     admin = ask(stack, "membership", "directory", {"community": "demo", "role": "admin"})["members"][0]
-    contacts = ask(stack, "identity", "contacts", {"community": "demo", "member": admin["did"]})["contacts"]
-    assert any(c["did"] == did and c["status"] == "connected" for c in contacts)
+
+    def connected() -> bool:  # identity's contacts are a projection that follows its log
+        contacts = ask(stack, "identity", "contacts", {"community": "demo", "member": admin["did"]})[
+            "contacts"
+        ]
+        return any(c["did"] == did and c["status"] == "connected" for c in contacts)
+
+    assert eventually(connected)
 
     # The app is installable: manifest, icons and a service worker controlling the page.
     manifest = page.evaluate("fetch('/app/manifest.webmanifest').then(r => r.json())")

@@ -12,14 +12,14 @@ from playwright.sync_api import expect
 
 from cos.demo import MEMBERS
 from shared.trust.datetimes import format_datetime
-from tests.browser.conftest import Browser
+from tests.browser.conftest import Browser, live_stream_opened
 from tests.browser.stack import Stack
 from tests.browser.test_browser_ballot import signed
 from tests.browser.test_browser_onboarding import ask, restore
 
 CLEO, DEV, EUNJI = MEMBERS
 TITLE = "Should the co-op stock oat milk in glass bottles?"
-LIVE_MS = 10_000  # a notice on the live stream, and the redraw it asks for
+LIVE_MS = 30_000  # a notice on the live stream, and the redraw it asks for
 
 
 def test_a_poll_started_from_a_thread_is_shown_and_decided_in_it(
@@ -77,8 +77,9 @@ def test_a_poll_started_from_a_thread_is_shown_and_decided_in_it(
     page.get_by_label("agree", exact=True).check()
     page.get_by_role("button", name="Sign and cast my vote").click()
     expect(page.get_by_test_id("my-ballot")).to_contain_text("agree")
-    page.get_by_test_id("discussed-in").get_by_role("link", name=TITLE).click()
-    expect(page.get_by_test_id("thread-polls").locator(".badge")).to_have_text("open")
+    with live_stream_opened(voter):  # the poll's close, from now on, reaches her open thread
+        page.get_by_test_id("discussed-in").get_by_role("link", name=TITLE).click()
+        expect(page.get_by_test_id("thread-polls").locator(".badge")).to_have_text("open")
 
     # Its author closes it; the thread shows it decided, with its result.
     author.goto(f"{stack.base}/app/#/polls?poll={poll}")

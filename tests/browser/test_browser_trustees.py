@@ -15,7 +15,7 @@ from cos.demo import ADMINS, MEMBERS
 from services.governance.crypto import BallotRules, PollKey, SystemRandomness, deal_as_trustee, encrypt_ballot
 from shared.trust.datetimes import format_datetime
 from shared.trust.member_keys import MemberKeys
-from tests.browser.conftest import Browser
+from tests.browser.conftest import Browser, live_stream_opened
 from tests.browser.stack import Stack
 from tests.browser.test_browser_ballot import signed
 from tests.browser.test_browser_onboarding import ask, restore
@@ -131,8 +131,9 @@ def test_a_member_who_is_not_a_trustee_watches_the_ceremony_live_without_trustee
     restore(page, stack, stack.phrase(MEMBERS[2].name))
     page.goto(f"{stack.base}/app/#/polls")
     expect(page.get_by_role("heading", name="Not open yet")).to_be_visible()
-    page.get_by_role("link", name="A poll waiting for its trustee").click()
-    expect(page.get_by_test_id("trustees")).to_contain_text(f"1. {ada} waiting")
+    with live_stream_opened(browser):  # what happens to the poll from now on reaches her screen
+        page.get_by_role("link", name="A poll waiting for its trustee").click()
+        expect(page.get_by_test_id("trustees")).to_contain_text(f"1. {ada} waiting")
     expect(page.get_by_role("button", name="Sign and make my part of the key")).to_have_count(0)
     expect(page.get_by_text("This poll uses a secret ballot")).to_have_count(0)
     assert created["status"] == "created"
@@ -145,6 +146,7 @@ def test_a_member_who_is_not_a_trustee_watches_the_ceremony_live_without_trustee
     part = {"poll": created["poll"], "commitment": msgspec.to_builtins(commitment), "shares": shares}
     opened = ask(stack, "governance", "commit_trustee", signed(stack, ada, "governance.commit_trustee", part))
     assert opened["status"] == "open"
-    expect(page.get_by_role("button", name="Sign and cast my vote")).to_be_visible()
+    # A notice on the live stream, and the redraw it asks for.
+    expect(page.get_by_role("button", name="Sign and cast my vote")).to_be_visible(timeout=30_000)
     expect(page.get_by_test_id("trustees")).to_contain_text(f"1. {ada} key part made")
     assert browser.errors == []

@@ -36,7 +36,7 @@ ORDER = 61
 router = APIRouter(prefix="/c/{community}", tags=["live updates"])
 HEARTBEAT_S = 15.0
 RECHECK_S = 60.0
-LIFETIME_S = 30 * 60.0  # then the stream ends and EventSource reconnects (standing is checked anew)
+LIFETIME_S = 30 * 60.0  # then the stream ends and the client opens it again (standing is checked anew)
 RETRY_MS = 3000
 QUEUE = 256  # notices a slow reader may fall behind by before the oldest are dropped
 
@@ -115,6 +115,7 @@ async def _stream(
     sub = await nc.subscribe(f"messaging.live.{community}", cb=on_notice)
     governance = await nc.subscribe(f"governance.notice.{community}", cb=on_notice)
     governance_live = await nc.subscribe(f"governance.live.{community}", cb=on_notice)
+    await nc.flush()  # the server has the subscriptions: `ready` means nothing published from now is missed
     opened = checked = time.monotonic()
     try:
         yield f"retry: {RETRY_MS}\n".encode() + _event("ready", {"community": community, "member": member})

@@ -1,6 +1,6 @@
 // The app shell works offline: its files are cached at install and refreshed from the network
 // whenever it answers. API calls (/c/…) always go to the network and are never cached.
-const CACHE = "cos-shell-v13";
+const CACHE = "cos-shell-v14";
 const SHELL = [
   "/app/",
   "/app/app.css",

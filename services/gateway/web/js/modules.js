@@ -369,22 +369,39 @@ async function pollScreen(ctx, id) {
     ballots.timer = setTimeout(redrawForBallots, Math.max(0, Math.min(SETTLE_MS, ballots.first + MOST_MS - ballots.last)));
   };
   // Governance's notices about this poll (opened, a trustee's part made or count decrypted, the
-  // result, the outcome stated or corrected) redraw it, unless she is in the middle of filling a form on it.
+  // result, the outcome stated or corrected) redraw it; while she fills a form on it, once she is
+  // done. What this drawing shows is kept on the navigation, so a later look compares with the newest.
   const stage = (p) => JSON.stringify([p.status, p.trustees_committed, p.partial_decryptions, p.complaints, Boolean(p.result), p.outcome, p.meeting]);
+  ctx.pollDrawn = { stage: stage(poll), voted: results.voted };
+  if (!ctx.pollNews) {
+    ctx.pollNews = { timer: 0 };
+    ctx.signal.addEventListener("abort", () => clearTimeout(ctx.pollNews.timer), { once: true });
+  }
+  const news = async (ballotsToo = false) => {
+    clearTimeout(ctx.pollNews.timer);
+    if (!ctx.isCurrent()) return;
+    if (inForm()) {
+      ctx.pollNews.timer = setTimeout(() => news(ballotsToo), RETRY_MS);
+      return;
+    }
+    try {
+      // Her own act has already redrawn the screen: only what others changed redraws it again.
+      const [now, counted] = await Promise.all([session.get(base), ballotsToo ? session.get(`${base}/results`) : null]);
+      if (!ctx.isCurrent()) return;
+      if (stage(now) !== ctx.pollDrawn.stage) await pollScreen(ctx, id);
+      else if (counted && counted.voted !== ctx.pollDrawn.voted) ballotCast();
+    } catch (error) {
+      console.warn("poll refresh", error);
+    }
+  };
   listen(ctx, async (kind, notice) => {
     if (notice.service !== "governance" || notice.poll !== poll.poll || kind === "reminder") return;
     if (kind === "ballot_cast") {
       if (notice.cast_by !== app.keys.did) ballotCast(); // her own vote has redrawn the screen already
       return;
     }
-    if (document.activeElement?.closest?.("form") || document.querySelector('[aria-busy="true"]')) return;
-    try {
-      // Her own act (busy above, or done) has already redrawn the screen: only news from others redraws it again.
-      if (stage(await session.get(base)) !== stage(poll) && ctx.isCurrent()) await pollScreen(ctx, id);
-    } catch (error) {
-      console.warn("poll refresh", error);
-    }
-  });
+    await news();
+  }, () => news(true)); // the stream (re)opened: anything missed before it did
 }
 
 /** A secret poll's trustees, for everyone: who has made the key, who has counted. For a trustee,
@@ -1010,22 +1027,44 @@ async function nameOf(ctx, did) {
   return cache.names.get(did) || shortDid(did);
 }
 
-/** Live updates (SSE over fetch, so the bearer token travels in a header): re-render on a notice. */
+/** Live updates (SSE over fetch, so the bearer token travels in a header).
+ *
+ * One stream per screen: a screen that redraws itself calls `listen` again with its new handlers
+ * and keeps the stream, so nothing sent while it redraws is missed. The gateway's `ready` says it
+ * has subscribed: `onReady` then asks the screen to look again for whatever changed between its
+ * fetch and that moment. The stream is opened again after a drop or the gateway's periodic end
+ * (with a growing pause, and `onReady` again), for as long as the screen is shown; a `closed`
+ * event (her membership ended) ends it for good. `<body data-live>` says where it is: "connecting",
+ * "open" (subscribed) or "off". */
 let live = null;
-function listen(ctx, onNotice) {
-  if (live) live.abort();
-  live = new AbortController();
-  const { signal } = live;
-  if (!ctx.isCurrent()) return live.abort(); // the screen is no longer shown: nothing to keep live
-  const stop = live;
-  ctx.signal.addEventListener("abort", () => stop.abort(), { once: true });
-  const run = async () => {
+function listen(ctx, onNotice, onReady = null) {
+  if (live && live.ctx === ctx && !live.controller.signal.aborted) {
+    Object.assign(live, { onNotice, onReady }); // the same screen redrawn: same stream, new handlers
+    return;
+  }
+  if (live) live.controller.abort();
+  live = null;
+  if (!ctx.isCurrent()) return; // the screen is no longer shown: nothing to keep live
+  const stream = { ctx, onNotice, onReady, controller: new AbortController() };
+  live = stream;
+  const { signal } = stream.controller;
+  const state = (value) => {
+    if (live === stream) document.body.dataset.live = value;
+  };
+  state("connecting");
+  signal.addEventListener("abort", () => state("off"), { once: true });
+  ctx.signal.addEventListener("abort", () => stream.controller.abort(), { once: true });
+  const once = async () => {
     if (!ctx.session.tokens) await ctx.session.signIn();
     const response = await fetch(`${ctx.session.base}/live`, {
       headers: { authorization: `Bearer ${ctx.session.tokens.access_token}`, accept: "text/event-stream" },
       signal,
       cache: "no-store",
     });
+    if (response.status === 401) {
+      await ctx.session.signIn(); // her access token expired: the next try has a fresh one
+      return;
+    }
     if (!response.ok || !response.body) return;
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
@@ -1039,11 +1078,33 @@ function listen(ctx, onNotice) {
         buffer = buffer.slice(cut + 2);
         const event = /^event: (.*)$/m.exec(frame)?.[1];
         const data = /^data: (.*)$/m.exec(frame)?.[1];
-        if (event && data && event !== "ready") onNotice(event, JSON.parse(data));
+        if (!event || !data) continue;
+        if (event === "closed") return stream.controller.abort();
+        try {
+          if (event === "ready") {
+            state("open");
+            await stream.onReady?.();
+          }
+          else await stream.onNotice(event, JSON.parse(data));
+        } catch (error) {
+          console.warn("live update", error);
+        }
       }
     }
   };
-  run().catch(() => null);
+  (async () => {
+    let pause = 1000;
+    for (;;) {
+      const opened = Date.now();
+      await once().catch(() => null);
+      if (signal.aborted || !ctx.isCurrent()) return;
+      state("connecting");
+      if (Date.now() - opened > 60000) pause = 1000; // it ran for a while: this is a fresh drop
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      if (signal.aborted || !ctx.isCurrent()) return;
+      pause = Math.min(pause * 2, 30000);
+    }
+  })();
 }
 
 const announcements = {
@@ -1651,6 +1712,7 @@ async function threadScreen(ctx, id, focusPost = null) {
   }
   // A poll opened, closed or decided may be one of this thread's: its decisions are asked again.
   const shown = () => new Set([...decisions.querySelectorAll("li[data-poll]")].map((li) => li.dataset.poll));
+  const catchUp = () => Promise.all([refresh(), threadDecisions(ctx, id, decisions)]).catch((error) => console.warn("thread refresh", error));
   listen(ctx, (kind, notice) => {
     if (notice.service === "governance") {
       if (["poll_opened", "poll_closed", "trustee_decrypted", "outcome_stated"].includes(kind) && (kind === "poll_opened" || shown().has(notice.poll))) {
@@ -1659,7 +1721,7 @@ async function threadScreen(ctx, id, focusPost = null) {
       return;
     }
     if (JSON.stringify(notice).includes(id)) refresh().catch((error) => console.warn("thread refresh", error));
-  });
+  }, catchUp); // the stream (re)opened: replies and decisions missed before it did
 }
 
 function errorText(error) {
@@ -1890,9 +1952,10 @@ async function conversationScreen(ctx, id) {
     form,
     h("p", {}, h("a", { href: "#/chat" }, "All conversations")),
   );
+  const catchUp = () => refresh().catch((error) => console.warn("chat refresh", error));
   listen(ctx, (_kind, notice) => {
-    if (JSON.stringify(notice).includes(id)) refresh().catch((error) => console.warn("chat refresh", error));
-  });
+    if (JSON.stringify(notice).includes(id)) catchUp();
+  }, catchUp); // the stream (re)opened: messages missed before it did
 }
 
 async function directWith(ctx, did) {
