@@ -16,7 +16,9 @@ class KnowledgeSettings:
     llm_timeout_s: float = 60.0
     communities: tuple[str, ...] = ()  # index only these communities (empty: every community)
     membership_timeout_s: float = 5.0
-    index_wait_s: float = 10.0  # how long an upload waits for its own commit to be searchable
+    # How long an upload waits for its own commit to be searchable: well inside the gateway's 10 s
+    # for a command, so a slow index answers `searchable: false` rather than a timeout.
+    index_wait_s: float = 5.0
 
     @classmethod
     def from_env(cls) -> KnowledgeSettings:

@@ -878,13 +878,15 @@ function documentForm(ctx, existing, done) {
       if (!chosen) throw new ApiError(0, "file_required", "Choose a file.");
       const { content, sha256: digest } = await fileStatement(chosen);
       const body = { title: form.title.value.trim() || chosen.name, filename: chosen.name, sha256: digest, read_roles: ticked(form, "read_roles") };
+      // Recorded either way; `searchable` says whether the index has it yet (a long file takes a while).
+      const later = " It is still being indexed: the library and the assistant show it in a moment.";
       if (existing) {
         body.document = existing.document;
-        await ctx.session.act("/know/documents/revise", "knowledge.revise_document", body, { content });
-        toast("Document replaced; the assistant answers from the new version.");
+        const made = await ctx.session.act("/know/documents/revise", "knowledge.revise_document", body, { content });
+        toast(made.searchable === false ? `Document replaced.${later}` : "Document replaced; the assistant answers from the new version.");
       } else {
-        await ctx.session.act("/know/documents", "knowledge.add_document", body, { content });
-        toast("Document added.");
+        const made = await ctx.session.act("/know/documents", "knowledge.add_document", body, { content });
+        toast(made.searchable === false ? `Document added.${later}` : "Document added.");
       }
       done();
     }, out);
