@@ -171,7 +171,7 @@ async def test_a_community_is_exported_and_re_hosted_with_identical_state(
                 except Exception:  # noqa: BLE001 - not yet caught up: the community is unknown
                     return False
 
-            assert await eventually_async(same_state), await state(b, community)
+            assert await eventually_async(same_state, within=30), await state(b, community)
 
             await Person(b.http, community).sign_in()  # the community's log grows on its new host
             again = await export_community(b.nc, community, second_bundle)

@@ -21,7 +21,7 @@ def test_readiness_names_the_missing_stream_and_the_lost_bus(own_nats_server: Na
         assert "NOSUCHSTREAM" in missing.json()["error"]["message"]
 
         own_nats_server.kill()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             down = client.get("/readyz")
             if down.json()["error"]["type"] == "nats_unavailable":

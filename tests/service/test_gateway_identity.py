@@ -111,7 +111,7 @@ async def test_a_member_signs_in_invites_and_sees_her_new_contact(http: httpx.As
         listed = await contacts()
         return listed if listed and listed[0]["status"] == "connected" else []
 
-    listed = await eventually_async(connected)
+    listed = await eventually_async(connected, within=30)
     assert listed[0]["did"] == bea.did
 
     refreshed = await http.post(

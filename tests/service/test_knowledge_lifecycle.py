@@ -194,7 +194,7 @@ async def test_a_restarted_service_rebuilds_its_index_from_the_signed_log(
     again = await start_knowledge(nc, nats_url, tmp_path, settings, roster=first.roster)
     try:
         seq = (await again.stores["KNOWLEDGE"].read_commits(1, subject=f"knowledge.{first.slug}.>"))[-1].seq
-        assert await again.indexer.wait_for("KNOWLEDGE", seq, 15.0)
+        assert await again.indexer.wait_for("KNOWLEDGE", seq, 60.0)
         answer = await again.handlers.ask(ask(first.slug, first.member, "When is the sauna free?"))
         assert answer["passages"][0]["source"]["title"] == "Sauna"
         assert (tmp_path / "vectors.sqlite").exists()  # vectors are cached for the next restart

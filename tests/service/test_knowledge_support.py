@@ -119,7 +119,9 @@ async def start_community(
     community = slug()
     roster = StaticRoster()
     base = settings or KnowledgeSettings()
-    scoped = replace(base, communities=(community,))  # this test's community only
+    # This test's community only; and an upload waits for its own commit to be searchable longer
+    # than a deployment's default, so that on a loaded machine it is before the tests read it.
+    scoped = replace(base, communities=(community,), index_wait_s=60.0)
     service = await start_knowledge(
         nc, nats_url, None, scoped, roster=roster, embedder=embedder() if dense else None, dense=dense
     )
@@ -192,7 +194,7 @@ async def governance(private_nc: NATS) -> AsyncIterator[Producer]:
 
 
 async def indexed(community: Community, stream: str, seq: int) -> None:
-    assert await community.service.indexer.wait_for(stream, seq, 15.0), f"{stream}#{seq} was not indexed"
+    assert await community.service.indexer.wait_for(stream, seq, 60.0), f"{stream}#{seq} was not indexed"
 
 
 def keys_of(result: dict[str, Any]) -> list[str]:

@@ -110,7 +110,7 @@ async def test_forum_posts_and_announcements_from_messaging_are_answerable_withi
     await act(ada, "compose_announcement", {"title": "Regatta", "body": "The canoe regatta is on 3 May."})
 
     everything = ["post:Canoe for sale", "post:Key safe", "announcement:Regatta"]
-    admin_view = await eventually_async(lambda: _all_of(searcher(ada, "canoe"), everything), within=20)
+    admin_view = await eventually_async(lambda: _all_of(searcher(ada, "canoe"), everything), within=60)
     assert sorted(admin_view) == sorted(everything)
     member_view = await searcher(bea, "canoe")()
     assert sorted(member_view) == ["announcement:Regatta", "post:Canoe for sale"]
@@ -118,7 +118,7 @@ async def test_forum_posts_and_announcements_from_messaging_are_answerable_withi
     post = canoe["post"]
     await act(ada, "moderate", {"target": post, "kind": "post", "action": "hide", "reason": "sold"})
     hidden = await eventually_async(
-        lambda: _without(searcher(bea, "canoe"), "post:Canoe for sale"), within=20
+        lambda: _without(searcher(bea, "canoe"), "post:Canoe for sale"), within=60
     )
     assert hidden == ["announcement:Regatta"]
 
@@ -151,7 +151,7 @@ async def test_a_poll_and_its_stated_outcome_from_governance_are_answerable(
     await govern("state_outcome", {"poll": poll, "text": "The boathouse will be painted green in May."})
 
     found = await eventually_async(
-        lambda: _all_of(searcher(bea, "boathouse paint"), ["outcome:Paint the boathouse green"]), within=20
+        lambda: _all_of(searcher(bea, "boathouse paint"), ["outcome:Paint the boathouse green"]), within=60
     )
     assert "poll:Paint the boathouse green" in found
     answer = await http.post(

@@ -79,7 +79,7 @@ async def test_a_mailbox_that_is_gone_stops_mail_and_her_settings_say_why(
     async def dee_stopped() -> bool:
         return (await world.query(dee, "email_status"))["email"] is None
 
-    assert await eventually_async(dee_stopped, within=20)
+    assert await eventually_async(dee_stopped, within=60)
     assert (await world.query(dee, "email_status"))["bounced"]["said"] == "550 no such mailbox here"
     inbox.answers.clear()
     second = await world.act(world.admin, "compose_announcement", {"title": "Minutes", "body": "Here."})

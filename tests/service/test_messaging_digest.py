@@ -135,7 +135,7 @@ async def test_a_daily_summary_lists_what_she_has_not_read_once_and_only_when_th
     async def summaries(address: str) -> list[object]:
         return [m for m in inbox.to(address) if m["X-Notice"] == "digest"]
 
-    [mail] = await eventually_async(lambda: summaries("bea@river.example"), within=20)
+    [mail] = await eventually_async(lambda: summaries("bea@river.example"), within=60)
     assert mail["Subject"].strip() == (  # (a long subject is folded onto the next line)
         "Daily summary of River Co-op: 1 poll to vote in, 1 poll decided, 2 new posts, "
         "1 announcement, 2 private messages"
@@ -167,7 +167,7 @@ async def test_a_daily_summary_lists_what_she_has_not_read_once_and_only_when_th
         status: dict[str, Any] = await world.query(bea, "email_status")
         return status if status["digest"]["last"] else None
 
-    status = await eventually_async(recorded, within=20)
+    status = await eventually_async(recorded, within=60)
     assert status["digest"]["last"]["items"] == 7
     assert status["digest"]["last"]["period"].startswith("daily ")
 
@@ -206,6 +206,6 @@ async def test_a_daily_summary_lists_what_she_has_not_read_once_and_only_when_th
     both = NoticeMail(world.handlers)
     await both.apply([copy, copy])
     assert both.mailed == 1
-    _, next_day = await eventually_async(lambda: _at_least(summaries("bea@river.example"), 2), within=20)
+    _, next_day = await eventually_async(lambda: _at_least(summaries("bea@river.example"), 2), within=60)
     assert "1 new post" in next_day["Subject"]
     assert "Beans are in" in text_of(next_day)

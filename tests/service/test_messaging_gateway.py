@@ -77,7 +77,7 @@ async def served_gateway(
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
     serving = asyncio.create_task(server.serve())
     try:
-        assert await eventually(lambda: server.started), "the gateway did not start"
+        assert await eventually(lambda: server.started, within=30), "the gateway did not start"
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
@@ -231,6 +231,11 @@ async def test_governance_notices_reach_their_recipients_live_without_the_list(
             lines = stream.aiter_lines()
             [(ready, _)] = await events(lines, 1)
             assert ready == "ready"
+            # The notices below are published on another connection than the gateway's, which
+            # says `ready` before the server has surely taken its subscriptions (it does not flush
+            # them). A read through the gateway goes over its connection after them: once answered,
+            # the server holds them, so no notice can pass before they are in place.
+            assert (await bea.get("/categories")).status_code == 200
             # A reminder for Cy alone (who has not voted), then a poll opened for all three.
             await notices.notify(
                 bea.community, {"kind": "reminder", "poll": "p1", "title": "Budget", "recipients": [cy.did]}

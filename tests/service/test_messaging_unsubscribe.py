@@ -67,7 +67,7 @@ async def announce(world: World, inbox: Inbox, title: str, address: str) -> Emai
     async def arrived() -> list[EmailMessage]:
         return [m for m in inbox.to(address) if m["Subject"] == title]
 
-    [mail] = await eventually_async(arrived, within=20)
+    [mail] = await eventually_async(arrived, within=60)
     return mail
 
 
@@ -219,7 +219,7 @@ async def test_through_the_gateway_a_person_gets_a_page_and_a_mail_program_one_c
             found = [m for m in inbox.messages if m["Subject"] == "AGM"]
             return found if len(found) == 2 else []
 
-        by_address = {m["To"]: m for m in await eventually_async(mails, within=20)}
+        by_address = {m["To"]: m for m in await eventually_async(mails, within=60)}
         links = {a: urlsplit(unsubscribe_link(m)) for a, m in by_address.items()}
         bea_link = f"{links['bea@river.example'].path}?{links['bea@river.example'].query}"
         cy_link = f"{links['cy@river.example'].path}?{links['cy@river.example'].query}"

@@ -21,7 +21,7 @@ class Anything(msgspec.Struct):
 
 
 async def test_a_chat_already_opened_by_an_earlier_attempt_counts_as_opened(nc: NATS) -> None:
-    opener = NatsChatOpener(CommandClient(nc, timeout=2))
+    opener = NatsChatOpener(CommandClient(nc, timeout=10))
     request: dict[str, Any] = {"action": "messaging.create_conversation", "body": {"conversation": "intro-x"}}
     assert await opener.open_group_chat("acme", request) == ""  # nobody answers: pending
 
@@ -44,7 +44,7 @@ async def test_a_chat_already_opened_by_an_earlier_attempt_counts_as_opened(nc: 
 
 
 async def test_the_roster_reads_membership_and_says_when_it_cannot(nc: NATS) -> None:
-    roster = NatsRoster(CommandClient(nc, timeout=2))
+    roster = NatsRoster(CommandClient(nc, timeout=10))
     with pytest.raises(MembershipUnavailable) as silent:
         await roster.member(unique_service("c"), "did:key:z6Mkada")
     assert (silent.value.code, silent.value.status) == ("membership_unavailable", 503)

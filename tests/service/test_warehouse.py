@@ -195,9 +195,9 @@ async def test_the_projection_keeps_the_warehouse_level_with_the_streams(nats_ur
             sql = f"SELECT count() FROM events WHERE community = '{community}'"
             return int(projection.warehouse.query(sql).rows[0][0])
 
-        assert await eventually(lambda: count() == 1)
+        assert await eventually(lambda: count() == 1, within=30)
         await record(store, community, "thing", "t1", "w.thing_made.v1", by="did:key:zB")
-        assert await eventually(lambda: count() == 2)
+        assert await eventually(lambda: count() == 2, within=30)
         actors = projection.warehouse.query(
             f"SELECT actor FROM events WHERE community = '{community}' ORDER BY sequence"
         )
