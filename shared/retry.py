@@ -7,9 +7,10 @@ for a real reason. The member's statement is verified and its nonce claimed once
 replay (`remembered` / `remember`). After MAX_ATTEMPTS lost races the command is refused as `busy`
 (503), nothing recorded.
 
-A command that saves in steps (close a poll, then record its count) is run again only while none of
-its steps is recorded: once one is (`saved`), a later conflict is no longer the command's to redo,
-and it is answered as the typed `conflict` it is.
+A command that saves in steps (close a poll, then record its count), or acts outside its records
+before it saves (a mail, a chat opened in another service), is run again only while none of that has
+happened: once it has (`saved`, `acted`), a later conflict is no longer the command's to redo, and it
+is answered as the typed `conflict` it is.
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ def saved() -> None:
     """Note that the current attempt recorded a commit: it is not run again after that."""
     if (run := _RUN.get()) is not None:
         run.saved = True
+
+
+def acted() -> None:
+    """Note that the current attempt did what cannot be taken back outside its own records (sent a
+    mail, opened a chat in another service): like a recorded step, it is not run again after that."""
+    saved()
 
 
 async def retrying(command: Callable[[], Awaitable[R]]) -> R:

@@ -63,10 +63,6 @@ QUERIES = {
     "typing": "typing",
 }
 
-# Signed commands that mail before they save: not run again after a lost race, so a member is
-# never sent a second verification link (the first one's token would not be the one recorded).
-MAILS_BEFORE_SAVING = frozenset({"subscribe_email"})
-
 
 def build_router(handlers: MessagingHandlers) -> CommandRouter:
     router = CommandRouter("messaging")
@@ -78,8 +74,7 @@ def build_router(handlers: MessagingHandlers) -> CommandRouter:
         router.command(name, payload)(handle)
 
     for name in SIGNED_COMMANDS:  # a save that lost a race is decided again (shared/retry.py)
-        handler = getattr(handlers, name)
-        route(name, Signed, handler if name in MAILS_BEFORE_SAVING else retried(handler))
+        route(name, Signed, retried(getattr(handlers, name)))
     for name, method in QUERIES.items():
         route(name, Query, getattr(handlers, method))
     route("verify_email", VerifyEmail, handlers.verify_email)

@@ -9,6 +9,7 @@ from eventsourcing.persistence import IntegrityError
 from services.social.domain.events import REGISTRY
 from shared.application import NotFound, ServiceApplication
 from shared.domain import Aggregate, DomainError, Event
+from shared.retry import Conflict
 from shared.subjects import RESERVED_NAMES, RESERVED_PREFIX, InvalidSubject, check_token
 
 A = TypeVar("A", bound=Aggregate)
@@ -45,4 +46,4 @@ class SocialApplication(ServiceApplication):
         try:
             self.save(*aggregates)
         except IntegrityError as exc:
-            raise DomainError("conflict", "changed concurrently; nothing was recorded, try again") from exc
+            raise Conflict("conflict", "changed concurrently; nothing was recorded, try again") from exc

@@ -18,6 +18,7 @@ from services.social.domain.commands import (
 )
 from services.social.handlers import SocialHandlers
 from shared.commands import CommandContext, CommandRouter
+from shared.retry import retried
 
 SIGNED_COMMANDS = (
     "publish_post",
@@ -56,8 +57,8 @@ def build_router(handlers: SocialHandlers) -> CommandRouter:
 
         router.command(name, payload)(handle)
 
-    for name in SIGNED_COMMANDS:
-        route(name, Signed, getattr(handlers, name))
+    for name in SIGNED_COMMANDS:  # a save that lost a race is decided again (shared/retry.py)
+        route(name, Signed, retried(getattr(handlers, name)))
     route("posts", PostsQuery, handlers.list_posts)
     route("post", PostQuery, handlers.get_post)
     route("comments", CommentsQuery, handlers.list_comments)

@@ -44,6 +44,7 @@ from services.messaging.handlers.digests import digest_view
 from services.messaging.projections.inbox import Sent
 from shared.domain import DomainError
 from shared.rendering import render
+from shared.retry import acted
 from shared.trust.datetimes import parse_datetime
 from shared.trust.errors import TrustError
 
@@ -459,6 +460,7 @@ class AnnouncementHandlers(HandlerBase):
             sender_name=name,
         )
         result = (await self.mailer.send([mail])).get(email, "failed")
+        acted()  # a lost race after this is not run again: no second link (its token not the one saved)
         if result != "sent":
             raise EmailUnavailable("email_undeliverable", f"the verification mail was not accepted: {result}")
         await self.save(participant)

@@ -21,6 +21,7 @@ from shared.catchup import CatchUp
 from shared.clock import moment
 from shared.commands import CommandRejected
 from shared.domain import DomainError
+from shared.retry import remember, remembered, saved
 from shared.statements import Nonces, StatementRejected, VerifiedStatement, verify_statement
 
 B = TypeVar("B", bound=msgspec.Struct)
@@ -68,8 +69,11 @@ class HandlerBase:
         return await self.run(self.catch_up.query, read)
 
     async def verified(self, command: Signed, action: str) -> VerifiedStatement:
-        """The statement, checked (signature, action, community, window) and its nonce claimed."""
+        """The statement, checked (signature, action, community, window) and its nonce claimed;
+        an attempt run again after a lost race (`shared/retry.py`) reuses the first one's."""
         token(command.community, "community")
+        if (earlier := remembered(action)) is not None:
+            return earlier
         try:
             statement = verify_statement(
                 command.statement,
@@ -80,6 +84,7 @@ class HandlerBase:
             await self.nonces.claim(statement)
         except StatementRejected as exc:
             raise CommandRejected(str(exc.code), exc.message, 401) from exc
+        remember(action, statement)
         return statement
 
     @staticmethod
@@ -109,3 +114,4 @@ class HandlerBase:
 
     async def save(self, *aggregates: Any) -> None:
         await self.run(self.app.save_or_conflict, *aggregates)
+        saved()

@@ -28,6 +28,7 @@ from services.social.handlers.base import HandlerBase
 from shared.application import NotFound
 from shared.clock import moment
 from shared.domain import DomainError
+from shared.retry import acted
 from shared.trust.credentials import verify_credential
 from shared.trust.dtg_edges import validate_relationship_credential
 from shared.trust.errors import TrustError
@@ -160,6 +161,7 @@ class IntroductionHandlers(HandlerBase):
         if body.chat is not None:
             request = self.chat_request(intro, statement.actor, body.chat)
             chat = await self.chats.open_group_chat(statement.community, request)
+            acted()  # her signed chat request is spent: a lost race after this is not run again
         intro.connect(chat, now)
         edge = await self.run(self.relationship, statement.community, intro.first, intro.second)
         for party in intro.parties:
@@ -180,6 +182,7 @@ class IntroductionHandlers(HandlerBase):
         chat = await self.chats.open_group_chat(
             statement.community, self.chat_request(intro, statement.actor, body.chat)
         )
+        acted()
         if not chat:
             raise DomainError("chat_unavailable", "messaging cannot open the chat now; it stays pending")
         intro.chat_opened(chat, self.clock())
@@ -195,6 +198,7 @@ class IntroductionHandlers(HandlerBase):
         if body.chat is not None and intro.introducer_in_chat:
             request = self.leave_request(intro, statement.actor, body.chat)
             chat_left = await self.chats.leave_group_chat(statement.community, request)
+            acted()
         intro.leave(statement.actor, body.note, statement.document, self.clock(), chat_left=chat_left)
         await self.save(intro)
         return self.introduction_view(intro)
