@@ -22,6 +22,7 @@ from nats.aio.subscription import Subscription
 from opentelemetry.trace import SpanKind
 
 from shared.domain import DomainError
+from shared.natsclient import settled
 from shared.subjects import InvalidSubject
 from shared.telemetry import extract_context, inject_context, instruments, mark_error, span_in_context
 
@@ -113,7 +114,7 @@ class CommandRouter:
             self._subs.append(await nc.subscribe(subject, queue=self.service, cb=on_request))
         # Once start() returns the server knows every route: a command sent right after is
         # answered instead of refused with "no responders".
-        await nc.flush()
+        await settled(nc)
 
     async def stop(self) -> None:
         for sub in self._subs:

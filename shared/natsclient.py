@@ -151,3 +151,14 @@ async def connect(servers: str | list[str], **options: Any) -> Client:
     client = Client()
     await client.connect(servers=urls, **options)
     return client
+
+
+async def settled(nc: _NatsPyClient) -> None:
+    """Return once the server has processed everything sent so far, subscriptions included.
+
+    nats-py's `flush()` writes its PING straight to the socket, ahead of commands still queued for
+    its flusher task (a SUB just made is one), so that PONG alone does not prove the server has them.
+    By the time it comes back the flusher has written the queue; a second round trip, sent after
+    it, does prove it (`tests/integration/test_nats_client.py`)."""
+    await nc.flush()
+    await nc.flush()

@@ -31,6 +31,7 @@ from services.gateway.deps import Nats
 from services.gateway.errors import GatewayError
 from services.gateway.forward import forward
 from services.gateway.routers.auth import ERRORS, Community
+from shared.natsclient import settled
 
 ORDER = 61
 router = APIRouter(prefix="/c/{community}", tags=["live updates"])
@@ -115,7 +116,7 @@ async def _stream(
     sub = await nc.subscribe(f"messaging.live.{community}", cb=on_notice)
     governance = await nc.subscribe(f"governance.notice.{community}", cb=on_notice)
     governance_live = await nc.subscribe(f"governance.live.{community}", cb=on_notice)
-    await nc.flush()  # the server has the subscriptions: `ready` means nothing published from now is missed
+    await settled(nc)  # the server has the subscriptions: `ready` means nothing published from now is missed
     opened = checked = time.monotonic()
     try:
         yield f"retry: {RETRY_MS}\n".encode() + _event("ready", {"community": community, "member": member})
