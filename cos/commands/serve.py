@@ -147,12 +147,17 @@ async def serve(options: ServeOptions, stop: asyncio.Event | None = None) -> int
     return await _serve_service(options, stop)
 
 
+NO_SUITABLE_PEERS = 10005  # JSClusterNoPeersErr
+
+
 def _transient(exc: BaseException) -> bool:
     """NATS or JetStream not there yet (starting, electing a leader), as opposed to a refusal."""
     if isinstance(exc, ServerTooOld):
         return False  # waiting will not make the server newer
     if isinstance(exc, JetStreamAPIError):
-        return exc.code == 503  # JetStream temporarily unavailable
+        # JetStream temporarily unavailable; or a cluster still forming, whose nodes have not yet
+        # reported to the meta leader, so a replicated stream has "no suitable peers" to go on
+        return exc.code == 503 or exc.err_code == NO_SUITABLE_PEERS
     return isinstance(exc, OSError | nats.errors.Error | TimeoutError | JetStreamError)
 
 

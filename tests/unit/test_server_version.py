@@ -9,6 +9,7 @@ from nats.aio.client import ServerVersion
 
 from cos.commands.serve import _transient
 from shared.jetstream import MIN_SERVER_VERSION, ServerTooOld, StreamSettings, ensure_stream, require_server
+from shared.jetstream.errors import JetStreamAPIError
 from shared.subjects import StreamSubjects
 
 
@@ -55,3 +56,12 @@ def test_the_embedded_server_is_new_enough(nats_url: str) -> None:
 
     major, minor = (int(p) for p in asyncio.run(check()).split(".")[:2])
     assert (major, minor) >= MIN_SERVER_VERSION
+
+
+def test_a_cluster_still_forming_is_waited_for_and_a_refusal_is_not() -> None:
+    forming = JetStreamAPIError(500, 10005, "no suitable peers for placement, peer offline")
+    unavailable = JetStreamAPIError(503, 10008, "JetStream system temporarily unavailable")
+    refused = JetStreamAPIError(400, 10058, "stream name already in use with a different configuration")
+    assert _transient(forming)
+    assert _transient(unavailable)
+    assert not _transient(refused)
