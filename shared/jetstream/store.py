@@ -420,6 +420,14 @@ class EventStore:
                 )
             )
         for commit, data, head in zip(commits, sealed, heads, strict=True):
+            if head.last_commit_id == commit.commit_id and commit.first_version > (head.last_version or 0):
+                # The aggregate's last commit has this id: a client reusing it for new versions.
+                # The server's duplicate window may be over, so it would store this one silently.
+                raise ConcurrencyConflict(
+                    commit.subject,
+                    f"commit id {commit.commit_id} is recorded at sequence {head.last_seq} "
+                    "with other versions",
+                )
             if head.last_version is not None and commit.first_version <= head.last_version:
                 if (stored := await self._stored_seqs(commits)) is not None:
                     return stored  # an earlier attempt of this very append was stored: idempotent
