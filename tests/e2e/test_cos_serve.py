@@ -8,6 +8,7 @@ import json
 import secrets
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,12 +20,15 @@ import pytest
 from cos.cli import main
 from cos.commands.serve import SERVICES, HealthEndpoint, ServeError, ServeOptions, ServeProcess, serve
 from cos.platform import STREAMS
+from shared.jetstream import JetStreamAPIError
 from shared.jetstream.streams import stream_info
 from shared.natsclient import connect
 from shared.natsserver import NatsCluster, NatsServer, free_port
 from shared.signing import SigningKey
 from shared.statements import sign_statement
 from shared.trust.member_keys import MemberKeys
+
+NO_SUITABLE_PEERS = 10005  # JetStream's "no suitable peers for placement"
 
 
 class Person:
@@ -97,7 +101,12 @@ def platform(own_nats_server: NatsServer, tmp_path: Path) -> Iterator[dict[str, 
 @pytest.mark.slow
 async def test_separate_processes_form_a_platform(platform: dict[str, ServeProcess]) -> None:
     a, b = platform["gateway-a"].url, platform["gateway-b"].url
-    async with httpx.AsyncClient(base_url=a) as gw_a, httpx.AsyncClient(base_url=b) as gw_b:
+    # Five service processes share the machine: httpx's 5 s default is short for a command that
+    # crosses two of them (a gateway gives a service 10 s before it answers 503).
+    async with (
+        httpx.AsyncClient(base_url=a, timeout=30) as gw_a,
+        httpx.AsyncClient(base_url=b, timeout=30) as gw_b,
+    ):
         for gw in (gw_a, gw_b):
             assert (await gw.get("/healthz")).json() == {"status": "ok"}
             ready = (await gw.get("/readyz")).json()
@@ -223,7 +232,17 @@ async def test_provisioning_a_cluster_creates_r3_streams_that_a_service_uses(
     nats_cluster: NatsCluster, tmp_path: Path
 ) -> None:
     """The Kubernetes layout in small: COS_REPLICAS=3 on a 3-node cluster, services given every node."""
-    assert await serve(ServeOptions("provision", nats_cluster.url, tmp_path, replicas=3)) == 0
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            assert await serve(ServeOptions("provision", nats_cluster.url, tmp_path, replicas=3)) == 0
+            break
+        except JetStreamAPIError as exc:
+            # The meta leader places a replica on a node only once that node's first statistics
+            # have reached it: on a loaded machine a fresh cluster refuses R3 streams for a moment.
+            if exc.err_code != NO_SUITABLE_PEERS or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
     nc = await connect(nats_cluster.url)
     try:
         for subjects in STREAMS:

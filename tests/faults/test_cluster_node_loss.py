@@ -28,8 +28,9 @@ async def test_writes_continue_and_nothing_acknowledged_is_lost_when_the_leader_
         try:
             await store.start()
             break
-        except JetStreamError:
+        except JetStreamError:  # "no suitable peers" at once: ask again in a moment, not in a tight loop
             assert time.monotonic() < deadline, "the cluster never created the R3 stream"
+            await asyncio.sleep(0.2)
     js = nc.jetstream()
     info = await js.stream_info(settings.subjects.stream)
     assert info.config.num_replicas == 3
@@ -62,13 +63,13 @@ async def test_writes_continue_and_nothing_acknowledged_is_lost_when_the_leader_
                 break
 
     writers = [asyncio.create_task(writer(f"w{i}")) for i in range(4)]
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while len(acknowledged) < 20:
         assert time.monotonic() < deadline, "the cluster accepted nothing"
         await asyncio.sleep(0.05)
     leader.kill()
     killed = 1
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # an election on a loaded machine takes a while
     while sum(1 for _, k in acknowledged if k == 1) < 20:
         assert time.monotonic() < deadline, "the cluster stopped accepting writes after losing its leader"
         await asyncio.sleep(0.05)

@@ -177,7 +177,8 @@ async def warehouse_process(url: str, data: Path, target: Path) -> AsyncIterator
     )  # fmt: skip
     try:
         assert proc.stdout is not None
-        line = await asyncio.wait_for(proc.stdout.readline(), 60)
+        # It imports chdb and creates the schema before it says so: slow on a loaded machine.
+        line = await asyncio.wait_for(proc.stdout.readline(), 120)
         if b"serving" not in line:
             assert proc.stderr is not None
             raise AssertionError(f"cos serve warehouse did not start: {(await proc.stderr.read()).decode()}")
@@ -228,7 +229,7 @@ async def test_a_warehouse_process_killed_mid_load_resumes_without_losing_or_dou
                 async def all_loaded() -> bool:
                     return all([(await consumer_state(nc, s))[1] == 0 for s in ("MEMBERSHIP", "GOVERNANCE")])
 
-                assert await eventually_async(all_loaded, within=60)
+                assert await eventually_async(all_loaded, within=120)
                 proc.send_signal(signal.SIGTERM)
                 assert await asyncio.wait_for(proc.wait(), 30) == 0
         finally:
@@ -260,14 +261,17 @@ async def test_a_worker_waits_out_an_idle_stream_and_loads_what_comes_later(nats
             assert subscription is not None
             real_fetch = subscription.fetch
             surprises: list[BaseException] = [TimeoutError(), RuntimeError("a fetch went wrong")]
+            fetches: list[int] = []
 
             async def fetch(batch: int = 1, timeout: float | None = 5, heartbeat: float | None = None) -> Any:  # noqa: ASYNC109
+                fetches.append(batch)
                 if surprises:
                     raise surprises.pop(0)
                 return await real_fetch(batch, timeout, heartbeat)
 
             subscription.fetch = fetch  # type: ignore[method-assign]
-            await asyncio.sleep(1.2)  # the surprises, then a dozen empty fetches
+            # The surprises, then a dozen empty fetches (counted: a loaded machine fetches slower).
+            assert await eventually(lambda: len(fetches) >= 14, within=30)
             assert not surprises
             await write(store, ["quiet"], 30, aggregates=3)
             assert await eventually(lambda: scalar(warehouse, "SELECT count() FROM events") == 30, within=30)

@@ -25,6 +25,7 @@ from shared.natsclient import Client, connect
 from shared.natsserver import NatsServer
 from shared.signing import SigningKey
 from shared.subjects import StreamSubjects
+from shared.testkit.polling import eventually_async
 
 pytestmark = pytest.mark.slow
 
@@ -97,13 +98,13 @@ async def test_no_acknowledged_commit_is_lost_and_the_projection_applies_each_on
                 version += 1
 
     writers = [asyncio.create_task(writer(f"w{i}")) for i in range(6)]
-    await eventually(lambda: len(acknowledged) >= 30, 20, "writers never got going")
+    await eventually(lambda: len(acknowledged) >= 30, 60, "writers never got going")
     own_nats_server.kill()
     await asyncio.sleep(0.3)
     own_nats_server.start()
     restarts = 1
     await eventually(
-        lambda: sum(1 for r in acknowledged.values() if r == 1) >= 30, 30, "writers did not resume"
+        lambda: sum(1 for r in acknowledged.values() if r == 1) >= 30, 60, "writers did not resume"
     )
     stop.set()
     await asyncio.gather(*writers)
@@ -117,7 +118,7 @@ async def test_no_acknowledged_commit_is_lost_and_the_projection_applies_each_on
         assert versions == list(range(1, len(versions) + 1)), f"{subject} has gaps or repeats"
     assert await store.replay() == len(stored)  # every signature still verifies
 
-    await eventually(lambda: len(projection.applied) == len(stored), 15, "the projection did not resume")
+    await eventually(lambda: len(projection.applied) == len(stored), 60, "the projection did not resume")
     assert set(projection.applied) == set(stored_ids)
     assert set(projection.applied.values()) == {1}, "the projection applied a commit twice"
     consumer.cancel()
@@ -208,7 +209,7 @@ def test_the_application_reconnects_and_its_read_models_resume_from_their_positi
     for thread in threads:
         thread.start()
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while len(saved) < 3 or min(view.totals.values(), default=0) == 0:
             assert time.monotonic() < deadline, "nothing was saved before the kill"
             time.sleep(0.05)
@@ -216,7 +217,7 @@ def test_the_application_reconnects_and_its_read_models_resume_from_their_positi
         time.sleep(0.3)
         own_nats_server.start()
         before = dict(saved)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while any(saved[k] == before[k] for k in before):
             assert time.monotonic() < deadline, "the application did not reconnect"
             time.sleep(0.05)
@@ -247,8 +248,17 @@ async def test_the_gateway_reports_unready_while_the_server_is_down_and_recovers
         assert down.status_code == 503
         assert down.json()["error"]["type"] == "nats_unavailable"
         own_nats_server.start()
-        await eventually(lambda: nc.is_connected, 15, "the gateway's connection did not come back")
-        ready = await http.get("/readyz")
+        await eventually(lambda: nc.is_connected, 60, "the gateway's connection did not come back")
+
+        answers: list[httpx.Response] = []
+
+        async def ready_again() -> bool:
+            answers.append(await http.get("/readyz"))
+            return answers[-1].status_code == 200
+
+        # Ready again once the server answers for its streams, a moment after the reconnect.
+        await eventually_async(ready_again, within=30)
+        ready = answers[-1]
         assert ready.status_code == 200, ready.text
         assert ready.json()["streams"][0]["name"] == settings.subjects.stream
     await nc.close()

@@ -44,7 +44,7 @@ async def ledger_process(
     try:
         assert proc.stdout is not None
         assert proc.stderr is not None
-        line = await asyncio.wait_for(proc.stdout.readline(), 30)
+        line = await asyncio.wait_for(proc.stdout.readline(), 60)
         if line.strip() != b"ready":
             raise AssertionError(f"ledger service did not start: {(await proc.stderr.read()).decode()}")
         yield proc
@@ -70,7 +70,7 @@ async def test_a_service_killed_mid_command_leaves_all_or_nothing_and_a_retry_re
     async with ledger_process(nats_url, service, key, crash_at) as proc:
         with pytest.raises(CommandUnavailable):  # the process dies before it answers
             await CommandClient(nc, timeout=2).call(service, "transfer", transfer)
-        assert await asyncio.wait_for(proc.wait(), 10) == -signal.SIGKILL
+        assert await asyncio.wait_for(proc.wait(), 30) == -signal.SIGKILL
 
     store = await EventStore(nc, settings, key).start()
     debit_subject = settings.subjects.aggregate("bank", "account", "alice")

@@ -211,9 +211,9 @@ async def test_a_subscription_delivers_history_then_new_commits(event_store: Eve
                 return
 
     task = asyncio.create_task(consume())
-    await asyncio.sleep(0.1)
+    assert await eventually(lambda: received), "the history was not delivered"
     await event_store.append([commit(event_store, "m2", [1])])
-    await asyncio.wait_for(task, 10)
+    await asyncio.wait_for(task, 30)
     assert received == ["acme.member.m1", "acme.member.m2"]
 
 

@@ -137,11 +137,14 @@ async def test_key_rotation_follows_the_committed_key_and_bad_requests_are_refus
     client = CommandClient(nc)
     did = (await client.call("identity", "community_did", {"community": community}))["did"]
     refusals = []
-    for _ in range(3):  # of three immediate rotations, two at least fall in the same second
+    # Immediate rotations, until one falls in the same second as the one before it (of three, two
+    # at least do, unless a loaded machine takes a second for each).
+    for _ in range(20):
         try:
             await client.call("identity", "rotate_community_key", {"community": community})
         except CommandRejected as refused:
             refusals.append(refused.type)
+            break
     assert refusals
     assert set(refusals) == {"rotation_too_soon"}
     state = await client.call("identity", "community_did", {"community": community})

@@ -18,6 +18,7 @@ from shared.jetstream.reader import StreamReader, _last_value
 from shared.natsclient import connect, parse_headers
 from shared.signing import SigningKey
 from shared.subjects import StreamSubjects
+from shared.testkit.polling import eventually_async
 
 
 def _commit(store: EventStore, ident: str, version: int) -> Commit:
@@ -68,6 +69,11 @@ async def test_replay_reads_lean_and_sees_what_full_parsing_sees(client: NATS) -
             headers={"Nats-Sequence": "999999", "Nats-Subject": "elsewhere.x.y.z"},
         )
         await client.flush()
+
+        async def stored() -> bool:  # a plain publish is stored a moment after the server reads it
+            return await store.last_seq() == 301
+
+        assert await eventually_async(stored)
         assert await store.replay(page_size=64) == 301
         assert await store.replay(subject=settings.subjects.commits, page_size=64) == 301
 
