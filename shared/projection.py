@@ -274,8 +274,6 @@ class ProjectionWorker:
                         await message.nak(delay=max(wait, 0.001))
                 except nats.errors.Error:  # redelivered after ack_wait; the projection is idempotent
                     log.debug("projection %s: an ack was lost", self.name, exc_info=True)
-            if time.monotonic() - self._looked_at > _LOOK_EVERY_S:
-                await self._look()
             self.stats.applied += acked
             self.stats.deferred += waiting
             self.stats.batches += 1
@@ -283,6 +281,10 @@ class ProjectionWorker:
             instruments().projection_commits.add(len(deliveries) - waiting, {"cos.consumer": self.name})
             if waiting:
                 instruments().projection_deferred.add(waiting, {"cos.consumer": self.name})
+            if (
+                time.monotonic() - self._looked_at > _LOOK_EVERY_S
+            ):  # after the stats: they count what is acked
+                await self._look()
 
     async def _apply_holding(
         self, messages: Sequence[Msg], deliveries: Sequence[Delivery]
