@@ -51,6 +51,8 @@ def test_a_conversation_that_lost_its_connection_shows_what_was_said_meanwhile_o
         "() => { window.liveNetwork.down = true; window.liveNetwork.streams.forEach((cut) => cut.abort()); }"
     )
     expect(other.page.locator("body")).to_have_attribute("data-live", "connecting", timeout=30_000)
+    expect(other.page.get_by_role("status").filter(has_text="Reconnecting")).to_be_visible()
+    other.screenshot("chat-offline")
 
     composer = page.get_by_label("Message")
     composer.fill("The delivery moved to Friday")
@@ -62,6 +64,7 @@ def test_a_conversation_that_lost_its_connection_shows_what_was_said_meanwhile_o
     other.page.evaluate("() => { window.liveNetwork.down = false; }")
     expect(other.page.locator("body")).to_have_attribute("data-live", "open", timeout=60_000)
     expect(other.page.get_by_test_id("messages")).to_contain_text("The delivery moved to Friday")
+    expect(other.page.get_by_text("Reconnecting…")).to_be_hidden()
     other.screenshot("chat-reconnected")
 
     # And it is live again: the next message arrives without a reload.

@@ -1051,7 +1051,18 @@ function listen(ctx, onNotice, onReady = null) {
   live = stream;
   const { signal } = stream.controller;
   const state = (value) => {
-    if (live === stream) document.body.dataset.live = value;
+    if (live !== stream) return;
+    document.body.dataset.live = value;
+    // A stream that dropped and has not come back within a few seconds is said so in the header:
+    // what she sees may be behind (it catches up once back).
+    const shown = document.getElementById("live-status");
+    clearTimeout(stream.telling);
+    if (!shown) return;
+    if (value === "connecting" && stream.dropped) {
+      stream.telling = setTimeout(() => { shown.hidden = !(live === stream && document.body.dataset.live === "connecting"); }, 3000);
+    } else {
+      shown.hidden = true;
+    }
   };
   state("connecting");
   signal.addEventListener("abort", () => state("off"), { once: true });
@@ -1100,6 +1111,7 @@ function listen(ctx, onNotice, onReady = null) {
       const opened = Date.now();
       await once().catch(() => null);
       if (signal.aborted || !ctx.isCurrent()) return;
+      stream.dropped = true;
       state("connecting");
       if (Date.now() - opened > 60000) pause = 1000; // it ran for a while: this is a fresh drop
       await new Promise((resolve) => setTimeout(resolve, pause));
