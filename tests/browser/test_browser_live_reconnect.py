@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from cos.demo import ADMINS, MEMBERS
 from tests.browser.conftest import Browser, live_stream_opened
 from tests.browser.stack import Stack
+from tests.browser.test_browser_member_flows import open_general
 from tests.browser.test_browser_onboarding import restore
 
 # In her page only: the live stream's requests can be cut and refused, as a lost network would.
@@ -33,11 +34,7 @@ def test_a_conversation_that_lost_its_connection_shows_what_was_said_meanwhile_o
 ) -> None:
     writer, reader = MEMBERS[1].name, ADMINS[1].name
     page = browser.page
-    restore(page, stack, stack.phrase(writer))
-    page.goto(f"{stack.base}/app/#/chat")
-    page.get_by_role("link", name="# general").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("# general")
-    conversation = page.url.split("conversation=")[1]
+    conversation = open_general(page, stack, writer)
 
     other = new_browser("reconnecting-reader")
     other.page.add_init_script(NETWORK)

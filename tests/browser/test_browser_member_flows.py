@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from cos.demo import ADMINS, MEMBERS
 from tests.browser.conftest import Browser, eventually, live_stream_opened
@@ -80,16 +80,21 @@ def test_signing_out_keeps_her_out_until_she_signs_in_again(browser: Browser, st
     assert browser.errors == []
 
 
+def open_general(page: Page, stack: Stack, member: str) -> str:
+    """She restores her key and opens the community's #general channel; its conversation id."""
+    restore(page, stack, stack.phrase(member))
+    page.goto(f"{stack.base}/app/#/chat")
+    page.get_by_role("link", name="# general").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("# general")
+    return page.url.split("conversation=")[1]
+
+
 def test_a_live_conversation_keeps_her_draft_and_is_read_when_open(
     browser: Browser, stack: Stack, new_browser: Callable[[str], Browser]
 ) -> None:
     writer, reader = MEMBERS[0].name, ADMINS[0].name
     page = browser.page
-    restore(page, stack, stack.phrase(writer))
-    page.goto(f"{stack.base}/app/#/chat")
-    page.get_by_role("link", name="# general").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("# general")
-    conversation = page.url.split("conversation=")[1]
+    conversation = open_general(page, stack, writer)
 
     other = new_browser("chat-reader")
     restore(other.page, stack, stack.phrase(reader))
