@@ -19,8 +19,8 @@ from services.membership.domain.commands import (
     SnapshotQuery,
 )
 from services.membership.handlers import MembershipHandlers
-from services.membership.retry import retrying
 from shared.commands import CommandContext, CommandRouter
+from shared.retry import retried
 
 SIGNED_COMMANDS = (
     "configure_community",
@@ -47,10 +47,10 @@ def build_router(handlers: MembershipHandlers) -> CommandRouter:
     def route(
         name: str, payload: type[msgspec.Struct], handler: Callable[[Any], Awaitable[Any]], retry: bool = True
     ) -> None:
+        run = retried(handler) if retry else handler
+
         async def handle(command: Any, _: CommandContext) -> Any:
-            if not retry:
-                return await handler(command)
-            return await retrying(lambda: handler(command))
+            return await run(command)
 
         router.command(name, payload)(handle)
 
