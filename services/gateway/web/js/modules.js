@@ -965,16 +965,25 @@ const assistant = {
         out.replaceChildren(answerView(await ctx.session.call("POST", "/know/ask", { question: text })));
       }, out);
     });
-    const library = await ctx.session.get("/know/documents").catch(() => ({ documents: [] }));
-    const reload = () => assistant.screen(_params, ctx);
+    // After a document is added, replaced or deleted only the library is drawn again: a question
+    // she is typing meanwhile, and the last answer, stay as they are.
+    const shelf = h("div");
+    const reload = async () => {
+      const library = await ctx.session.get("/know/documents").catch(() => ({ documents: [] }));
+      const parts = [
+        await libraryCard(ctx, library, reload),
+        library.may_upload === false ? null : documentForm(ctx, null, reload),
+        isAdminMember(ctx.app.me) ? librarySettings(ctx, library, reload) : null,
+      ];
+      if (ctx.isCurrent()) shelf.replaceChildren(...parts.filter(Boolean));
+    };
+    await reload();
     ctx.render(
       h("h1", {}, "Assistant"),
       h("p", {}, "Answers come only from documents you may read, and name their sources."),
       form,
       out,
-      await libraryCard(ctx, library, reload),
-      library.may_upload === false ? null : documentForm(ctx, null, reload),
-      isAdminMember(ctx.app.me) ? librarySettings(ctx, library, reload) : null,
+      shelf,
     );
   },
 };
